@@ -1,0 +1,386 @@
+/**
+ * keyward's errors: one base class with a stable `code`, one subclass per
+ * condition a caller can act on. No error carries a value, a token or a raw
+ * response body; `cause` is kept in a scrubbed form.
+ *
+ * @module
+ */
+
+import type { Stage } from "./types.ts";
+
+/** The stable codes of {@linkcode KeywardError}. */
+export type ErrorCode =
+  | "not_found"
+  | "access"
+  | "write"
+  | "conflict"
+  | "invalid_name"
+  | "invalid_value"
+  | "config"
+  | "unsupported"
+  | "closed";
+
+/** Where an error happened: names only, never values. */
+export interface ErrorContext {
+  /** The secret's name. */
+  secret?: string;
+  /** The stage asked for. */
+  stage?: Stage;
+  /** The version asked for. */
+  version?: string;
+  /** The field asked for. */
+  field?: string;
+  /** The backend's short name. */
+  backend?: string;
+  /** The original error; it is scrubbed before it is kept. */
+  cause?: unknown;
+}
+
+/**
+ * The base of every error keyward throws.
+ *
+ * @example Acting on the code
+ * ```ts
+ * import { KeywardError, MemorySecretManager } from "@keyward/secrets";
+ *
+ * try {
+ *   await new MemorySecretManager().getSecret("missing/name");
+ * } catch (err) {
+ *   if (!(err instanceof KeywardError) || err.code !== "not_found") throw err;
+ * }
+ * ```
+ */
+export class KeywardError extends Error {
+  /** The stable code of this condition. */
+  readonly code: ErrorCode;
+  /** The secret's name, when there is one. */
+  readonly secret?: string;
+  /** The stage asked for. */
+  readonly stage?: Stage;
+  /** The version asked for. */
+  readonly version?: string;
+  /** The field asked for. */
+  readonly field?: string;
+  /** The backend's short name. */
+  readonly backend?: string;
+
+  /** Builds an error; `message` must hold no value. */
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
+    super(
+      message,
+      context.cause === undefined ? undefined : { cause: scrubCause(context.cause) },
+    );
+    this.name = new.target.name;
+    this.code = code;
+    if (context.secret !== undefined) this.secret = context.secret;
+    if (context.stage !== undefined) this.stage = context.stage;
+    if (context.version !== undefined) this.version = context.version;
+    if (context.field !== undefined) this.field = context.field;
+    if (context.backend !== undefined) this.backend = context.backend;
+  }
+}
+
+/**
+ * The secret, stage, version or field does not exist.
+ *
+ * @example
+ * ```ts
+ * import { SecretNotFoundError } from "@keyward/secrets";
+ * const err = new SecretNotFoundError({ secret: "db/password", stage: "pending", backend: "memory" });
+ * if (err.code !== "not_found") throw new Error();
+ * ```
+ */
+export class SecretNotFoundError extends KeywardError {
+  /** Builds the error from its context. */
+  constructor(context: ErrorContext, detail?: string) {
+    super("not_found", describe("not found", context, detail), context);
+  }
+}
+
+/**
+ * The backend could not be reached, refused access, or kept throttling.
+ *
+ * @example
+ * ```ts
+ * import { SecretAccessError } from "@keyward/secrets";
+ * const err = new SecretAccessError({ secret: "db/password", backend: "vault" }, "permission denied");
+ * if (err.code !== "access") throw new Error();
+ * ```
+ */
+export class SecretAccessError extends KeywardError {
+  /** Why access failed, as a short word: `unreachable`, `denied`, `throttled`, `timeout`, `damaged`, `key`. */
+  readonly reason: AccessReason;
+  /** Builds the error from its context. */
+  constructor(context: ErrorContext, detail: string, reason: AccessReason = "unreachable") {
+    super("access", describe("cannot be accessed", context, detail), context);
+    this.reason = reason;
+  }
+}
+
+/** Why a {@linkcode SecretAccessError} happened. */
+export type AccessReason =
+  | "unreachable"
+  | "denied"
+  | "throttled"
+  | "timeout"
+  | "damaged"
+  | "key";
+
+/**
+ * A write failed at the backend.
+ *
+ * @example
+ * ```ts
+ * import { SecretWriteError } from "@keyward/secrets";
+ * const err = new SecretWriteError({ secret: "db/password", backend: "file" }, "disk full");
+ * if (err.code !== "write") throw new Error();
+ * ```
+ */
+export class SecretWriteError extends KeywardError {
+  /** Builds the error from its context. */
+  constructor(context: ErrorContext, detail: string) {
+    super("write", describe("could not be written", context, detail), context);
+  }
+}
+
+/**
+ * `ifVersion` did not match the current version, or a concurrent writer won.
+ *
+ * @example
+ * ```ts
+ * import { SecretConflictError } from "@keyward/secrets";
+ * const err = new SecretConflictError({ secret: "db/password", version: "3", backend: "memory" }, "current is 4");
+ * if (err.code !== "conflict") throw new Error();
+ * ```
+ */
+export class SecretConflictError extends KeywardError {
+  /** Builds the error from its context. */
+  constructor(context: ErrorContext, detail?: string) {
+    super("conflict", describe("changed concurrently", context, detail), context);
+  }
+}
+
+/**
+ * A name breaks the naming rules; raised before any I/O.
+ *
+ * @example
+ * ```ts
+ * import { InvalidSecretNameError } from "@keyward/secrets";
+ * const err = new InvalidSecretNameError("a//b", "empty segment");
+ * if (err.code !== "invalid_name") throw new Error();
+ * ```
+ */
+export class InvalidSecretNameError extends KeywardError {
+  /** Builds the error; the name itself is safe to show. */
+  constructor(name: string, detail: string, context: ErrorContext = {}) {
+    super(
+      "invalid_name",
+      `invalid secret name ${quoteName(name)}: ${detail}`,
+      { ...context, secret: name },
+    );
+  }
+}
+
+/**
+ * A value breaks the value rules; raised before any I/O. The message says
+ * why, never what the value was.
+ *
+ * @example
+ * ```ts
+ * import { InvalidSecretValueError } from "@keyward/secrets";
+ * const err = new InvalidSecretValueError({ secret: "db/password" }, "value is empty");
+ * if (err.code !== "invalid_value") throw new Error();
+ * ```
+ */
+export class InvalidSecretValueError extends KeywardError {
+  /** Builds the error from its context. */
+  constructor(context: ErrorContext, detail: string) {
+    super("invalid_value", describe("has an invalid value", context, detail), context);
+  }
+}
+
+/**
+ * A setting or option is missing or wrong. The message names the setting.
+ *
+ * @example
+ * ```ts
+ * import { ConfigError } from "@keyward/secrets";
+ * const err = new ConfigError("SECRET_BACKEND is not set; choose one of: file, env, memory");
+ * if (err.code !== "config") throw new Error();
+ * ```
+ */
+export class ConfigError extends KeywardError {
+  /** Builds the error. */
+  constructor(message: string, context: ErrorContext = {}) {
+    super("config", message, context);
+  }
+}
+
+/**
+ * The backend cannot do this operation (the env backend cannot write).
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedOperationError } from "@keyward/secrets";
+ * const err = new UnsupportedOperationError("setSecret", { secret: "a", backend: "env" });
+ * if (err.code !== "unsupported") throw new Error();
+ * ```
+ */
+export class UnsupportedOperationError extends KeywardError {
+  /** The refused operation. */
+  readonly operation: string;
+  /** Builds the error. */
+  constructor(operation: string, context: ErrorContext = {}, detail?: string) {
+    super(
+      "unsupported",
+      `${operation} is not supported by the ${context.backend ?? "this"} backend` +
+        (context.secret ? ` (secret ${quoteName(context.secret)})` : "") +
+        (detail ? `: ${detail}` : ""),
+      context,
+    );
+    this.operation = operation;
+  }
+}
+
+/**
+ * The manager was closed; it refuses further calls.
+ *
+ * @example
+ * ```ts
+ * import { ManagerClosedError } from "@keyward/secrets";
+ * const err = new ManagerClosedError("memory");
+ * if (err.code !== "closed") throw new Error();
+ * ```
+ */
+export class ManagerClosedError extends KeywardError {
+  /** Builds the error. */
+  constructor(backend: string) {
+    super("closed", `the ${backend} secret manager is closed`, { backend });
+  }
+}
+
+/**
+ * Maps an error code to a CLI exit code (the one place this is decided).
+ *
+ * @example
+ * ```ts
+ * import { exitCodeFor } from "@keyward/secrets";
+ * if (exitCodeFor("not_found") !== 3) throw new Error();
+ * ```
+ */
+export function exitCodeFor(code: ErrorCode | undefined): number {
+  switch (code) {
+    case "invalid_name":
+    case "invalid_value":
+    case "config":
+      return 2;
+    case "not_found":
+      return 3;
+    case "access":
+      return 4;
+    case "conflict":
+      return 5;
+    case "unsupported":
+      return 6;
+    case "write":
+    case "closed":
+      return 7;
+    default:
+      return 1;
+  }
+}
+
+/**
+ * Maps an error code to an HTTP status (the one place this is decided).
+ *
+ * @example
+ * ```ts
+ * import { httpStatusFor } from "@keyward/secrets";
+ * if (httpStatusFor("not_found") !== 404) throw new Error();
+ * ```
+ */
+export function httpStatusFor(code: ErrorCode | undefined): number {
+  switch (code) {
+    case "not_found":
+      return 404;
+    case "invalid_name":
+    case "invalid_value":
+      return 400;
+    case "conflict":
+      return 409;
+    case "unsupported":
+      return 501;
+    case "access":
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+/**
+ * A scrubbed stand-in for a foreign error: its name, and its `code` or
+ * status when it has one, never its message (which may hold a response body,
+ * a token or a value).
+ */
+export class ScrubbedError extends Error {
+  /** The original error's class name. */
+  readonly originalName: string;
+  /** The original error's `code` or status, when it had one. */
+  readonly originalCode?: string;
+  /** Builds the stand-in. */
+  constructor(originalName: string, originalCode?: string) {
+    super(
+      `${originalName}${originalCode ? ` (${originalCode})` : ""} [message withheld]`,
+    );
+    this.name = "ScrubbedError";
+    this.originalName = originalName;
+    if (originalCode !== undefined) this.originalCode = originalCode;
+  }
+}
+
+const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/**
+ * Keeps keyward's own errors as they are (they hold no value) and replaces
+ * anything else by a {@linkcode ScrubbedError}.
+ *
+ * @example
+ * ```ts
+ * import { scrubCause } from "@keyward/secrets";
+ * const scrubbed = scrubCause(new Error("token s.abcdef leaked")) as Error;
+ * if (scrubbed.message.includes("s.abcdef")) throw new Error();
+ * ```
+ */
+export function scrubCause(cause: unknown): unknown {
+  if (cause instanceof KeywardError || cause instanceof ScrubbedError) return cause;
+  if (cause instanceof Error || (typeof cause === "object" && cause !== null)) {
+    const c = cause as { name?: unknown; code?: unknown; status?: unknown; constructor?: unknown };
+    const name = typeof c.name === "string" && SAFE_CODE.test(c.name) ? c.name : "Error";
+    const rawCode = c.code ?? c.status;
+    const code = (typeof rawCode === "string" || typeof rawCode === "number") &&
+        SAFE_CODE.test(String(rawCode))
+      ? String(rawCode)
+      : undefined;
+    return new ScrubbedError(name, code);
+  }
+  return new ScrubbedError(typeof cause);
+}
+
+/** Quotes a (validated or candidate) name for a message, shortened when long. */
+export function quoteName(name: string): string {
+  const shown = name.length > 80 ? `${name.slice(0, 77)}...` : name;
+  return JSON.stringify(shown);
+}
+
+function describe(what: string, context: ErrorContext, detail?: string): string {
+  const parts: string[] = [];
+  parts.push(context.secret !== undefined ? `secret ${quoteName(context.secret)}` : "secret");
+  const where: string[] = [];
+  if (context.stage) where.push(`stage ${context.stage}`);
+  if (context.version !== undefined) where.push(`version ${quoteName(context.version)}`);
+  if (context.field !== undefined) where.push(`field ${quoteName(context.field)}`);
+  if (where.length) parts.push(`(${where.join(", ")})`);
+  parts.push(what);
+  if (context.backend) parts.push(`in the ${context.backend} backend`);
+  return parts.join(" ") + (detail ? `: ${detail}` : "");
+}

@@ -1,0 +1,19 @@
+/**
+ * Test helpers for keyward users and for keyward itself: the memory backend,
+ * a fault-injecting wrapper and the contract suite every backend runs.
+ *
+ * @example Running the contract suite against your own backend
+ * ```ts
+ * import { contractSuite, MemorySecretManager } from "@keyward/secrets/testing";
+ *
+ * for (const c of contractSuite({ create: () => new MemorySecretManager() }).slice(0, 2)) {
+ *   await c.fn();
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
+export { type ContractCase, contractSuite, type ContractTarget } from "./testing/contract.ts";
+export { type Fault, FaultyManager } from "./testing/faults.ts";

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import {
+  ConfigError,
+  exitCodeFor,
+  httpStatusFor,
+  KeywardError,
+  ScrubbedError,
+  scrubCause,
+  SecretAccessError,
+  SecretNotFoundError,
+  UnsupportedOperationError,
+} from "../../mod.ts";
+
+Deno.test("errors name the secret, stage, version and backend", () => {
+  const err = new SecretNotFoundError({
+    secret: "db/pw",
+    stage: "pending",
+    version: "7",
+    backend: "vault",
+  });
+  assert.equal(
+    err.message,
+    'secret "db/pw" (stage pending, version "7") not found in the vault backend',
+  );
+  assert.equal(err.name, "SecretNotFoundError");
+  assert.ok(err instanceof KeywardError);
+  assert.equal(err.secret, "db/pw");
+  const un = new UnsupportedOperationError("setSecret", { secret: "a", backend: "env" });
+  assert.match(un.message, /setSecret is not supported by the env backend/);
+});
+
+Deno.test("a foreign cause is scrubbed to its name and code", () => {
+  const token = "hvs.CANARYTOKEN000000000000000";
+  const cause = Object.assign(new TypeError(`request failed with token ${token}`), {
+    code: "ECONNREFUSED",
+  });
+  const err = new SecretAccessError(
+    { secret: "a", backend: "vault" },
+    "unreachable",
+    "unreachable",
+  );
+  const wrapped = new SecretAccessError({ secret: "a", backend: "vault", cause }, "unreachable");
+  assert.ok(wrapped.cause instanceof ScrubbedError);
+  assert.equal((wrapped.cause as ScrubbedError).originalName, "TypeError");
+  assert.equal((wrapped.cause as ScrubbedError).originalCode, "ECONNREFUSED");
+  assert.ok(!Deno.inspect(wrapped).includes(token));
+  assert.ok(!JSON.stringify({ ...wrapped, cause: String(wrapped.cause) }).includes(token));
+  assert.equal(scrubCause(err), err, "keyward errors are kept");
+  assert.ok(scrubCause("a string with a secret") instanceof ScrubbedError);
+  assert.equal(
+    (scrubCause({ code: "x y z with spaces" }) as ScrubbedError).originalCode,
+    undefined,
+  );
+});
+
+Deno.test("exit codes and HTTP statuses come from one mapping", () => {
+  assert.equal(exitCodeFor("not_found"), 3);
+  assert.equal(exitCodeFor("access"), 4);
+  assert.equal(exitCodeFor("config"), 2);
+  assert.equal(exitCodeFor(undefined), 1);
+  assert.equal(httpStatusFor("not_found"), 404);
+  assert.equal(httpStatusFor("conflict"), 409);
+  assert.equal(httpStatusFor("access"), 503);
+  assert.equal(new ConfigError("x").code, "config");
+});
