@@ -1,0 +1,7 @@
+/**
+ * The Postgres parts of keyward: the audit sink, rotation events over
+ * LISTEN/NOTIFY, and the migrations that create their tables. Uses
+ * `npm:postgres`; never imported by `mod.ts`.
+ *
+ * @module
+ */
