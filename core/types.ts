@@ -125,3 +125,27 @@ export interface SecretManager {
   /** Releases resources; later calls are refused. */
   close(): Promise<void>;
 }
+
+/** How a caching wrapper served a read without the backend answering it. */
+export type ServeSource = "cache" | "stale";
+
+/**
+ * Reported by a caching wrapper for every read it serves itself (`cache`: a
+ * fresh hit; `stale`: the last good value served while the backend fails).
+ * Reads the backend answers are seen by whatever wraps the backend.
+ */
+export interface ServeEvent {
+  /** The secret's name. */
+  name: string;
+  /** How it was served. */
+  source: ServeSource;
+  /** The stage asked for, if any. */
+  stage?: Stage;
+  /** The version asked for, if any. */
+  version?: string;
+  /** The field asked for, if any. */
+  field?: string;
+}
+
+/** Receives {@linkcode ServeEvent}s; called on the hot path, so it must not do I/O. */
+export type ServeListener = (event: ServeEvent) => void;
