@@ -39,3 +39,4 @@ export {
 export { fingerprint, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
+export { envKeyFor, type EnvOptions, EnvSecretManager, nameForEnvKey } from "./backends/env.ts";
