@@ -40,3 +40,18 @@ export { fingerprint, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { envKeyFor, type EnvOptions, EnvSecretManager, nameForEnvKey } from "./backends/env.ts";
+export {
+  type CachedSecretManager,
+  type CacheOptions,
+  type CacheStats,
+  DEFAULT_CACHE_MAX_ENTRIES,
+  DEFAULT_CACHE_STALE_MS,
+  DEFAULT_CACHE_TTL_MS,
+  withCache,
+} from "./cache/cached_manager.ts";
+export { MemorySnapshotStore, type SnapshotOptions, type SnapshotStore } from "./cache/snapshot.ts";
+export {
+  InMemoryRotationEvents,
+  type RotationEvents,
+  type RotationListener,
+} from "./cache/rotation_events.ts";

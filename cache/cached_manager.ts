@@ -1,0 +1,772 @@
+/**
+ * `withCache`: the credential cache that keeps a service running through a
+ * backend outage. Fresh hits are a `Map` lookup; misses are single-flight;
+ * entries read late in their life are refreshed ahead; an unreachable,
+ * timing-out or throttling backend is ridden out with the last good value for
+ * a bounded time; an optional encrypted snapshot lets a restarted instance do
+ * the same; rotation events push changes to every instance.
+ *
+ * @module
+ */
+
+import { hasCode } from "../core/_backend_util.ts";
+import { ConfigError, ManagerClosedError, SecretAccessError } from "../core/errors.ts";
+import { keywardLogger } from "../core/log.ts";
+import { validateName, validateReadOptions } from "../core/names.ts";
+import type {
+  DeleteOptions,
+  ReadOptions,
+  SecretManager,
+  SecretMetadata,
+  SecretValue,
+  SecretVersion,
+  ServeEvent,
+  ServeListener,
+  SignalOptions,
+  Stage,
+  WriteOptions,
+} from "../core/types.ts";
+import {
+  checkSnapshotKey,
+  importSnapshotKey,
+  openSnapshot,
+  sealSnapshot,
+  type SnapshotEntry,
+} from "./_snapshot_codec.ts";
+import type { RotationEvents } from "./rotation_events.ts";
+import type { SnapshotOptions } from "./snapshot.ts";
+
+/** Options of {@linkcode withCache}. */
+export interface CacheOptions {
+  /**
+   * How long a fetched value is served without I/O, in milliseconds.
+   * @default {3_600_000}
+   */
+  ttlMs?: number;
+  /**
+   * How long past its expiry the last good value may still be served while
+   * the backend is unreachable, times out or throttles, in milliseconds.
+   * `0` never serves a stale value.
+   * @default {3_600_000}
+   */
+  staleIfErrorMs?: number;
+  /**
+   * The most entries kept (one per name, stage, version and field read);
+   * the least recently used entry is evicted first.
+   * @default {1000}
+   */
+  maxEntries?: number;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Called for every read the cache serves itself (`cache`: a fresh hit;
+   * `stale`: the last good value during an outage). Give it an audit
+   * wrapper's `recordServe`. Runs on the hot path: it must not do I/O.
+   */
+  onServe?: ServeListener;
+  /** The last-known-good snapshot; off unless given. */
+  snapshot?: SnapshotOptions;
+  /**
+   * Subscribe to these rotation events at once (see
+   * {@linkcode CachedSecretManager.subscribe}); writes through the cache
+   * publish the written name on them.
+   */
+  rotationEvents?: RotationEvents;
+}
+
+/** Counters of a {@linkcode CachedSecretManager}, since it was created. */
+export interface CacheStats {
+  /** Reads served fresh from the cache, without I/O. */
+  hits: number;
+  /** Reads that were not fresh hits (cold, expired, or `forceFetch`). */
+  misses: number;
+  /** Reads answered with the last good value while the backend failed. */
+  staleServes: number;
+  /** Backend reads that failed (foreground or background). */
+  refreshErrors: number;
+  /** Backend reads in progress now. */
+  inFlight: number;
+  /** Entries dropped to stay within `maxEntries`. */
+  evictions: number;
+  /** Entries held now. */
+  size: number;
+}
+
+/** A {@linkcode SecretManager} with a cache in front; see {@linkcode withCache}. */
+export interface CachedSecretManager extends SecretManager {
+  /** Drops every cached read of `name` (all stages, versions and fields). */
+  invalidate(name: string): void;
+  /** Drops everything cached. */
+  clear(): void;
+  /** The counters, as a fresh object. */
+  stats(): CacheStats;
+  /**
+   * Listens to rotation events: a named secret is refetched at once (its old
+   * value is still the last good one if the backend is down); after a
+   * reconnect everything cached is refetched, since events may have been
+   * missed. Resolves to a function that stops listening.
+   */
+  subscribe(events: RotationEvents): Promise<() => Promise<void>>;
+  /**
+   * Settles when the subscription given as `options.rotationEvents` is in
+   * place (rejects if it could not be made); resolves at once without one.
+   */
+  readonly ready: Promise<void>;
+  /** Settles when the background refreshes and snapshot writes started so far are done. */
+  whenIdle(): Promise<void>;
+}
+
+/** The default `ttlMs`: one hour. */
+export const DEFAULT_CACHE_TTL_MS = 3_600_000;
+/** The default `staleIfErrorMs`: one hour. */
+export const DEFAULT_CACHE_STALE_MS = 3_600_000;
+/** The default `maxEntries`. */
+export const DEFAULT_CACHE_MAX_ENTRIES = 1000;
+
+/** The share of an entry's life after which a read refreshes it in the background. */
+const REFRESH_AHEAD_AT = 0.9;
+/** Background refetches run at most this many at a time (after a reconnect). */
+const REFETCH_CONCURRENCY = 8;
+const BACKEND = "cache";
+
+/**
+ * Wraps `manager` in a cache. Reads are cached per name, stage, version and
+ * field; writes, promotions and deletions through the wrapper drop every
+ * cached read of the name. When the backend is unreachable, times out or
+ * throttles, the last good value is served for up to `staleIfErrorMs` past
+ * its expiry, with a warning and a `stale` serve event; a missing secret, a
+ * denial or invalid input always surface. `forceFetch: true` skips the cache
+ * for one call and never falls back to a stale value.
+ *
+ * @example Fresh hits make no backend call
+ * ```ts
+ * import { MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * const backend = new FaultyManager(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }));
+ * const secrets = withCache(backend, { ttlMs: 60_000 });
+ * await secrets.getSecret("db/password");
+ * await secrets.getSecret("db/password");
+ * if (backend.calls.get !== 1 || secrets.stats().hits !== 1) throw new Error();
+ * await secrets.close();
+ * ```
+ *
+ * @example Riding out an outage with the last good value
+ * ```ts
+ * import { MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * let now = 0;
+ * const backend = new FaultyManager(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }));
+ * const secrets = withCache(backend, { ttlMs: 1_000, staleIfErrorMs: 10_000, now: () => now });
+ * await secrets.getSecret("db/password");
+ * backend.fault = "down";
+ * now = 5_000; // expired, but within the stale window
+ * if (await secrets.getSecret("db/password") !== "pw-0001") throw new Error();
+ * if (secrets.stats().staleServes !== 1) throw new Error();
+ * ```
+ */
+export function withCache(manager: SecretManager, options: CacheOptions = {}): CachedSecretManager {
+  return new CachedManager(manager, options);
+}
+
+interface Entry {
+  readonly key: string;
+  readonly name: string;
+  readonly read: KeyRead;
+  readonly value: string;
+  /** Served fresh before this instant. */
+  expiresAt: number;
+  /** A read at or after this instant starts a background refresh. */
+  readonly refreshAt: number;
+  /** Served stale (on an outage) up to this instant. */
+  readonly staleUntil: number;
+  /** A background refresh was started for this entry. */
+  refreshing: boolean;
+  /** The `cache` serve event, built once so a hit allocates nothing. */
+  readonly hitEvent: ServeEvent;
+  /** The `stale` serve event. */
+  readonly staleEvent: ServeEvent;
+}
+
+/** What identifies a cached read besides the name. */
+interface KeyRead {
+  stage?: Stage;
+  version?: string;
+  field?: string;
+}
+
+interface Flight {
+  readonly key: string;
+  readonly promise: Promise<string>;
+  readonly forced: boolean;
+  /** Its result must not be stored (a write or a newer fetch superseded it). */
+  discarded: boolean;
+  /** A stale serve was already logged for this failure. */
+  warned: boolean;
+}
+
+const OUTAGE_REASONS = new Set(["unreachable", "timeout", "throttled"]);
+
+/** True for the failures a stale value may ride out: unreachable, timeout, throttled. */
+function isOutage(err: unknown): err is SecretAccessError {
+  return err instanceof SecretAccessError && OUTAGE_REASONS.has(err.reason);
+}
+
+/** The cache key: the bare name for a plain current read, else name + stage + version + field. */
+function keyOf(name: string, opts: ReadOptions): string {
+  const stage = opts.stage;
+  if (
+    opts.version === undefined && opts.field === undefined &&
+    (stage === undefined || stage === "current")
+  ) {
+    return name;
+  }
+  // NUL cannot occur in a valid name, stage, version or field.
+  return `${name}\u0000${stage ?? "current"}\u0000${opts.version ?? ""}\u0000${opts.field ?? ""}`;
+}
+
+function readOf(opts: ReadOptions | undefined): KeyRead {
+  const read: KeyRead = {};
+  if (opts?.stage !== undefined && (opts.stage !== "current" || opts.version !== undefined)) {
+    read.stage = opts.stage;
+  }
+  if (opts?.version !== undefined) read.version = opts.version;
+  if (opts?.field !== undefined) read.field = opts.field;
+  return read;
+}
+
+function nonNegativeInteger(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new ConfigError(`option ${option} must be a non-negative integer of milliseconds`);
+  }
+  return value;
+}
+
+class CachedManager implements CachedSecretManager {
+  readonly #inner: SecretManager;
+  readonly #ttlMs: number;
+  readonly #staleMs: number;
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+  readonly #onServe: ServeListener | undefined;
+  readonly #events: RotationEvents | undefined;
+  readonly #log = keywardLogger("cache");
+  /** Insertion order is recency order: a hit re-inserts its entry. */
+  readonly #entries = new Map<string, Entry>();
+  readonly #flights = new Map<string, Flight>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #unsubscribers = new Set<() => Promise<void>>();
+  #closed = false;
+  #hits = 0;
+  #misses = 0;
+  #staleServes = 0;
+  #refreshErrors = 0;
+  #evictions = 0;
+  /** A backend read succeeded at least once: start-up is over. */
+  #fetchedOnce = false;
+
+  // snapshot
+  readonly #snapshot: SnapshotOptions | undefined;
+  #cryptoKey: Promise<CryptoKey> | undefined;
+  #snapshotLoad: Promise<void> | undefined;
+  #snapshotDirty = false;
+  #snapshotWrite: Promise<void> | undefined;
+
+  readonly ready: Promise<void>;
+
+  constructor(inner: SecretManager, options: CacheOptions) {
+    this.#inner = inner;
+    this.#ttlMs = nonNegativeInteger(options.ttlMs, "ttlMs", DEFAULT_CACHE_TTL_MS);
+    if (this.#ttlMs === 0) throw new ConfigError("option ttlMs must be at least 1 millisecond");
+    this.#staleMs = nonNegativeInteger(
+      options.staleIfErrorMs,
+      "staleIfErrorMs",
+      DEFAULT_CACHE_STALE_MS,
+    );
+    this.#maxEntries = nonNegativeInteger(
+      options.maxEntries,
+      "maxEntries",
+      DEFAULT_CACHE_MAX_ENTRIES,
+    );
+    if (this.#maxEntries === 0) throw new ConfigError("option maxEntries must be at least 1");
+    if (options.now !== undefined && typeof options.now !== "function") {
+      throw new ConfigError("option now must be a function returning epoch milliseconds");
+    }
+    this.#now = options.now ?? Date.now;
+    this.#onServe = options.onServe;
+    if (options.snapshot !== undefined) {
+      const { store, key } = options.snapshot;
+      if (typeof store?.read !== "function" || typeof store?.write !== "function") {
+        throw new ConfigError("option snapshot.store must have read() and write()");
+      }
+      checkSnapshotKey(key);
+      this.#snapshot = { store, key: key.slice() };
+    }
+    this.#events = options.rotationEvents;
+    if (this.#events !== undefined) {
+      this.ready = this.subscribe(this.#events).then(() => {});
+      // Marked handled here; a caller awaiting `ready` still sees a failure.
+      this.ready.catch((err) => {
+        this.#log.error("Could not subscribe to rotation events: {error}", { error: err });
+      });
+    } else {
+      this.ready = Promise.resolve();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  getSecret(name: string, opts?: ReadOptions): Promise<string> {
+    if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
+    let key = name;
+    if (opts !== undefined) {
+      if (opts.forceFetch === true) return this.#miss(keyOf(name, opts), name, opts);
+      if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
+      key = keyOf(name, opts);
+    }
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      const now = this.#now();
+      if (now < entry.expiresAt) {
+        // LRU bookkeeping: the most recently used entry goes to the end.
+        this.#entries.delete(key);
+        this.#entries.set(key, entry);
+        this.#hits++;
+        if (now >= entry.refreshAt && !entry.refreshing) this.#refreshAhead(entry);
+        if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
+        return Promise.resolve(entry.value);
+      }
+    }
+    return this.#miss(key, name, opts);
+  }
+
+  async #miss(key: string, name: string, opts: ReadOptions | undefined): Promise<string> {
+    validateName(name);
+    validateReadOptions(name, opts);
+    opts?.signal?.throwIfAborted();
+    this.#misses++;
+    const forced = opts?.forceFetch === true;
+    let flight = this.#flights.get(key);
+    if (flight === undefined || (forced && !flight.forced)) {
+      flight = this.#startFlight(key, name, readOf(opts), forced);
+    }
+    try {
+      return await (opts?.signal ? raceSignal(flight.promise, opts.signal) : flight.promise);
+    } catch (err) {
+      // forceFetch: the caller's credential was just rejected; the old value
+      // would be rejected too, so the error surfaces and the caller decides.
+      if (forced || !isOutage(err)) throw err;
+      const stale = await this.#staleEntry(key, err);
+      if (stale === undefined) throw err;
+      this.#staleServes++;
+      if (!flight.warned) {
+        flight.warned = true;
+        this.#log.warn(
+          "Serving the last good value of secret {secret} (stage {stage}, version {version}, field {field}) " +
+            "while the backend fails ({reason}); it expired {expiredMs} ms ago",
+          {
+            secret: name,
+            stage: stale.read.stage ?? null,
+            version: stale.read.version ?? null,
+            field: stale.read.field ?? null,
+            reason: err.reason,
+            backend: err.backend ?? null,
+            expiredMs: Math.max(0, this.#now() - stale.expiresAt),
+          },
+        );
+      }
+      if (this.#onServe !== undefined) this.#serveEvent(stale.staleEvent);
+      return stale.value;
+    }
+  }
+
+  /** The entry that may be served stale for `key` now, loading the snapshot at start-up. */
+  async #staleEntry(key: string, err: SecretAccessError): Promise<Entry | undefined> {
+    let entry = this.#entries.get(key);
+    if (
+      entry === undefined && this.#snapshot !== undefined && !this.#fetchedOnce &&
+      err.reason !== "throttled" // a throttling backend is reachable
+    ) {
+      await this.#loadSnapshot(err);
+      entry = this.#entries.get(key);
+    }
+    if (entry === undefined) return undefined;
+    const now = this.#now();
+    if (now > entry.staleUntil) {
+      this.#log.error(
+        "Secret {secret} cannot be served: the backend fails ({reason}) and its last good value " +
+          "is past the stale window",
+        { secret: entry.name, reason: err.reason, backend: err.backend ?? null },
+      );
+      return undefined;
+    }
+    return entry;
+  }
+
+  #startFlight(key: string, name: string, read: KeyRead, forced: boolean): Flight {
+    const previous = this.#flights.get(key);
+    if (previous !== undefined) previous.discarded = true;
+    const backendOpts: ReadOptions = forced ? { ...read, forceFetch: true } : read;
+    const flight: Flight = {
+      key,
+      forced,
+      discarded: false,
+      warned: false,
+      promise: this.#inner.getSecret(name, backendOpts).then(
+        (value) => {
+          this.#fetchedOnce = true;
+          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+          if (!flight.discarded && !this.#closed) this.#store(key, name, read, value);
+          return value;
+        },
+        (err: unknown) => {
+          if (this.#flights.get(key) === flight) this.#flights.delete(key);
+          this.#refreshErrors++;
+          if (!flight.discarded && hasCode(err, "not_found")) this.#drop(key);
+          throw err;
+        },
+      ),
+    };
+    this.#flights.set(key, flight);
+    return flight;
+  }
+
+  #store(key: string, name: string, read: KeyRead, value: string): void {
+    const now = this.#now();
+    const old = this.#entries.get(key);
+    const expiresAt = now + this.#ttlMs;
+    const entry: Entry = {
+      key,
+      name,
+      read,
+      value,
+      expiresAt,
+      refreshAt: now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT),
+      staleUntil: expiresAt + this.#staleMs,
+      refreshing: false,
+      hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
+      staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
+    };
+    if (old !== undefined) this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    this.#evict();
+    this.#markSnapshotDirty();
+  }
+
+  #evict(): void {
+    while (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value as string;
+      this.#entries.delete(oldest);
+      this.#evictions++;
+    }
+  }
+
+  #drop(key: string): void {
+    if (this.#entries.delete(key)) this.#markSnapshotDirty();
+  }
+
+  #refreshAhead(entry: Entry): void {
+    entry.refreshing = true;
+    if (this.#flights.has(entry.key)) return;
+    this.#refetch(entry);
+  }
+
+  /** Starts a background fetch of `entry`'s read; its failure is logged and counted, never thrown. */
+  #refetch(entry: Entry): Promise<void> {
+    const flight = this.#startFlight(entry.key, entry.name, entry.read, false);
+    const done = flight.promise.then(
+      () => {},
+      (err: unknown) => {
+        this.#log.warn(
+          "Background refresh of secret {secret} failed: {code}",
+          { secret: entry.name, code: hasCode(err) ? err.code : "error" },
+        );
+      },
+    );
+    this.#track(done);
+    return done;
+  }
+
+  #serveEvent(event: ServeEvent): void {
+    try {
+      this.#onServe!(event);
+    } catch (err) {
+      this.#log.error("The onServe listener threw: {error}", { error: err });
+    }
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#background.add(p);
+    p.finally(() => this.#background.delete(p));
+  }
+
+  // -------------------------------------------------- passthrough and writes
+
+  listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]> {
+    if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
+    return this.#inner.listSecrets(prefix, opts);
+  }
+
+  describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
+    if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
+    return this.#inner.describeSecret(name, opts);
+  }
+
+  async setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
+    return await this.#write(name, () => this.#inner.setSecret(name, value, opts));
+  }
+
+  async promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion> {
+    return await this.#write(name, () => this.#inner.promote(name, version, opts));
+  }
+
+  async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
+    return await this.#write(name, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  /** Runs a write, then drops the name whatever happened (a failed write may still have landed). */
+  async #write<T>(name: string, op: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new ManagerClosedError(BACKEND);
+    let result: T;
+    try {
+      result = await op();
+    } finally {
+      this.invalidate(name);
+    }
+    if (this.#events !== undefined) {
+      try {
+        await this.#events.publish([name]);
+      } catch (err) {
+        this.#log.warn(
+          "Secret {secret} changed but the rotation event could not be published; other " +
+            "instances see it when their cache expires: {error}",
+          { secret: name, error: err },
+        );
+      }
+    }
+    return result;
+  }
+
+  invalidate(name: string): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.name === name) this.#entries.delete(key);
+    }
+    for (const [key, flight] of this.#flights) {
+      if (key === name || key.startsWith(name + "\u0000")) {
+        flight.discarded = true;
+        this.#flights.delete(key);
+      }
+    }
+    this.#markSnapshotDirty();
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    for (const flight of this.#flights.values()) flight.discarded = true;
+    this.#flights.clear();
+    this.#markSnapshotDirty();
+  }
+
+  stats(): CacheStats {
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      staleServes: this.#staleServes,
+      refreshErrors: this.#refreshErrors,
+      inFlight: this.#flights.size,
+      evictions: this.#evictions,
+      size: this.#entries.size,
+    };
+  }
+
+  // ------------------------------------------------------- rotation events
+
+  async subscribe(events: RotationEvents): Promise<() => Promise<void>> {
+    if (this.#closed) throw new ManagerClosedError(BACKEND);
+    const stop = await events.subscribe(
+      (names) => this.#onRotated(names),
+      () => this.#onReconnected(),
+    );
+    let stopped = false;
+    const unsubscribe = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      this.#unsubscribers.delete(unsubscribe);
+      await stop();
+    };
+    this.#unsubscribers.add(unsubscribe);
+    return unsubscribe;
+  }
+
+  #onRotated(names: string[]): void {
+    const wanted = new Set(names);
+    this.#refetchWhere((entry) => wanted.has(entry.name));
+  }
+
+  #onReconnected(): void {
+    this.#log.info("Rotation events reconnected; refreshing every cached secret");
+    this.#refetchWhere(() => true);
+  }
+
+  /**
+   * Expires the matching entries (they stay the last good value for an
+   * outage) and refetches them in the background, a few at a time.
+   */
+  #refetchWhere(match: (entry: Entry) => boolean): void {
+    if (this.#closed) return;
+    const now = this.#now();
+    const due: Entry[] = [];
+    for (const entry of this.#entries.values()) {
+      if (!match(entry)) continue;
+      if (entry.expiresAt > now) entry.expiresAt = now;
+      entry.refreshing = true;
+      due.push(entry);
+    }
+    if (due.length === 0) return;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < due.length && !this.#closed) {
+        const entry = due[next++];
+        // Only refetch what is still cached (a write or eviction may have dropped it).
+        if (this.#entries.get(entry.key) !== entry) continue;
+        await this.#refetch(entry);
+      }
+    };
+    for (let i = 0; i < Math.min(REFETCH_CONCURRENCY, due.length); i++) this.#track(worker());
+  }
+
+  // ------------------------------------------------------------- snapshot
+
+  #key(): Promise<CryptoKey> {
+    return this.#cryptoKey ??= importSnapshotKey(this.#snapshot!.key);
+  }
+
+  #loadSnapshot(err: SecretAccessError): Promise<void> {
+    return this.#snapshotLoad ??= this.#readSnapshot(err);
+  }
+
+  async #readSnapshot(cause: SecretAccessError): Promise<void> {
+    const { store, key } = this.#snapshot!;
+    try {
+      const data = await store.read();
+      if (data === null) return;
+      const { entries } = await openSnapshot(await this.#key(), key, data);
+      const now = this.#now();
+      let loaded = 0;
+      for (const e of entries) {
+        if (now > e.expiresAt + this.#staleMs) continue;
+        const read: KeyRead = {};
+        if (e.stage !== undefined) read.stage = e.stage;
+        if (e.version !== undefined) read.version = e.version;
+        if (e.field !== undefined) read.field = e.field;
+        const k = keyOf(e.name, read);
+        if (this.#entries.has(k)) continue;
+        this.#entries.set(k, {
+          key: k,
+          name: e.name,
+          read,
+          value: e.value,
+          // Never served fresh: the backend is always asked first.
+          expiresAt: Math.min(e.expiresAt, now),
+          refreshAt: Math.min(e.expiresAt, now),
+          staleUntil: e.expiresAt + this.#staleMs,
+          refreshing: true,
+          hitEvent: Object.freeze({ name: e.name, source: "cache", ...read }),
+          staleEvent: Object.freeze({ name: e.name, source: "stale", ...read }),
+        });
+        loaded++;
+      }
+      this.#evict();
+      this.#log.warn(
+        "The backend is unreachable at start-up ({reason}); loaded {count} last-known-good " +
+          "entries from the snapshot",
+        { reason: cause.reason, count: loaded },
+      );
+    } catch (err) {
+      this.#log.error("The last-known-good snapshot cannot be used: {error}", { error: err });
+    }
+  }
+
+  #markSnapshotDirty(): void {
+    if (this.#snapshot === undefined || this.#closed) return;
+    this.#snapshotDirty = true;
+    // Coalesced: at most one write runs; changes during it cause one more.
+    this.#snapshotWrite ??= this.#snapshotLoop();
+  }
+
+  async #snapshotLoop(): Promise<void> {
+    try {
+      // Let the current burst of fetches land first.
+      await Promise.resolve();
+      while (this.#snapshotDirty) {
+        this.#snapshotDirty = false;
+        await this.#writeSnapshot();
+      }
+    } finally {
+      this.#snapshotWrite = undefined;
+    }
+  }
+
+  async #writeSnapshot(): Promise<void> {
+    const now = this.#now();
+    const entries: SnapshotEntry[] = [];
+    for (const e of this.#entries.values()) {
+      if (e.staleUntil < now) continue;
+      entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
+    }
+    try {
+      const sealed = await sealSnapshot(await this.#key(), entries, now);
+      await this.#snapshot!.store.write(sealed);
+    } catch (err) {
+      this.#log.warn("The last-known-good snapshot could not be written: {error}", {
+        error: err,
+      });
+    }
+  }
+
+  async whenIdle(): Promise<void> {
+    while (this.#background.size > 0 || this.#snapshotWrite !== undefined) {
+      await Promise.all([...this.#background, this.#snapshotWrite]);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const stop of [...this.#unsubscribers]) {
+      try {
+        await stop();
+      } catch (err) {
+        this.#log.warn("Stopping a rotation-event subscription failed: {error}", { error: err });
+      }
+    }
+    await this.whenIdle();
+    this.#closed = true;
+    this.#entries.clear();
+    this.#flights.clear();
+    await this.#inner.close();
+  }
+}
+
+/** Settles like `promise`, or rejects with the signal's reason when it aborts first. */
+function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
