@@ -1,0 +1,179 @@
+/**
+ * `createSecretManager()`: one call at start-up that reads the settings
+ * (`SECRET_BACKEND`, `SECRET_NAMESPACE` and the chosen backend's own
+ * settings) and returns a ready {@linkcode SecretManager}.
+ *
+ * This entry reads the environment and files, so it is kept apart from
+ * `mod.ts`: an edge bundle that imports `mod.ts` never pulls it in. Each
+ * backend is loaded with a dynamic `import()` only when it is chosen.
+ *
+ * There is no default backend: without `SECRET_BACKEND` the factory raises a
+ * `ConfigError` listing the choices.
+ *
+ * @example Building the memory backend from explicit settings
+ * ```ts
+ * import { createSecretManager } from "@keyward/secrets/factory";
+ *
+ * const secrets = await createSecretManager({
+ *   env: { SECRET_BACKEND: "memory", SECRET_NAMESPACE: "dev" },
+ * });
+ * await secrets.setSecret("db/password", "example-password-1");
+ * if (await secrets.getSecret("db/password") !== "example-password-1") throw new Error();
+ * await secrets.close();
+ * ```
+ *
+ * @module
+ */
+
+import { ConfigError } from "./core/errors.ts";
+import { nameProblem } from "./core/names.ts";
+import { withNamespace } from "./core/namespace.ts";
+import type { SecretManager } from "./core/types.ts";
+import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
+import { setting } from "./factory/_settings.ts";
+
+export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
+
+/** The values `SECRET_BACKEND` accepts. */
+export type BackendName = "file" | "env" | "memory" | "vault" | "aws";
+
+/** Every value `SECRET_BACKEND` accepts, in the order error messages list them. */
+export const BACKEND_NAMES: readonly BackendName[] = ["file", "env", "memory", "vault", "aws"];
+
+/**
+ * Where each backend's builder lives. A backend whose builder has not landed
+ * yet maps to `undefined` and is refused with a clear `ConfigError`; wiring it
+ * is this one line (`vault: () => import("./factory/_vault.ts"),`).
+ * Specifiers stay literal so bundlers can follow them.
+ */
+const BUILDERS: Record<BackendName, (() => Promise<{ build: BackendBuilder }>) | undefined> = {
+  file: () => import("./factory/_file.ts"),
+  env: () => import("./factory/_env.ts"),
+  memory: () => import("./factory/_memory.ts"),
+  vault: undefined,
+  aws: undefined,
+};
+
+/** Options of {@linkcode createSecretManager}. */
+export interface CreateSecretManagerOptions {
+  /**
+   * The settings to read.
+   * @default {the process environment: `Deno.env.toObject()` on Deno, `process.env` on Node}
+   */
+  env?: Record<string, string | undefined>;
+  /**
+   * Reads a mounted file such as the `.env` file of `KEYWARD_ENV_FILE`. (The
+   * file store's key file is always read with `readKeyFile()` of the `./file`
+   * entry, which checks where the file lives and who may read it.)
+   * @default {`Deno.readTextFile` on Deno, `fs.promises.readFile(path, "utf8")` on Node}
+   */
+  readTextFile?: (path: string) => Promise<string>;
+}
+
+/**
+ * Builds the {@linkcode SecretManager} the settings ask for.
+ *
+ * Settings (all read from `options.env`, empty values count as unset):
+ *
+ * | setting | meaning |
+ * |---|---|
+ * | `SECRET_BACKEND` | `file`, `env`, `memory`, `vault` or `aws` (required) |
+ * | `SECRET_NAMESPACE` | optional; prefixes every name (`prod` -> `prod/db/password`) |
+ * | `KEYWARD_FILE_PATH` | file: the store, default `.keyward/secrets.json` relative to the working directory |
+ * | `KEYWARD_FILE_KEY` | file: the key, 32 bytes in base64 |
+ * | `KEYWARD_FILE_KEY_FILE` | file: a key file outside the repository, mode 0600 (instead of `KEYWARD_FILE_KEY`) |
+ * | `KEYWARD_ENV_FILE` | env: a `.env` file to read besides the environment (optional) |
+ * | `KEYWARD_ENV_PREFIXES` | env: comma-separated variable prefixes `listSecrets` covers (optional) |
+ *
+ * Every problem with a setting is a `ConfigError` naming the setting; none
+ * repeats a key.
+ *
+ * @example A missing backend is refused, never guessed
+ * ```ts
+ * import { createSecretManager } from "@keyward/secrets/factory";
+ *
+ * try {
+ *   await createSecretManager({ env: {} });
+ *   throw new Error("accepted");
+ * } catch (err) {
+ *   if (!/SECRET_BACKEND/.test((err as Error).message)) throw err;
+ * }
+ * ```
+ */
+export async function createSecretManager(
+  options: CreateSecretManagerOptions = {},
+): Promise<SecretManager> {
+  const env = options.env ?? processEnv();
+  const backend = chooseBackend(env);
+  const namespace = setting(env, "SECRET_NAMESPACE");
+  if (namespace !== undefined) {
+    const problem = nameProblem(namespace);
+    if (problem !== undefined) {
+      throw new ConfigError(`SECRET_NAMESPACE is not a valid namespace: ${problem}`);
+    }
+  }
+  const load = BUILDERS[backend];
+  if (load === undefined) {
+    throw new ConfigError(
+      `SECRET_BACKEND=${backend}: the ${backend} backend is not available in this build yet; ` +
+        `choose one of: ${available().join(", ")}`,
+      { backend },
+    );
+  }
+  const settings: BackendSettings = {
+    env,
+    readTextFile: options.readTextFile ?? defaultReadTextFile,
+  };
+  const { build } = await load();
+  const manager = await build(settings);
+  return namespace === undefined ? manager : withNamespace(manager, namespace);
+}
+
+function chooseBackend(env: Record<string, string | undefined>): BackendName {
+  const value = setting(env, "SECRET_BACKEND");
+  if (value === undefined) {
+    throw new ConfigError(
+      `SECRET_BACKEND is not set; choose one of: ${BACKEND_NAMES.join(", ")} ` +
+        `(keyward has no default backend)`,
+    );
+  }
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    // Shown only when it looks like a word: a value pasted into the wrong
+    // setting is not repeated.
+    const shown = /^[A-Za-z0-9_-]{1,20}$/.test(value) ? `=${value}` : "";
+    throw new ConfigError(
+      `SECRET_BACKEND${shown} is not a backend; choose one of: ${BACKEND_NAMES.join(", ")}`,
+    );
+  }
+  return value as BackendName;
+}
+
+function available(): BackendName[] {
+  return BACKEND_NAMES.filter((name) => BUILDERS[name] !== undefined);
+}
+
+interface DenoLike {
+  env: { toObject(): Record<string, string> };
+  readTextFile(path: string): Promise<string>;
+}
+
+function denoGlobal(): DenoLike | undefined {
+  return (globalThis as { Deno?: DenoLike }).Deno;
+}
+
+function processEnv(): Record<string, string | undefined> {
+  const deno = denoGlobal();
+  if (deno !== undefined) return deno.env.toObject();
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  if (proc?.env !== undefined) return { ...proc.env };
+  throw new ConfigError(
+    "no process environment on this runtime; pass the settings as createSecretManager({ env })",
+  );
+}
+
+async function defaultReadTextFile(path: string): Promise<string> {
+  const deno = denoGlobal();
+  if (deno !== undefined) return await deno.readTextFile(path);
+  const fs = await import("node:fs/promises");
+  return await fs.readFile(path, "utf8");
+}
