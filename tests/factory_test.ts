@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, InvalidSecretNameError, KeywardError } from "../mod.ts";
+import { ConfigError, InvalidSecretNameError, type KeywardError } from "../mod.ts";
 import { BACKEND_NAMES, createSecretManager } from "../factory.ts";
 
 const KEY_CANARY = "CANARYKEY";
