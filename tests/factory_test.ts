@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError, InvalidSecretNameError, type KeywardError } from "../mod.ts";
 import { BACKEND_NAMES, createSecretManager } from "../factory.ts";
+import { generateFileKey, writeKeyFile } from "../backends/file.ts";
 
 const KEY_CANARY = "CANARYKEY";
 
@@ -180,4 +181,144 @@ Deno.test("without options.env the factory reads the process environment", async
     if (before === undefined) Deno.env.delete("SECRET_BACKEND");
     else Deno.env.set("SECRET_BACKEND", before);
   }
+});
+
+// --- file backend -------------------------------------------------------------------------------
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "keyward-factory-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("SECRET_BACKEND=file with KEYWARD_FILE_KEY builds a store at KEYWARD_FILE_PATH", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/store/secrets.json`;
+    const env = {
+      SECRET_BACKEND: "file",
+      KEYWARD_FILE_PATH: path,
+      KEYWARD_FILE_KEY: generateFileKey(),
+    };
+    const m = await createSecretManager({ env });
+    await m.setSecret("db/password", "file-factory-value-1");
+    await m.close();
+    const again = await createSecretManager({ env });
+    assert.equal(await again.getSecret("db/password"), "file-factory-value-1");
+    assert.equal((await again.describeSecret("db/password")).backend, "file");
+    await again.close();
+    const raw = await Deno.readTextFile(path);
+    assert.ok(!raw.includes("file-factory-value-1"));
+  });
+});
+
+Deno.test("KEYWARD_FILE_KEY_FILE reads the key from a 0600 key file", async () => {
+  await withTempDir(async (dir) => {
+    const key = generateFileKey();
+    await writeKeyFile(`${dir}/file.key`, key);
+    const path = `${dir}/secrets.json`;
+    const byFile = await createSecretManager({
+      env: {
+        SECRET_BACKEND: "file",
+        KEYWARD_FILE_PATH: path,
+        KEYWARD_FILE_KEY_FILE: `${dir}/file.key`,
+      },
+    });
+    await byFile.setSecret("a/b", "key-file-value-1");
+    await byFile.close();
+    // The same key given inline opens the same store.
+    const inline = await createSecretManager({
+      env: { SECRET_BACKEND: "file", KEYWARD_FILE_PATH: path, KEYWARD_FILE_KEY: key },
+    });
+    assert.equal(await inline.getSecret("a/b"), "key-file-value-1");
+    await inline.close();
+  });
+});
+
+Deno.test("KEYWARD_FILE_PATH defaults to .keyward/secrets.json in the working directory", async () => {
+  await withTempDir(async (dir) => {
+    const cwd = Deno.cwd();
+    Deno.chdir(dir);
+    try {
+      const m = await createSecretManager({
+        env: { SECRET_BACKEND: "file", KEYWARD_FILE_KEY: generateFileKey() },
+      });
+      await m.setSecret("a/b", "default-path-value-1");
+      await m.close();
+    } finally {
+      Deno.chdir(cwd);
+    }
+    assert.ok((await Deno.stat(`${dir}/.keyward/secrets.json`)).isFile);
+  });
+});
+
+Deno.test("the file backend without a key is a ConfigError naming both key settings", async () => {
+  const err = await rejectsConfig(
+    createSecretManager({ env: { SECRET_BACKEND: "file", KEYWARD_FILE_KEY: " " } }),
+    /KEYWARD_FILE_KEY \(32 bytes in base64\) or KEYWARD_FILE_KEY_FILE/,
+  );
+  assert.equal(err.backend, "file");
+});
+
+Deno.test("KEYWARD_FILE_KEY and KEYWARD_FILE_KEY_FILE together are refused", async () => {
+  const key = generateFileKey();
+  await rejectsConfig(
+    createSecretManager({
+      env: { SECRET_BACKEND: "file", KEYWARD_FILE_KEY: key, KEYWARD_FILE_KEY_FILE: "/k" },
+    }),
+    /both KEYWARD_FILE_KEY and KEYWARD_FILE_KEY_FILE are set/,
+    [key],
+  );
+});
+
+Deno.test("a malformed KEYWARD_FILE_KEY is a ConfigError that never repeats the key", async () => {
+  const almost = btoa(`${KEY_CANARY}-thirty-one-bytes-long!`.slice(0, 31));
+  for (const bad of [`${KEY_CANARY}-not-base64!!`, almost, btoa(KEY_CANARY)]) {
+    await rejectsConfig(
+      createSecretManager({ env: { SECRET_BACKEND: "file", KEYWARD_FILE_KEY: bad } }),
+      /^KEYWARD_FILE_KEY is not a valid file key: it must be 32 bytes in base64/,
+      [bad, KEY_CANARY],
+    );
+  }
+});
+
+Deno.test("a bad KEYWARD_FILE_KEY_FILE is a ConfigError naming the setting and why", async () => {
+  await withTempDir(async (dir) => {
+    const env = (keyFile: string) => ({ SECRET_BACKEND: "file", KEYWARD_FILE_KEY_FILE: keyFile });
+    await rejectsConfig(
+      createSecretManager({ env: env(`${dir}/missing.key`) }),
+      /^KEYWARD_FILE_KEY_FILE: the key file .*missing\.key does not exist/,
+    );
+    const key = generateFileKey();
+    await Deno.writeTextFile(`${dir}/open.key`, `${key}\n`, { mode: 0o644 });
+    await Deno.chmod(`${dir}/open.key`, 0o644);
+    await rejectsConfig(
+      createSecretManager({ env: env(`${dir}/open.key`) }),
+      /^KEYWARD_FILE_KEY_FILE: .*group or others/,
+      [key],
+    );
+    await Deno.writeTextFile(`${dir}/bad.key`, `${KEY_CANARY}\n`, { mode: 0o600 });
+    await Deno.chmod(`${dir}/bad.key`, 0o600);
+    await rejectsConfig(
+      createSecretManager({ env: env(`${dir}/bad.key`) }),
+      /^KEYWARD_FILE_KEY_FILE: /,
+      [KEY_CANARY],
+    );
+  });
+});
+
+Deno.test("a key file inside a git repository is refused", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/repo/.git`, { recursive: true });
+    // Written directly: writeKeyFile itself refuses to write inside a repository.
+    await Deno.writeTextFile(`${dir}/repo/file.key`, `${generateFileKey()}\n`, { mode: 0o600 });
+    await rejectsConfig(
+      createSecretManager({
+        env: { SECRET_BACKEND: "file", KEYWARD_FILE_KEY_FILE: `${dir}/repo/file.key` },
+      }),
+      /^KEYWARD_FILE_KEY_FILE: .*git/,
+    );
+  });
 });
