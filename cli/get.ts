@@ -1,0 +1,49 @@
+/**
+ * `secrets get <name>`: prints a secret's value. The one command that shows one.
+ *
+ * @module
+ */
+
+import type { ReadOptions, Stage } from "../core/types.ts";
+import { type CommandEntry, defineCommand, stringOption, toJson, withManager } from "./_command.ts";
+import { parseStage } from "./_stage.ts";
+
+/** `get <name> [--stage s] [--version v] [--field f]`. */
+export const getCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+  name: "get",
+  summary: "print a secret's value (the only command that shows one)",
+  usage:
+    `usage: secrets get <name> [--stage current|pending|previous] [--version v] [--field f] [--json]
+
+Prints the value of <name> followed by a newline. A secret with several fields
+prints as JSON unless --field picks one. With --json: {"name", "value"}.
+
+  --stage s     read the version holding this stage (default: current)
+  --version v   read this version
+  --field f     read one field of a secret with fields
+  --json        print JSON
+  -h, --help    show this help`,
+  options: {
+    stage: { type: "string" },
+    version: { type: "string" },
+    field: { type: "string" },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ values, positionals, json, io }) {
+    const name = positionals[0];
+    const opts: ReadOptions = {};
+    const stage: Stage | undefined = parseStage(stringOption(values, "stage"), [
+      "current",
+      "pending",
+      "previous",
+    ]);
+    if (stage !== undefined) opts.stage = stage;
+    const version = stringOption(values, "version");
+    if (version !== undefined) opts.version = version;
+    const field = stringOption(values, "field");
+    if (field !== undefined) opts.field = field;
+    const value = await withManager(io, (m) => m.getSecret(name, opts));
+    io.stdout(json ? toJson({ name, value }) : `${value}\n`);
+    return 0;
+  },
+});
