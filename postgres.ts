@@ -5,3 +5,9 @@
  *
  * @module
  */
+
+export {
+  PostgresRotationEvents,
+  type PostgresRotationEventsOptions,
+  ROTATION_CHANNEL,
+} from "./cache/pg_rotation_events.ts";
