@@ -39,6 +39,16 @@ export {
 export { fingerprint, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
+export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";
+export {
+  backoffDelayMs,
+  DEFAULT_RETRY,
+  retry,
+  type RetryAttempt,
+  type RetryOptions,
+  type RetryPolicy,
+  validateRetryPolicy,
+} from "./core/retry.ts";
 export { envKeyFor, type EnvOptions, EnvSecretManager, nameForEnvKey } from "./backends/env.ts";
 export {
   type CachedSecretManager,
@@ -55,3 +65,51 @@ export {
   type RotationEvents,
   type RotationListener,
 } from "./cache/rotation_events.ts";
+export {
+  encodedForms,
+  MIN_REDACT_BYTES,
+  type RedactionForm,
+  type RedactionMatch,
+  Redactor,
+} from "./redact/redactor.ts";
+export { RedactingSecretManager, withRedaction } from "./redact/manager.ts";
+export {
+  configureRedactedLogging,
+  CONSOLE_METHODS,
+  KEYWARD_REDACT_FIELDS,
+  type LogRedactionOptions,
+  redactConsole,
+  type RedactConsoleOptions,
+  type RedactedLoggingOptions,
+  redactingSink,
+  redactLogValue,
+  STANDARD_TEXT_PATTERNS,
+} from "./redact/logging.ts";
+export {
+  type CredentialKind,
+  type CredentialMatch,
+  type CredentialOptions,
+  findCredentials,
+  isPlaceholder,
+  redactCredentials,
+  shannonEntropy,
+} from "./redact/patterns.ts";
+export {
+  type AllowList,
+  type BackendValues,
+  FINDING_KINDS,
+  type FindingKind,
+  isAllowed,
+  normalizePath,
+  parseAllowList,
+  redactorFor,
+  type ScanDirEntry,
+  type ScanFinding,
+  type ScanFs,
+  type ScanOptions,
+  scanPaths,
+  type ScanPathsOptions,
+  type ScanReport,
+  scanText,
+  valuesFromManager,
+} from "./redact/scanner.ts";

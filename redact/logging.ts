@@ -1,0 +1,372 @@
+/**
+ * Redaction for logs: a LogTape sink decorator and setup helper, and an
+ * opt-in `console` wrapper, both passing everything through a
+ * {@linkcode Redactor}, the well-known credential patterns and the
+ * standard patterns of `@logtape/redaction`.
+ *
+ * @module
+ */
+
+import {
+  configure,
+  getConsoleSink,
+  type LogLevel,
+  type LogRecord,
+  type Sink,
+} from "@logtape/logtape";
+import {
+  DEFAULT_REDACT_FIELDS,
+  type FieldPatterns,
+  JWT_PATTERN,
+  redactByField,
+  type RedactionPattern,
+} from "@logtape/redaction";
+import { redactCredentials } from "./patterns.ts";
+import type { Redactor } from "./redactor.ts";
+
+/**
+ * Property names that hold names, never values, in keyward's own log
+ * records; the field patterns below never mask them.
+ */
+const NAME_PROPERTIES = [
+  "secret",
+  "secretName",
+  "name",
+  "names",
+  "stage",
+  "version",
+  "field",
+  "backend",
+  "source",
+  "reason",
+  "code",
+];
+
+/**
+ * `@logtape/redaction`'s {@linkcode DEFAULT_REDACT_FIELDS} (password,
+ * secret, token, key, credential, auth, ...), except for the properties
+ * keyward uses for names (`secret`, `name`, `stage`, `version`, `field`,
+ * `backend`, ...): a property named `secret` holds a secret's name in
+ * keyward's records, and masking it would hide which secret is missing.
+ */
+export const KEYWARD_REDACT_FIELDS: FieldPatterns = DEFAULT_REDACT_FIELDS.map((p) => {
+  const source = typeof p === "string" ? p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : p.source;
+  const flags = typeof p === "string" ? "" : p.flags.replace("g", "");
+  return new RegExp(`^(?!(?:${NAME_PROPERTIES.join("|")})$).*(?:${source})`, flags);
+});
+
+/** The standard text patterns of `@logtape/redaction` applied to every string (JWTs). */
+export const STANDARD_TEXT_PATTERNS: readonly RedactionPattern[] = [JWT_PATTERN];
+
+/** Options of {@linkcode redactingSink}, {@linkcode redactConsole} and {@linkcode redactLogValue}. */
+export interface LogRedactionOptions {
+  /**
+   * Property names whose values are replaced by `[REDACTED]` whatever they
+   * hold (`@logtape/redaction`'s field redaction).
+   * @default {KEYWARD_REDACT_FIELDS}
+   */
+  fieldPatterns?: FieldPatterns;
+  /**
+   * Regular-expression patterns (`@logtape/redaction`'s format, global flag)
+   * applied to every string.
+   * @default {STANDARD_TEXT_PATTERNS}
+   */
+  textPatterns?: readonly RedactionPattern[];
+  /**
+   * Whether well-known credentials (AWS keys, Vault tokens, private keys,
+   * broker key pairs, connection-string passwords, high-entropy values
+   * assigned to `*_SECRET`/`*_PASSWORD`/`*_TOKEN`/`*_KEY`) are masked too.
+   * @default {true}
+   */
+  credentials?: boolean;
+}
+
+function textRedactor(redactor: Redactor, options: LogRedactionOptions): (text: string) => string {
+  const patterns = options.textPatterns ?? STANDARD_TEXT_PATTERNS;
+  const credentials = options.credentials ?? true;
+  return (text: string): string => {
+    let out = redactor.redact(text);
+    if (credentials) out = redactCredentials(out);
+    for (const p of patterns) {
+      out = typeof p.replacement === "string"
+        ? out.replaceAll(p.pattern, p.replacement)
+        : out.replaceAll(p.pattern, p.replacement);
+    }
+    return out;
+  };
+}
+
+const MAX_DEPTH = 20;
+
+/**
+ * Returns a copy of `value` with every string inside it redacted: strings,
+ * arrays, plain objects, `Map`s, `Set`s, errors (message, stack, `cause`
+ * and own properties, prototype kept) and other objects' own enumerable
+ * properties. Objects with their own inspection (`Secret`) and binary
+ * buffers are kept as they are. Cycle-safe; at most 20 levels deep.
+ *
+ * @example
+ * ```ts
+ * import { Redactor, redactLogValue } from "@keyward/secrets";
+ * const redactor = new Redactor();
+ * redactor.register("api/token", "tok-0123456789");
+ * const out = redactLogValue({ headers: ["Bearer tok-0123456789"] }, redactor);
+ * if (JSON.stringify(out) !== '{"headers":["Bearer [REDACTED:api/token]"]}') throw new Error();
+ * ```
+ */
+export function redactLogValue(
+  value: unknown,
+  redactor: Redactor,
+  options: LogRedactionOptions = {},
+): unknown {
+  return deepRedact(value, textRedactor(redactor, options), new Map(), 0);
+}
+
+const CUSTOM_INSPECT = [Symbol.for("Deno.customInspect"), Symbol.for("nodejs.util.inspect.custom")];
+
+function deepRedact(
+  value: unknown,
+  text: (s: string) => string,
+  seen: Map<object, unknown>,
+  depth: number,
+): unknown {
+  if (typeof value === "string") return text(value);
+  if (typeof value !== "object" || value === null) return value;
+  if (seen.has(value)) return seen.get(value);
+  if (depth >= MAX_DEPTH) return "[REDACTED:too deep]";
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (value instanceof Date || value instanceof RegExp) return value;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = [];
+    seen.set(value, copy);
+    for (const item of value) copy.push(deepRedact(item, text, seen, depth + 1));
+    return copy;
+  }
+  if (value instanceof Map) {
+    const copy = new Map();
+    seen.set(value, copy);
+    for (const [k, v] of value) {
+      copy.set(deepRedact(k, text, seen, depth + 1), deepRedact(v, text, seen, depth + 1));
+    }
+    return copy;
+  }
+  if (value instanceof Set) {
+    const copy = new Set();
+    seen.set(value, copy);
+    for (const v of value) copy.add(deepRedact(v, text, seen, depth + 1));
+    return copy;
+  }
+  if (value instanceof Error) {
+    const copy = Object.create(Object.getPrototypeOf(value)) as Error;
+    seen.set(value, copy);
+    const hidden = (key: string, v: unknown): void => {
+      Object.defineProperty(copy, key, { value: v, writable: true, configurable: true });
+    };
+    hidden("message", text(value.message));
+    if (typeof value.stack === "string") hidden("stack", text(value.stack));
+    if (Object.hasOwn(value, "name")) hidden("name", deepRedact(value.name, text, seen, depth + 1));
+    if ("cause" in value) hidden("cause", deepRedact(value.cause, text, seen, depth + 1));
+    if (value instanceof AggregateError) {
+      hidden("errors", deepRedact(value.errors, text, seen, depth + 1));
+    }
+    for (const [k, v] of Object.entries(value)) {
+      (copy as unknown as Record<string, unknown>)[k] = deepRedact(v, text, seen, depth + 1);
+    }
+    return copy;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    if (
+      CUSTOM_INSPECT.some((s) => s in value) ||
+      typeof (value as { then?: unknown }).then === "function"
+    ) {
+      return value;
+    }
+  }
+  const copy = Object.create(proto) as Record<string, unknown>;
+  seen.set(value, copy);
+  for (const [k, v] of Object.entries(value)) copy[k] = deepRedact(v, text, seen, depth + 1);
+  return copy;
+}
+
+function redactRecord(
+  record: LogRecord,
+  text: (s: string) => string,
+): LogRecord {
+  const seen = new Map<object, unknown>();
+  const message = record.message.map((part) =>
+    typeof part === "string" ? text(part) : deepRedact(part, text, seen, 0)
+  );
+  const rawMessage = typeof record.rawMessage === "string"
+    ? text(record.rawMessage)
+    : record.rawMessage;
+  const properties = deepRedact(record.properties, text, seen, 0) as Record<string, unknown>;
+  return { ...record, message, rawMessage, properties };
+}
+
+/**
+ * Wraps a LogTape sink so that every record reaching it has its message
+ * parts, template and properties passed through `redactor`, the
+ * well-known credential patterns and `@logtape/redaction`'s field and
+ * text patterns.
+ *
+ * @example
+ * ```ts
+ * import type { LogRecord } from "@logtape/logtape";
+ * import { Redactor, redactingSink } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * redactor.register("db/password", "pw-0123456789");
+ * const seen: LogRecord[] = [];
+ * const sink = redactingSink((r) => seen.push(r), redactor);
+ * sink({
+ *   category: ["app"], level: "error", timestamp: Date.now(), rawMessage: "login failed for {dsn}",
+ *   message: ["login failed for ", "postgres://app:pw-0123456789@db", ""],
+ *   properties: { dsn: "postgres://app:pw-0123456789@db" },
+ * });
+ * if (seen[0].properties.dsn !== "postgres://app:[REDACTED:db/password]@db") throw new Error();
+ * ```
+ */
+export function redactingSink(
+  sink: Sink,
+  redactor: Redactor,
+  options: LogRedactionOptions = {},
+): Sink {
+  const text = textRedactor(redactor, options);
+  const byField = redactByField(sink, {
+    fieldPatterns: options.fieldPatterns ?? KEYWARD_REDACT_FIELDS,
+    action: () => "[REDACTED]",
+  });
+  const wrapped: Sink = (record) => byField(redactRecord(record, text));
+  const disposable = sink as Partial<Disposable & AsyncDisposable>;
+  const dispose = disposable[Symbol.dispose];
+  if (dispose) Object.assign(wrapped, { [Symbol.dispose]: dispose.bind(sink) });
+  const asyncDispose = disposable[Symbol.asyncDispose];
+  if (asyncDispose) Object.assign(wrapped, { [Symbol.asyncDispose]: asyncDispose.bind(sink) });
+  return wrapped;
+}
+
+/** Options of {@linkcode configureRedactedLogging}. */
+export interface RedactedLoggingOptions extends LogRedactionOptions {
+  /**
+   * The sinks, by name; each is wrapped by {@linkcode redactingSink}.
+   * @default {{ console: getConsoleSink() }}
+   */
+  sinks?: Record<string, Sink>;
+  /**
+   * The logger categories routed to every sink (`[]` is every category).
+   * @default {[["keyward"]]}
+   */
+  categories?: string[][];
+  /**
+   * The lowest level logged.
+   * @default {"info"}
+   */
+  lowestLevel?: LogLevel;
+  /**
+   * Replace an existing LogTape configuration instead of failing.
+   * @default {false}
+   */
+  reset?: boolean;
+}
+
+/**
+ * Configures LogTape so that every sink redacts: the categories asked for
+ * (keyward's own by default) and LogTape's meta logger go to the given
+ * sinks, each wrapped by {@linkcode redactingSink}.
+ *
+ * @example Wiring the redactor into a service's logging
+ * ```ts
+ * import { getLogger, type LogRecord, reset } from "@logtape/logtape";
+ * import { configureRedactedLogging, MemorySecretManager, Redactor, withRedaction } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * const secrets = withRedaction(new MemorySecretManager({ initial: { "api/token": "tok-0123456789" } }), redactor);
+ * const lines: LogRecord[] = [];
+ * await configureRedactedLogging(redactor, {
+ *   sinks: { memory: (r) => lines.push(r) },
+ *   categories: [["app"]],
+ *   reset: true,
+ * });
+ * const token = await secrets.getSecret("api/token");
+ * getLogger(["app"]).info(`calling upstream with ${token}`);
+ * if (lines[0].message.join("") !== "calling upstream with [REDACTED:api/token]") throw new Error();
+ * await reset();
+ * ```
+ */
+export async function configureRedactedLogging(
+  redactor: Redactor,
+  options: RedactedLoggingOptions = {},
+): Promise<void> {
+  const raw = options.sinks ?? { console: getConsoleSink() };
+  const sinks: Record<string, Sink> = {};
+  for (const [name, sink] of Object.entries(raw)) {
+    sinks[name] = redactingSink(sink, redactor, options);
+  }
+  const names = Object.keys(sinks);
+  const categories = options.categories ?? [["keyward"]];
+  const lowestLevel = options.lowestLevel ?? "info";
+  const loggers: { category: string[]; sinks: string[]; lowestLevel: LogLevel }[] = categories.map(
+    (category) => ({ category, sinks: names, lowestLevel }),
+  );
+  const coversMeta = categories.some((c) =>
+    c.length === 0 || (c[0] === "logtape" && (c.length === 1 || c[1] === "meta"))
+  );
+  if (!coversMeta) {
+    loggers.push({ category: ["logtape", "meta"], sinks: names, lowestLevel: "warning" });
+  }
+  await configure({ reset: options.reset ?? false, sinks, loggers });
+}
+
+/** The console methods {@linkcode redactConsole} wraps. */
+export const CONSOLE_METHODS: readonly ("log" | "info" | "warn" | "error" | "debug")[] = [
+  "log",
+  "info",
+  "warn",
+  "error",
+  "debug",
+];
+
+/** Options of {@linkcode redactConsole}. */
+export interface RedactConsoleOptions extends LogRedactionOptions {
+  /**
+   * The console to wrap.
+   * @default {globalThis.console}
+   */
+  console?: Pick<Console, "log" | "info" | "warn" | "error" | "debug">;
+}
+
+/**
+ * Opt-in, for services that log with `console`: wraps `console.log`,
+ * `info`, `warn`, `error` and `debug` so that every argument is redacted
+ * (strings, and copies of objects and errors) before it is printed. Returns
+ * a function that restores the original methods.
+ *
+ * @example
+ * ```ts
+ * import { Redactor, redactConsole } from "@keyward/secrets";
+ *
+ * const printed: unknown[][] = [];
+ * const fake = { log: (...a: unknown[]) => printed.push(a), info() {}, warn() {}, error() {}, debug() {} };
+ * const redactor = new Redactor();
+ * redactor.register("api/token", "tok-0123456789");
+ * const restore = redactConsole(redactor, { console: fake });
+ * fake.log("token is", "tok-0123456789");
+ * restore();
+ * if (printed[0][1] !== "[REDACTED:api/token]") throw new Error();
+ * ```
+ */
+export function redactConsole(redactor: Redactor, options: RedactConsoleOptions = {}): () => void {
+  const target = options.console ?? globalThis.console;
+  const text = textRedactor(redactor, options);
+  const originals = CONSOLE_METHODS.map((method) => [method, target[method]] as const);
+  for (const [method, original] of originals) {
+    target[method] = (...args: unknown[]): void => {
+      const seen = new Map<object, unknown>();
+      original.apply(target, args.map((a) => deepRedact(a, text, seen, 0)));
+    };
+  }
+  return (): void => {
+    for (const [method, original] of originals) target[method] = original;
+  };
+}

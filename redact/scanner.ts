@@ -1,0 +1,404 @@
+/**
+ * The leak scanner: finds the values of known secrets (compared through the
+ * redactor's automaton, never printed) and well-known credential shapes in
+ * text, files and folders. Runtime-neutral: file access goes through a small
+ * port the CLI supplies.
+ *
+ * @module
+ */
+
+import { KeywardError } from "../core/errors.ts";
+import { fingerprint } from "../core/secret.ts";
+import { STAGES } from "../core/types.ts";
+import type { SecretManager } from "../core/types.ts";
+import { withRedaction } from "./manager.ts";
+import { type CredentialKind, type CredentialOptions, findCredentials } from "./patterns.ts";
+import { MIN_REDACT_BYTES, type RedactionForm, Redactor } from "./redactor.ts";
+
+/** What a finding is: a known secret's value, or a credential shape. */
+export type FindingKind = "secret-value" | CredentialKind;
+
+/** Every {@linkcode FindingKind}. */
+export const FINDING_KINDS: readonly FindingKind[] = [
+  "secret-value",
+  "aws-access-key",
+  "vault-token",
+  "private-key",
+  "broker-key-pair",
+  "connection-string",
+  "assigned-secret",
+];
+
+/** One finding: where and what, never the value or the matched text. */
+export interface ScanFinding {
+  /** The file (as given, `/`-separated) or `<stdin>`. */
+  path: string;
+  /** 1-based line of the start of the match. */
+  line: number;
+  /** What was found. */
+  kind: FindingKind;
+  /** For `secret-value`: the secret's name. */
+  name?: string;
+  /** For `secret-value`: how the value was written (`plain`, `json`, `url`, `base64`, `base64url`). */
+  form?: RedactionForm;
+  /**
+   * First 8 hex digits of the SHA-256 of the kind and the matched text:
+   * stable across runs and files, for the allow-list.
+   */
+  fingerprint: string;
+}
+
+/** A parsed allow-list. */
+export interface AllowList {
+  /** Fingerprints of allowed findings. */
+  fingerprints: Set<string>;
+  /** Allowed `path:line:kind` triples. */
+  locations: Set<string>;
+  /** Path globs whose findings are all allowed. */
+  globs: RegExp[];
+}
+
+/**
+ * Parses an allow-list: one entry per line, `#` starts a comment (write
+ * why each entry is there). An entry is a finding's 8-hex-digit fingerprint,
+ * a `path:line:kind` triple, or a path glob (`*`, `**`, `?`; a glob without
+ * `/` also matches a file's base name anywhere).
+ *
+ * @example
+ * ```ts
+ * import { parseAllowList } from "@keyward/secrets";
+ * const list = parseAllowList("0a1b2c3d  # fake key in a fixture\ndocs/*.md:12:vault-token\ntests/**");
+ * if (!list.fingerprints.has("0a1b2c3d") || list.globs.length !== 1) throw new Error();
+ * ```
+ */
+export function parseAllowList(text: string): AllowList {
+  const list: AllowList = { fingerprints: new Set(), locations: new Set(), globs: [] };
+  for (const raw of text.split(/\r?\n/)) {
+    const entry = raw.replace(/(?:^|\s)#.*$/, "").trim();
+    if (entry === "") continue;
+    if (/^[0-9a-f]{8}$/i.test(entry)) {
+      list.fingerprints.add(entry.toLowerCase());
+      continue;
+    }
+    const triple = /^(.+):(\d+):([a-z-]+)$/.exec(entry);
+    if (triple && (FINDING_KINDS as readonly string[]).includes(triple[3])) {
+      list.locations.add(`${normalizePath(triple[1])}:${Number(triple[2])}:${triple[3]}`);
+      continue;
+    }
+    list.globs.push(globToRegExp(normalizePath(entry)));
+  }
+  return list;
+}
+
+/** Whether the allow-list covers a finding. */
+export function isAllowed(finding: ScanFinding, list: AllowList | undefined): boolean {
+  if (!list) return false;
+  if (list.fingerprints.has(finding.fingerprint)) return true;
+  const path = normalizePath(finding.path);
+  if (list.locations.has(`${path}:${finding.line}:${finding.kind}`)) return true;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return list.globs.some((g) => g.test(path) || g.test(base));
+}
+
+function globToRegExp(glob: string): RegExp {
+  let source = "";
+  const dirOnly = glob.endsWith("/");
+  const g = dirOnly ? glob.slice(0, -1) : glob;
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (ch === "*" && g[i + 1] === "*") {
+      if (g[i + 2] === "/") {
+        source += "(?:.*/)?";
+        i += 2;
+      } else {
+        source += ".*";
+        i += 1;
+      }
+    } else if (ch === "*") source += "[^/]*";
+    else if (ch === "?") source += "[^/]";
+    else source += ch.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  // A folder (or a glob naming one) covers everything below it.
+  return new RegExp(`^${source}(?:/.*)?$`);
+}
+
+/** Strips `./` and turns `\` into `/`. */
+export function normalizePath(path: string): string {
+  let p = path.replaceAll("\\", "/");
+  while (p.startsWith("./")) p = p.slice(2);
+  return p.replace(/\/{2,}/g, "/");
+}
+
+/** Options of {@linkcode scanText} and {@linkcode scanPaths}. */
+export interface ScanOptions extends CredentialOptions {
+  /** Known secret values: a redactor holding them, or name -> values. */
+  values?: Redactor | Map<string, string[]>;
+  /** Findings it covers are counted as allowed, not reported. */
+  allowList?: AllowList;
+  /**
+   * Whether credential shapes are looked for (besides known values).
+   * @default {true}
+   */
+  patterns?: boolean;
+}
+
+/** Builds a redactor from name -> values (values under 8 bytes are left out). */
+export function redactorFor(values: Redactor | Map<string, string[]> | undefined): Redactor {
+  if (values instanceof Redactor) return values;
+  const redactor = new Redactor();
+  for (const [name, list] of values ?? []) for (const v of list) redactor.register(name, v);
+  return redactor;
+}
+
+/**
+ * Scans one text. Returns the findings not covered by the allow-list, in
+ * order of position, and how many the allow-list covered.
+ *
+ * @example
+ * ```ts
+ * import { scanText } from "@keyward/secrets";
+ * const values = new Map([["db/password", ["pw-0123456789"]]]);
+ * const { findings } = await scanText("a\nlogin with pw-0123456789\n", "app.log", { values });
+ * if (findings[0].line !== 2 || findings[0].name !== "db/password") throw new Error();
+ * ```
+ */
+export async function scanText(
+  text: string,
+  path: string,
+  options: ScanOptions = {},
+): Promise<{ findings: ScanFinding[]; allowed: number }> {
+  return await scanWith(text, path, redactorFor(options.values), options);
+}
+
+async function scanWith(
+  text: string,
+  path: string,
+  redactor: Redactor,
+  options: ScanOptions,
+): Promise<{ findings: ScanFinding[]; allowed: number }> {
+  const lines = lineStarts(text);
+  const raw: { start: number; finding: Omit<ScanFinding, "fingerprint">; matched: string }[] = [];
+  for (const m of redactor.matches(text)) {
+    raw.push({
+      start: m.start,
+      finding: {
+        path,
+        line: lineOf(lines, m.start),
+        kind: "secret-value",
+        name: m.name,
+        form: m.form,
+      },
+      matched: text.slice(m.start, m.end),
+    });
+  }
+  if (options.patterns ?? true) {
+    for (const c of findCredentials(text, options)) {
+      raw.push({
+        start: c.start,
+        finding: { path, line: lineOf(lines, c.start), kind: c.kind },
+        matched: c.spans.map(([s, e]) => text.slice(s, e)).join("\0"),
+      });
+    }
+  }
+  raw.sort((a, b) => a.start - b.start);
+  const findings: ScanFinding[] = [];
+  const seen = new Set<string>();
+  let allowed = 0;
+  for (const r of raw) {
+    const finding: ScanFinding = {
+      ...r.finding,
+      fingerprint: await fingerprint(`${r.finding.kind}\0${r.matched}`),
+    };
+    const key = `${finding.line}\0${finding.kind}\0${finding.name ?? ""}\0${finding.fingerprint}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (isAllowed(finding, options.allowList)) allowed++;
+    else findings.push(finding);
+  }
+  return { findings, allowed };
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function lineOf(starts: number[], index: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+/** One entry of a folder, as {@linkcode ScanFs.readDir} lists it. */
+export interface ScanDirEntry {
+  /** The entry's name (no folder part). */
+  name: string;
+  /** A regular file. */
+  isFile: boolean;
+  /** A folder. */
+  isDirectory: boolean;
+  /** A symbolic link (never followed). */
+  isSymlink: boolean;
+}
+
+/** The file access the scanner needs; the CLI passes Deno's. */
+export interface ScanFs {
+  /** Describes a path (following a link given on the command line). */
+  stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean }>;
+  /** Lists a folder. */
+  readDir(path: string): AsyncIterable<ScanDirEntry> | Iterable<ScanDirEntry>;
+  /** Reads a file's bytes. */
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** Options of {@linkcode scanPaths}. */
+export interface ScanPathsOptions extends ScanOptions {
+  /**
+   * Folder names never entered.
+   * @default {[".git", "node_modules", "coverage"]}
+   */
+  skipDirs?: readonly string[];
+  /**
+   * Files larger than this are skipped, in bytes.
+   * @default {10485760}
+   */
+  maxFileBytes?: number;
+}
+
+/** The result of {@linkcode scanPaths}. */
+export interface ScanReport {
+  /** Findings not covered by the allow-list, by path then position. */
+  findings: ScanFinding[];
+  /** Findings the allow-list covered. */
+  allowed: number;
+  /** Files scanned. */
+  files: number;
+  /** Files skipped as binary (a NUL byte or invalid UTF-8). */
+  binary: number;
+  /** Files skipped for their size. */
+  large: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Scans files and folders (recursively, in name order, skipping `.git`,
+ * `node_modules`, `coverage`, symbolic links inside folders and binary
+ * files).
+ *
+ * @example
+ * ```ts
+ * import { scanPaths, type ScanFs } from "@keyward/secrets";
+ * const files: Record<string, string> = { "app/.env": "AWS_ACCESS_KEY_ID=" + "AKIA" + "Z7Q3M4K2P6R8T5V1" };
+ * const fs: ScanFs = {
+ *   stat: async (p) => ({ isFile: p in files, isDirectory: p === "app" }),
+ *   readDir: () => [{ name: ".env", isFile: true, isDirectory: false, isSymlink: false }],
+ *   readFile: async (p) => new TextEncoder().encode(files[p]),
+ * };
+ * const report = await scanPaths(["app"], fs);
+ * if (report.findings[0].kind !== "aws-access-key" || report.findings[0].path !== "app/.env") throw new Error();
+ * ```
+ */
+export async function scanPaths(
+  paths: readonly string[],
+  fs: ScanFs,
+  options: ScanPathsOptions = {},
+): Promise<ScanReport> {
+  const redactor = redactorFor(options.values);
+  const skip = new Set(options.skipDirs ?? [".git", "node_modules", "coverage"]);
+  const maxBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
+  const report: ScanReport = { findings: [], allowed: 0, files: 0, binary: 0, large: 0 };
+
+  const scanFile = async (path: string): Promise<void> => {
+    const bytes = await fs.readFile(path);
+    if (bytes.byteLength > maxBytes) {
+      report.large++;
+      return;
+    }
+    let text: string;
+    try {
+      if (bytes.subarray(0, 8192).includes(0)) throw new TypeError("binary");
+      text = decoder.decode(bytes);
+    } catch {
+      report.binary++;
+      return;
+    }
+    report.files++;
+    const { findings, allowed } = await scanWith(text, normalizePath(path), redactor, options);
+    report.findings.push(...findings);
+    report.allowed += allowed;
+  };
+
+  const walk = async (dir: string): Promise<void> => {
+    const entries: ScanDirEntry[] = [];
+    for await (const entry of fs.readDir(dir)) entries.push(entry);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.isSymlink) continue;
+      const path = dir === "." ? entry.name : `${dir.replace(/\/+$/, "")}/${entry.name}`;
+      if (entry.isDirectory) {
+        if (!skip.has(entry.name)) await walk(path);
+      } else if (entry.isFile) {
+        await scanFile(path);
+      }
+    }
+  };
+
+  for (const path of paths) {
+    const info = await fs.stat(path);
+    if (info.isDirectory) await walk(path);
+    else if (info.isFile) await scanFile(path);
+  }
+  return report;
+}
+
+/** The known values of a backend, for a scan. */
+export interface BackendValues {
+  /** A redactor holding every value (each stage, each field). */
+  redactor: Redactor;
+  /** The secrets read. */
+  secrets: number;
+  /** Names of secrets with a value shorter than 8 bytes (not compared). */
+  short: string[];
+}
+
+/**
+ * Reads every secret of a manager (each stage that exists, each field) into
+ * a {@linkcode Redactor}, for {@linkcode scanText} and {@linkcode scanPaths}.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, valuesFromManager } from "@keyward/secrets";
+ * const m = new MemorySecretManager({ initial: { "db/login": { user: "app", password: "pw-0123456789" } } });
+ * const { redactor, short } = await valuesFromManager(m);
+ * if (redactor.redact("pw-0123456789") !== "[REDACTED:db/login]" || short.length !== 0) throw new Error();
+ * ```
+ */
+export async function valuesFromManager(
+  manager: SecretManager,
+  options: { signal?: AbortSignal } = {},
+): Promise<BackendValues> {
+  const redactor = new Redactor();
+  const reader = withRedaction(manager, redactor);
+  const names = await manager.listSecrets("", options);
+  const short = new Set<string>();
+  for (const name of names) {
+    for (const stage of STAGES) {
+      let value: string;
+      try {
+        value = await reader.getSecret(name, { stage, ...options });
+      } catch (err) {
+        if (err instanceof KeywardError && err.code === "not_found") continue;
+        throw err;
+      }
+      if (new TextEncoder().encode(value).byteLength < MIN_REDACT_BYTES) short.add(name);
+    }
+  }
+  return { redactor, secrets: names.length, short: [...short] };
+}
