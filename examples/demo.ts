@@ -1,0 +1,138 @@
+/**
+ * `deno task demo`: keyward end to end with no service and no setup.
+ *
+ * It uses the embedded encrypted file store in a temporary directory (removed
+ * at the end): makes a key, imports the FAKE credentials of
+ * `examples/sample.env`, reads them back, shows a not-found error, lists the
+ * names, and rotates one secret through a pending version. Values are only
+ * ever shown as `[REDACTED]` or as a short fingerprint.
+ *
+ * @module
+ */
+
+import { configure, defaultTextFormatter, reset } from "@logtape/logtape";
+import {
+  EnvSecretManager,
+  exitCodeFor,
+  fingerprint,
+  Secret,
+  type SecretManager,
+  SecretNotFoundError,
+} from "../mod.ts";
+import { generateFileKey, writeKeyFile } from "../backends/file.ts";
+import { createSecretManager } from "../factory.ts";
+
+const say = (text = "") => console.log(text);
+const step = (n: number, text: string) => say(`\n${n}. ${text}`);
+
+async function main(): Promise<void> {
+  say("keyward demo: using the embedded encrypted file store (SECRET_BACKEND=file).");
+  say("No service and no setup: a temporary key and store, removed at the end.");
+
+  // keyward's library code logs through LogTape and is silent until the
+  // application configures it; show its warnings here.
+  await configure({
+    sinks: { demo: (record) => say(`   log: ${defaultTextFormatter(record).trimEnd()}`) },
+    loggers: [
+      { category: ["keyward"], lowestLevel: "warning", sinks: ["demo"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: [] },
+    ],
+  });
+
+  const dir = await Deno.makeTempDir({ prefix: "keyward-demo-" });
+  try {
+    await run(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await reset();
+  }
+  say(`\nremoved ${dir}. Done.`);
+}
+
+async function run(dir: string): Promise<void> {
+  step(1, "a new key and an empty store");
+  const keyFile = `${dir}/file.key`;
+  await writeKeyFile(keyFile, generateFileKey());
+  say(`   key file  ${keyFile} (mode 0600, outside the repository)`);
+  say(`   store     ${dir}/secrets.json (AES-256-GCM, values never in clear)`);
+  // The same settings a service would set; passed explicitly so the demo reads
+  // nothing from your environment.
+  const store: SecretManager = await createSecretManager({
+    env: {
+      SECRET_BACKEND: "file",
+      KEYWARD_FILE_PATH: `${dir}/secrets.json`,
+      KEYWARD_FILE_KEY_FILE: keyFile,
+    },
+  });
+
+  try {
+    step(2, "import the FAKE credentials of examples/sample.env");
+    const dotenv = await Deno.readTextFile(new URL("./sample.env", import.meta.url));
+    const source = new EnvSecretManager({ lookup: () => undefined, dotenv });
+    const imported = new Map<string, Secret>();
+    for (const name of await source.listSecrets()) {
+      const value = new Secret(await source.getSecret(name));
+      const written = await store.setSecret(name, value.reveal());
+      imported.set(name, value);
+      say(
+        `   ${name.padEnd(24)} version ${written.version}  fingerprint ${await value
+          .fingerprint()}`,
+      );
+    }
+
+    step(3, "read them back");
+    for (const [name, original] of imported) {
+      const read = new Secret(await store.getSecret(name));
+      if (read.reveal() !== original.reveal()) throw new Error(`${name} did not read back`);
+      say(
+        `   ${name.padEnd(24)} ${read}  fingerprint ${await read.fingerprint()}  matches the .env`,
+      );
+    }
+
+    step(4, "a secret that does not exist");
+    try {
+      await store.getSecret("alpaca/api_key_id_typo");
+    } catch (err) {
+      if (!(err instanceof SecretNotFoundError)) throw err;
+      say(`   ${err.name} (code ${err.code}, CLI exit code ${exitCodeFor(err.code)}):`);
+      say(`   ${err.message}`);
+    }
+
+    step(5, "list the names (never the values)");
+    for (const name of await store.listSecrets()) say(`   ${name}`);
+    say(`   under "alpaca/": ${(await store.listSecrets("alpaca/")).join(", ")}`);
+
+    step(6, "rotate database/password: write a pending version, then promote it");
+    const name = "database/password";
+    const before = await fingerprint(await store.getSecret(name));
+    const fresh = new Secret(randomPassword());
+    const pending = await store.setSecret(name, fresh.reveal(), { stage: "pending" });
+    say(`   wrote version ${pending.version} as pending: ${fresh} fingerprint ${await fresh
+      .fingerprint()}`);
+    say(`   current is still fingerprint ${await fingerprint(await store.getSecret(name))}`);
+    await store.promote(name, pending.version);
+    const after = await fingerprint(await store.getSecret(name));
+    const previous = await fingerprint(await store.getSecret(name, { stage: "previous" }));
+    say(`   promoted version ${pending.version}: current is now fingerprint ${after}`);
+    say(`   previous (the rollback target) is fingerprint ${previous} (was ${before})`);
+    const meta = await store.describeSecret(name);
+    for (const v of meta.versions) {
+      say(`   version ${v.version}: ${v.stages.join(", ") || "-"}`);
+    }
+
+    step(7, "what is on disk");
+    const raw = await Deno.readTextFile(`${dir}/secrets.json`);
+    const clear = [...imported.values(), fresh].filter((s) => raw.includes(s.reveal()));
+    if (clear.length > 0) throw new Error("the store file holds a value in clear");
+    say(`   the store file is ${raw.length} bytes; values in clear: none of ${imported.size + 1}`);
+  } finally {
+    await store.close();
+  }
+}
+
+function randomPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return `demo-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+if (import.meta.main) await main();
