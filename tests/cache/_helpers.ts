@@ -71,3 +71,16 @@ export class GatedManager {
     for (const p of this.pending.splice(0)) p.release();
   }
 }
+
+/** A view of `m` whose `close()` leaves `m` open (several caches over one backend). */
+export function sharedView(m: SecretManager): SecretManager {
+  return {
+    getSecret: (n, o) => m.getSecret(n, o),
+    listSecrets: (p, o) => m.listSecrets(p, o),
+    setSecret: (n, v, o) => m.setSecret(n, v, o),
+    describeSecret: (n, o) => m.describeSecret(n, o),
+    promote: (n, v, o) => m.promote(n, v, o),
+    deleteSecret: (n, o) => m.deleteSecret(n, o),
+    close: () => Promise.resolve(),
+  };
+}
