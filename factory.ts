@@ -31,6 +31,7 @@ import { withNamespace } from "./core/namespace.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { setting } from "./factory/_settings.ts";
+import { wrapWithCache } from "./factory/_cache.ts";
 
 export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 
@@ -84,6 +85,7 @@ export interface CreateSecretManagerOptions {
  * | `KEYWARD_FILE_KEY_FILE` | file: a key file outside the repository, mode 0600 (instead of `KEYWARD_FILE_KEY`) |
  * | `KEYWARD_ENV_FILE` | env: a `.env` file to read besides the environment (optional) |
  * | `KEYWARD_ENV_PREFIXES` | env: comma-separated variable prefixes `listSecrets` covers (optional) |
+ * | `SECRET_CACHE_TTL_MS`, `SECRET_CACHE_STALE_MS`, `SECRET_CACHE_MAX_ENTRIES`, `SECRET_CACHE_SNAPSHOT`, `KEYWARD_SNAPSHOT_KEY` | vault, aws: the cache in front of the backend (on by default; see `withCache`) |
  *
  * Every problem with a setting is a `ConfigError` naming the setting; none
  * repeats a key.
@@ -125,7 +127,9 @@ export async function createSecretManager(
     readTextFile: options.readTextFile ?? defaultReadTextFile,
   };
   const { build } = await load();
-  const manager = await build(settings);
+  let manager = await build(settings);
+  // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts).
+  if (backend === "vault" || backend === "aws") manager = await wrapWithCache(manager, settings);
   return namespace === undefined ? manager : withNamespace(manager, namespace);
 }
 
