@@ -1010,3 +1010,7 @@ async function enqueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
     if (queues.get(key) === tail) queues.delete(key);
   }
 }
+
+/** The cache's encrypted last-known-good snapshot in a file (see `withCache`). */
+export { FileSnapshotStore } from "../cache/file_snapshot_store.ts";
+export type { SnapshotStore } from "../cache/snapshot.ts";
