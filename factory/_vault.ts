@@ -1,0 +1,123 @@
+/**
+ * `SECRET_BACKEND=vault`: HashiCorp Vault KV version 2.
+ *
+ * Settings: `VAULT_ADDR` (required), `VAULT_MOUNT` (default `secret`),
+ * `VAULT_NAMESPACE`, `VAULT_TIMEOUT_MS` (default 5000), and exactly one way
+ * to authenticate: `VAULT_TOKEN`; or `VAULT_ROLE_ID` with `VAULT_SECRET_ID`
+ * (AppRole, mount `VAULT_APPROLE_MOUNT`, default `approle`); or
+ * `VAULT_K8S_ROLE` (Kubernetes, mount `VAULT_K8S_MOUNT`, default
+ * `kubernetes`) with the service-account token read from
+ * `VAULT_K8S_JWT_PATH` (default
+ * `/var/run/secrets/kubernetes.io/serviceaccount/token`) at each login.
+ *
+ * @module
+ */
+
+import { type VaultAuth, VaultSecretManager } from "../backends/vault.ts";
+import { ConfigError } from "../core/errors.ts";
+import type { BackendBuilder } from "./_types.ts";
+import { setting } from "./_settings.ts";
+
+/** Where Kubernetes mounts the service-account token. */
+export const DEFAULT_K8S_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+const BACKEND = { backend: "vault" };
+
+/** Builds the Vault backend from the `VAULT_*` settings. */
+export const build: BackendBuilder = ({ env, readTextFile }) => {
+  const address = setting(env, "VAULT_ADDR");
+  if (address === undefined) {
+    return Promise.reject(
+      new ConfigError("VAULT_ADDR is not set: the Vault backend needs Vault's address", BACKEND),
+    );
+  }
+  const token = setting(env, "VAULT_TOKEN");
+  const roleId = setting(env, "VAULT_ROLE_ID");
+  const secretId = setting(env, "VAULT_SECRET_ID");
+  const k8sRole = setting(env, "VAULT_K8S_ROLE");
+  const chosen = [
+    token !== undefined && "VAULT_TOKEN",
+    (roleId !== undefined || secretId !== undefined) && "VAULT_ROLE_ID/VAULT_SECRET_ID",
+    k8sRole !== undefined && "VAULT_K8S_ROLE",
+  ].filter((x): x is string => typeof x === "string");
+  if (chosen.length === 0) {
+    return Promise.reject(
+      new ConfigError(
+        "the Vault backend needs credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and " +
+          "VAULT_SECRET_ID (AppRole), or VAULT_K8S_ROLE (Kubernetes)",
+        BACKEND,
+      ),
+    );
+  }
+  if (chosen.length > 1) {
+    return Promise.reject(
+      new ConfigError(
+        `more than one kind of Vault credentials is set (${chosen.join(", ")}); set only one`,
+        BACKEND,
+      ),
+    );
+  }
+  let auth: VaultAuth;
+  if (token !== undefined) {
+    auth = { token };
+  } else if (k8sRole !== undefined) {
+    const jwtPath = setting(env, "VAULT_K8S_JWT_PATH") ?? DEFAULT_K8S_JWT_PATH;
+    const mount = setting(env, "VAULT_K8S_MOUNT");
+    auth = {
+      kubernetes: {
+        role: k8sRole,
+        jwt: () => readTextFile(jwtPath),
+        ...(mount !== undefined ? { mount } : {}),
+      },
+    };
+  } else {
+    if (roleId === undefined) {
+      return Promise.reject(new ConfigError("VAULT_ROLE_ID is not set (AppRole login)", BACKEND));
+    }
+    if (secretId === undefined) {
+      return Promise.reject(new ConfigError("VAULT_SECRET_ID is not set (AppRole login)", BACKEND));
+    }
+    const mount = setting(env, "VAULT_APPROLE_MOUNT");
+    auth = { appRole: { roleId, secretId, ...(mount !== undefined ? { mount } : {}) } };
+  }
+  const timeoutRaw = setting(env, "VAULT_TIMEOUT_MS");
+  let timeoutMs: number | undefined;
+  if (timeoutRaw !== undefined) {
+    timeoutMs = Number(timeoutRaw);
+    if (!/^[0-9]{1,9}$/.test(timeoutRaw) || timeoutMs <= 0) {
+      return Promise.reject(
+        new ConfigError(
+          "VAULT_TIMEOUT_MS must be a positive whole number of milliseconds",
+          BACKEND,
+        ),
+      );
+    }
+  }
+  const mount = setting(env, "VAULT_MOUNT");
+  const namespace = setting(env, "VAULT_NAMESPACE");
+  try {
+    return Promise.resolve(
+      new VaultSecretManager({
+        address,
+        auth,
+        ...(mount !== undefined ? { mount } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      }),
+    );
+  } catch (err) {
+    return Promise.reject(renameOption(err));
+  }
+};
+
+/** Maps the backend's option names onto the settings that fed them. */
+function renameOption(err: unknown): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  const message = err.message
+    .replace("option address (VAULT_ADDR)", "VAULT_ADDR")
+    .replace(/^option mount /, "VAULT_MOUNT ")
+    .replace(/^option namespace /, "VAULT_NAMESPACE ")
+    .replace(/^option auth: appRole\.mount/, "VAULT_APPROLE_MOUNT")
+    .replace(/^option auth: kubernetes\.mount/, "VAULT_K8S_MOUNT");
+  return new ConfigError(message, BACKEND);
+}
