@@ -51,7 +51,7 @@ const BUILDERS: Record<BackendName, (() => Promise<{ build: BackendBuilder }>) |
   file: () => import("./factory/_file.ts"),
   env: () => import("./factory/_env.ts"),
   memory: () => import("./factory/_memory.ts"),
-  vault: undefined,
+  vault: () => import("./factory/_vault.ts"),
   aws: undefined,
 };
 
