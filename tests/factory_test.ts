@@ -50,6 +50,7 @@ Deno.test("an unknown SECRET_BACKEND that looks like a pasted credential is not 
 });
 
 Deno.test("vault and aws give a clear ConfigError until their builders are wired", async () => {
+  // Wiring a backend in factory.ts BUILDERS takes it out of this list (and adds its own tests).
   for (const backend of ["vault", "aws"]) {
     const err = await rejectsConfig(
       createSecretManager({ env: { SECRET_BACKEND: backend } }),
