@@ -17,3 +17,15 @@
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type ContractCase, contractSuite, type ContractTarget } from "./testing/contract.ts";
 export { type Fault, FaultyManager } from "./testing/faults.ts";
+export {
+  type Canary,
+  type CanaryChannel,
+  type CanaryContext,
+  CanaryLeakError,
+  type CanaryOptions,
+  type CanaryReport,
+  type CaptureIo,
+  captureIo,
+  type CaptureIoOptions,
+  runCanary,
+} from "./testing/canary.ts";
