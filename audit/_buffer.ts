@@ -1,0 +1,94 @@
+/**
+ * A bounded FIFO of audit events that drops the oldest when full and counts
+ * what it dropped, so a sink can report the loss once it can write again.
+ *
+ * @module
+ */
+
+import type { AuditEvent } from "./types.ts";
+
+/** A bounded queue of events; O(1) push, shift and drop. */
+export class EventBuffer {
+  #items: (AuditEvent | undefined)[] = [];
+  #head = 0;
+  /** Events dropped since the last {@linkcode EventBuffer.takeDropped}. */
+  dropped = 0;
+  /** The service of the last dropped event (for the drop report). */
+  droppedService = "";
+  readonly capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Adds an event; drops the oldest while more than `capacity - reserved` are held. */
+  push(event: AuditEvent, reserved = 0): void {
+    this.#items.push(event);
+    while (this.length > Math.max(1, this.capacity - reserved)) {
+      const old = this.#items[this.#head];
+      this.#items[this.#head] = undefined;
+      this.#head += 1;
+      this.dropped += old?.count ?? 1;
+      this.droppedService = old?.service ?? this.droppedService;
+    }
+    this.#compact();
+  }
+
+  /** Puts an event at the front (the drop report goes first). */
+  unshift(event: AuditEvent): void {
+    if (this.#head > 0) {
+      this.#head -= 1;
+      this.#items[this.#head] = event;
+    } else {
+      this.#items.unshift(event);
+    }
+  }
+
+  /** Removes and returns up to `n` events, oldest first. */
+  take(n: number): AuditEvent[] {
+    const end = Math.min(this.#items.length, this.#head + n);
+    const out = this.#items.slice(this.#head, end) as AuditEvent[];
+    for (let i = this.#head; i < end; i++) this.#items[i] = undefined;
+    this.#head = end;
+    this.#compact();
+    return out;
+  }
+
+  /** Returns the drop count and resets it. */
+  takeDropped(): { count: number; service: string } {
+    const r = { count: this.dropped, service: this.droppedService };
+    this.dropped = 0;
+    return r;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}
+
+/** The event that reports `count` events lost to a full buffer. */
+export function droppedEvent(count: number, service: string, atMs: number): AuditEvent {
+  return {
+    accessedAtMs: atMs,
+    service: service || "keyward",
+    secretName: "",
+    action: "dropped",
+    outcome: "error",
+    source: "backend",
+    backend: null,
+    version: null,
+    latencyMs: 0,
+    errorCode: "buffer_full",
+    count,
+  };
+}

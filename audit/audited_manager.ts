@@ -1,0 +1,332 @@
+/**
+ * `withAudit`: wraps any manager and records every call as an audit event
+ * (names, outcomes, timings; never a value).
+ *
+ * @module
+ */
+
+import { KeywardError, SecretAccessError, SecretNotFoundError } from "../core/errors.ts";
+import { keywardLogger } from "../core/log.ts";
+import type {
+  DeleteOptions,
+  ReadOptions,
+  SecretManager,
+  SecretMetadata,
+  SecretValue,
+  SecretVersion,
+  ServeEvent,
+  ServeListener,
+  SignalOptions,
+  WriteOptions,
+} from "../core/types.ts";
+import type { AuditAction, AuditEvent, AuditOutcome, AuditSink, AuditSource } from "./types.ts";
+
+/** Options of {@linkcode withAudit}. */
+export interface AuditOptions {
+  /** The service's name, written on every event. */
+  service: string;
+  /**
+   * The backend's short name written on events.
+   * @default {derived from the manager's class: `MemorySecretManager` -> `memory`}
+   */
+  backend?: string;
+  /**
+   * The wall clock, in epoch milliseconds (event times and cache-serve minutes).
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * Whether `close()` also closes the sink.
+   * @default {true}
+   */
+  closeSink?: boolean;
+}
+
+/** What a rotation step reports to {@linkcode AuditedSecretManager.recordRotation}. */
+export interface RotationAuditDetails {
+  /** @default {"ok"} */
+  outcome?: AuditOutcome;
+  /** The version the rotation wrote or promoted. */
+  version?: string;
+  /** How long the step took, in milliseconds. @default {0} */
+  latencyMs?: number;
+  /** The failure's code, when it failed. */
+  errorCode?: string;
+}
+
+/** A {@linkcode SecretManager} that records every call to an {@linkcode AuditSink}. */
+export interface AuditedSecretManager extends SecretManager {
+  /**
+   * Counts a read a cache served itself: pass it as the cache's `onServe`.
+   * A counter bump only (no I/O, no await); counts are written as one event
+   * per (secret, source, minute) when the minute rolls over, on `flush()`
+   * and on `close()`.
+   */
+  readonly recordServe: ServeListener;
+  /** Records one rotation step (`rotate` action) for the rotation engine. */
+  recordRotation(name: string, details?: RotationAuditDetails): void;
+  /** Writes the pending cache-serve counts to the sink and flushes it. */
+  flush(): Promise<void>;
+}
+
+const MINUTE_MS = 60_000;
+const SAFE_ABORT_NAMES = new Set(["AbortError", "TimeoutError"]);
+
+/** The outcome and error code of a failure; never its message. */
+export function classifyError(
+  err: unknown,
+): { outcome: AuditOutcome; errorCode: string; backend: string | null } {
+  const backend = err instanceof KeywardError ? err.backend ?? null : null;
+  if (err instanceof SecretNotFoundError) {
+    return { outcome: "not_found", errorCode: "not_found", backend };
+  }
+  if (err instanceof SecretAccessError) {
+    return {
+      outcome: err.reason === "denied" ? "denied" : "error",
+      errorCode: `access:${err.reason}`,
+      backend,
+    };
+  }
+  if (err instanceof KeywardError) return { outcome: "error", errorCode: err.code, backend };
+  if (err instanceof Error && SAFE_ABORT_NAMES.has(err.name)) {
+    return {
+      outcome: "error",
+      errorCode: err.name === "AbortError" ? "aborted" : "timeout",
+      backend,
+    };
+  }
+  return { outcome: "error", errorCode: "unknown", backend };
+}
+
+function inferBackend(manager: SecretManager): string | null {
+  const name = (manager as { constructor?: { name?: unknown } }).constructor?.name;
+  if (typeof name !== "string" || name === "Object") return null;
+  const short = name.replace(/(Secret)?Manager$/, "").toLowerCase();
+  return /^[a-z0-9_-]{1,32}$/.test(short) ? short : null;
+}
+
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+class AuditedManager implements AuditedSecretManager {
+  readonly #inner: SecretManager;
+  readonly #sink: AuditSink;
+  readonly #service: string;
+  readonly #backend: string | null;
+  readonly #now: () => number;
+  readonly #closeSink: boolean;
+  readonly #log = keywardLogger("audit");
+  #minute = -1;
+  #counts = new Map<string, number>();
+
+  constructor(inner: SecretManager, sink: AuditSink, options: AuditOptions) {
+    if (typeof options?.service !== "string" || options.service.length === 0) {
+      throw new RangeError("option service must be a non-empty string");
+    }
+    this.#inner = inner;
+    this.#sink = sink;
+    this.#service = options.service;
+    this.#backend = options.backend ?? inferBackend(inner);
+    this.#now = options.now ?? Date.now;
+    this.#closeSink = options.closeSink ?? true;
+  }
+
+  readonly recordServe: ServeListener = (event: ServeEvent): void => {
+    const minute = Math.floor(this.#now() / MINUTE_MS);
+    if (minute !== this.#minute) this.#rollMinute(minute);
+    const key = event.source === "stale" ? "s" + event.name : "c" + event.name;
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+  };
+
+  recordRotation(name: string, details: RotationAuditDetails = {}): void {
+    this.#emit({
+      accessedAtMs: this.#now(),
+      service: this.#service,
+      secretName: name,
+      action: "rotate",
+      outcome: details.outcome ?? "ok",
+      source: "backend",
+      backend: this.#backend,
+      version: details.version ?? null,
+      latencyMs: roundMs(details.latencyMs ?? 0),
+      errorCode: details.errorCode ?? null,
+      count: 1,
+    });
+  }
+
+  getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
+    return this.#call("get", name, opts.version ?? null, () => this.#inner.getSecret(name, opts));
+  }
+
+  listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
+    return this.#call("list", prefix, null, () => this.#inner.listSecrets(prefix, opts));
+  }
+
+  setSecret(name: string, value: SecretValue, opts: WriteOptions = {}): Promise<SecretVersion> {
+    return this.#call(
+      "set",
+      name,
+      null,
+      () => this.#inner.setSecret(name, value, opts),
+      (v) => v.version,
+    );
+  }
+
+  describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
+    return this.#call("describe", name, null, () => this.#inner.describeSecret(name, opts));
+  }
+
+  promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
+    return this.#call(
+      "promote",
+      name,
+      version,
+      () => this.#inner.promote(name, version, opts),
+      (v) => v.version,
+    );
+  }
+
+  deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
+    return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  async flush(): Promise<void> {
+    this.#rollMinute(-1);
+    await this.#sink.flush();
+  }
+
+  async close(): Promise<void> {
+    this.#rollMinute(-1);
+    try {
+      await this.#inner.close();
+    } finally {
+      if (this.#closeSink) await this.#sink.close();
+      else await this.#sink.flush();
+    }
+  }
+
+  async #call<T>(
+    action: AuditAction,
+    name: string,
+    version: string | null,
+    fn: () => Promise<T>,
+    versionOf?: (result: T) => string,
+  ): Promise<T> {
+    const accessedAtMs = this.#now();
+    const started = performance.now();
+    try {
+      const result = await fn();
+      this.#emit(
+        this.#event(action, name, accessedAtMs, started, "ok", "backend", {
+          version: versionOf ? versionOf(result) : version,
+          errorCode: null,
+          backend: null,
+        }),
+      );
+      return result;
+    } catch (err) {
+      const c = classifyError(err);
+      this.#emit(
+        this.#event(action, name, accessedAtMs, started, c.outcome, "backend", {
+          version,
+          errorCode: c.errorCode,
+          backend: c.backend,
+        }),
+      );
+      throw err;
+    }
+  }
+
+  #event(
+    action: AuditAction,
+    name: string,
+    accessedAtMs: number,
+    started: number,
+    outcome: AuditOutcome,
+    source: AuditSource,
+    extra: { version: string | null; errorCode: string | null; backend: string | null },
+  ): AuditEvent {
+    return {
+      accessedAtMs,
+      service: this.#service,
+      secretName: name,
+      action,
+      outcome,
+      source,
+      backend: this.#backend ?? extra.backend,
+      version: extra.version,
+      latencyMs: roundMs(performance.now() - started),
+      errorCode: extra.errorCode,
+      count: 1,
+    };
+  }
+
+  #emit(event: AuditEvent): void {
+    const minute = Math.floor(event.accessedAtMs / MINUTE_MS);
+    if (this.#counts.size > 0 && minute > this.#minute) this.#rollMinute(minute);
+    try {
+      this.#sink.record(event);
+    } catch (err) {
+      this.#log.error("The audit sink refused an event for {secret}: {error}", {
+        secret: event.secretName,
+        error: classifyError(err).errorCode,
+      });
+    }
+  }
+
+  /** Writes the counts of the current minute as events and starts `minute`. */
+  #rollMinute(minute: number): void {
+    if (this.#counts.size > 0) {
+      const counts = this.#counts;
+      const at = this.#minute * MINUTE_MS;
+      this.#counts = new Map();
+      for (const [key, count] of counts) {
+        this.#emit({
+          accessedAtMs: at,
+          service: this.#service,
+          secretName: key.slice(1),
+          action: "get",
+          outcome: "ok",
+          source: key[0] === "s" ? "stale" : "cache",
+          backend: this.#backend,
+          version: null,
+          latencyMs: 0,
+          errorCode: null,
+          count,
+        });
+      }
+    }
+    if (minute >= 0) this.#minute = minute;
+  }
+}
+
+/**
+ * Wraps `manager` so every call is recorded to `sink`: action, outcome,
+ * source, backend, version, latency and error code; never a value. Put it
+ * inside a cache and give the cache its `recordServe`, so cache hits are
+ * counted without I/O.
+ *
+ * @example Auditing behind a cache
+ * ```ts
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const audited = withAudit(new MemorySecretManager({ initial: { "db/password": "hunter2-long" } }), sink, {
+ *   service: "billing",
+ * });
+ * await audited.getSecret("db/password");
+ * audited.recordServe({ name: "db/password", source: "cache" }); // what a cache calls on a hit
+ * await audited.close();
+ * const [read, hits] = sink.events;
+ * if (read.source !== "backend" || hits.source !== "cache" || hits.count !== 1) throw new Error();
+ * ```
+ */
+export function withAudit(
+  manager: SecretManager,
+  sink: AuditSink,
+  options: AuditOptions,
+): AuditedSecretManager {
+  return new AuditedManager(manager, sink, options);
+}

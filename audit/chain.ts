@@ -1,0 +1,224 @@
+/**
+ * The audit hash chain: every event of one writer instance is sealed with
+ * HMAC-SHA-256 over the previous event's MAC and the event's canonical
+ * fields, under an audit key the database never holds.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../core/errors.ts";
+import type { SecretManager } from "../core/types.ts";
+import { Hmac256, toHex } from "./_hmac.ts";
+import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
+
+/** The `prevMac` of a chain's first event. */
+export const GENESIS_MAC: string = "0".repeat(64);
+
+/** The shortest audit key accepted, in bytes. */
+export const MIN_AUDIT_KEY_BYTES = 32;
+
+const encoder = new TextEncoder();
+
+/**
+ * The key audit events are sealed under. Keep it in the secret manager (or,
+ * as a bootstrap credential, in `KEYWARD_AUDIT_KEY`), never in the database
+ * that holds the log.
+ *
+ * @example
+ * ```ts
+ * import { AuditKey } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * if (key.toString() !== "[AuditKey]") throw new Error();
+ * ```
+ */
+export class AuditKey {
+  readonly #bytes: Uint8Array<ArrayBuffer>;
+  readonly #hmac: Hmac256;
+  #crypto?: Promise<CryptoKey>;
+
+  private constructor(bytes: Uint8Array) {
+    if (bytes.length < MIN_AUDIT_KEY_BYTES) {
+      throw new ConfigError(
+        `the audit key must hold at least ${MIN_AUDIT_KEY_BYTES} bytes (it holds ${bytes.length})`,
+      );
+    }
+    this.#bytes = bytes.slice();
+    this.#hmac = new Hmac256(this.#bytes);
+  }
+
+  /** A key from raw bytes (at least 32). */
+  static fromBytes(bytes: Uint8Array): AuditKey {
+    return new AuditKey(bytes);
+  }
+
+  /** A key from base64 text, as `KEYWARD_AUDIT_KEY` holds it. */
+  static fromBase64(text: string): AuditKey {
+    let raw: string;
+    try {
+      raw = atob(text.trim());
+    } catch {
+      throw new ConfigError("the audit key is not valid base64");
+    }
+    return new AuditKey(Uint8Array.from(raw, (c) => c.charCodeAt(0)));
+  }
+
+  /**
+   * Reads the key (base64) from a secret manager; the way production gets it.
+   *
+   * @example
+   * ```ts
+   * import { AuditKey, MemorySecretManager } from "@keyward/secrets";
+   *
+   * const secrets = new MemorySecretManager({ initial: { "keyward/audit_key": btoa("k".repeat(32)) } });
+   * const key = await AuditKey.fromSecret(secrets, "keyward/audit_key");
+   * if (!(key instanceof AuditKey)) throw new Error();
+   * ```
+   */
+  static async fromSecret(manager: SecretManager, name: string): Promise<AuditKey> {
+    return AuditKey.fromBase64(await manager.getSecret(name));
+  }
+
+  /** A fresh random 32-byte key, base64 (for `KEYWARD_AUDIT_KEY` or the secret manager). */
+  static generateBase64(): string {
+    const bytes = crypto.getRandomValues(new Uint8Array(MIN_AUDIT_KEY_BYTES));
+    return btoa(String.fromCharCode(...bytes));
+  }
+
+  /** HMAC-SHA-256 (hex) of `text`, computed in the caller's turn. */
+  macHex(text: string): string {
+    return toHex(this.#hmac.sign(encoder.encode(text)));
+  }
+
+  /** The same key as a WebCrypto HMAC key (used by the verifier). */
+  cryptoKey(): Promise<CryptoKey> {
+    this.#crypto ??= crypto.subtle.importKey(
+      "raw",
+      this.#bytes,
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
+    return this.#crypto;
+  }
+
+  /** Never shows the key. */
+  toString(): string {
+    return "[AuditKey]";
+  }
+
+  /** Never shows the key. */
+  toJSON(): string {
+    return "[AuditKey]";
+  }
+
+  /** Never shows the key. */
+  [Symbol.for("Deno.customInspect")](): string {
+    return "[AuditKey]";
+  }
+
+  /** Never shows the key. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[AuditKey]";
+  }
+}
+
+/**
+ * The text a sealed event's MAC covers: the chain, the position, the previous
+ * MAC and every field of the event, in a fixed order.
+ */
+export function canonicalEventText(e: Omit<SealedAuditEvent, "mac">): string {
+  return JSON.stringify([
+    "keyward-audit-v1",
+    e.chainId,
+    e.seq,
+    e.prevMac,
+    e.accessedAtMs,
+    e.service,
+    e.secretName,
+    e.action,
+    e.outcome,
+    e.source,
+    e.backend,
+    e.version,
+    e.latencyMs,
+    e.errorCode,
+    e.count,
+  ]);
+}
+
+/** The text a prune anchor's MAC covers. */
+export function canonicalAnchorText(a: ChainHead & { prunedBeforeMs: number }): string {
+  return JSON.stringify(["keyward-audit-anchor-v1", a.chainId, a.seq, a.mac, a.prunedBeforeMs]);
+}
+
+/** Options of {@linkcode AuditChain}. */
+export interface AuditChainOptions {
+  /**
+   * The chain's id.
+   * @default {a random UUID: one chain per writer instance}
+   */
+  chainId?: string;
+}
+
+/**
+ * Seals events into one hash chain: `seq` without gaps, each MAC over the
+ * previous one.
+ *
+ * @example
+ * ```ts
+ * import { AuditChain, AuditKey, GENESIS_MAC } from "@keyward/secrets";
+ *
+ * const chain = new AuditChain(AuditKey.fromBase64(btoa("k".repeat(32))));
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const first = chain.seal(event);
+ * const second = chain.seal(event);
+ * if (first.prevMac !== GENESIS_MAC || second.prevMac !== first.mac || second.seq !== 2) throw new Error();
+ * ```
+ */
+export class AuditChain {
+  /** The chain's id. */
+  readonly chainId: string;
+  readonly #key: AuditKey;
+  #seq = 0;
+  #mac = GENESIS_MAC;
+
+  /** Starts a new chain under `key`. */
+  constructor(key: AuditKey, options: AuditChainOptions = {}) {
+    this.#key = key;
+    this.chainId = options.chainId ?? crypto.randomUUID();
+  }
+
+  /** Seals the next event (synchronous; the returned event is a copy). */
+  seal(event: AuditEvent): SealedAuditEvent {
+    const unsigned = {
+      accessedAtMs: event.accessedAtMs,
+      service: event.service,
+      secretName: event.secretName,
+      action: event.action,
+      outcome: event.outcome,
+      source: event.source,
+      backend: event.backend,
+      version: event.version,
+      latencyMs: event.latencyMs,
+      errorCode: event.errorCode,
+      count: event.count,
+      chainId: this.chainId,
+      seq: this.#seq + 1,
+      prevMac: this.#mac,
+    };
+    const mac = this.#key.macHex(canonicalEventText(unsigned));
+    this.#seq = unsigned.seq;
+    this.#mac = mac;
+    return { ...unsigned, mac };
+  }
+
+  /** The last sealed event's position and MAC, or `null` before the first. */
+  head(): ChainHead | null {
+    return this.#seq === 0 ? null : { chainId: this.chainId, seq: this.#seq, mac: this.#mac };
+  }
+}

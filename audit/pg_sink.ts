@@ -1,0 +1,497 @@
+/**
+ * The Postgres audit sink: batched multi-row inserts into
+ * `secret_access_log`, a bounded buffer that rides out a database outage,
+ * and a hash chain sealed under an audit key the database never holds.
+ *
+ * @module
+ */
+
+import postgres, { type Sql } from "postgres";
+import { ConfigError } from "../core/errors.ts";
+import { keywardLogger } from "../core/log.ts";
+import type { SecretManager } from "../core/types.ts";
+import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { AuditChain, type AuditKey } from "./chain.ts";
+import { checkpointOf } from "./jsonl_sink.ts";
+import type {
+  AuditCheckpoint,
+  AuditEvent,
+  AuditSink,
+  ChainHead,
+  SealedAuditEvent,
+} from "./types.ts";
+
+/** Options of {@linkcode PostgresAuditSink}. */
+export interface PostgresAuditSinkOptions {
+  /** The key events are sealed under (from the secret manager, or `KEYWARD_AUDIT_KEY`). */
+  key: AuditKey;
+  /** A connected `npm:postgres` instance (not closed by the sink); or give `url`. */
+  sql?: Sql;
+  /**
+   * A connection URL; the sink opens (and closes) its own connection. In
+   * production, prefer {@linkcode postgresSinkFromSecret}, which reads the
+   * password from the secret manager; `DATABASE_URL` suits local work and CI.
+   */
+  url?: string;
+  /**
+   * The chain's id.
+   * @default {a random UUID: one chain per sink instance}
+   */
+  chainId?: string;
+  /**
+   * Events per insert.
+   * @default {1000}
+   */
+  batchSize?: number;
+  /**
+   * Events held while the database is slow or down; past this the oldest are
+   * dropped, counted, and the count is written as a `dropped` event once the
+   * database is back.
+   * @default {100000}
+   */
+  maxBufferedEvents?: number;
+  /**
+   * How long a partial batch waits for more events, in milliseconds.
+   * @default {200}
+   */
+  flushIntervalMs?: number;
+  /**
+   * The first retry delay after a failed insert, in milliseconds; doubles up to `retryMaxMs`.
+   * @default {250}
+   */
+  retryMinMs?: number;
+  /**
+   * The longest retry delay, in milliseconds.
+   * @default {10000}
+   */
+  retryMaxMs?: number;
+  /**
+   * How long `close()` keeps trying to write what is buffered, in milliseconds.
+   * @default {10000}
+   */
+  closeTimeoutMs?: number;
+  /** Receives the chain head on `exportCheckpoint()` and on `close()`. */
+  onCheckpoint?: (checkpoint: AuditCheckpoint) => void | Promise<void>;
+  /**
+   * The clock, in epoch milliseconds (for `dropped` events and checkpoints).
+   * @default {Date.now}
+   */
+  now?: () => number;
+}
+
+/** Counters of a {@linkcode PostgresAuditSink}, for health checks and tests. */
+export interface PostgresAuditSinkStats {
+  /** Events (accesses, by `count`) recorded. */
+  recorded: number;
+  /** Events written to the table. */
+  written: number;
+  /** Events dropped because the buffer was full (or the sink closed before it could write them). */
+  dropped: number;
+  /** Events waiting in memory. */
+  buffered: number;
+  /** Inserts that failed and were retried. */
+  failedInserts: number;
+}
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+}
+
+const PERMANENT_SQLSTATE = /^(22|23|42)/;
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+function errorLabel(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code)) return code;
+  return err instanceof Error ? err.name : "unknown";
+}
+
+/**
+ * Writes audit events to `secret_access_log`. `record()` is synchronous and
+ * only enqueues, so a secret read never waits for the database; a background
+ * loop seals the events into the sink's hash chain and inserts them in
+ * batches (one statement per batch, `unnest` over arrays).
+ *
+ * @example
+ * ```ts ignore
+ * import { AuditKey, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { PostgresAuditSink } from "@keyward/secrets/postgres";
+ *
+ * const sink = new PostgresAuditSink({
+ *   url: Deno.env.get("DATABASE_URL")!, // local work and CI; production: postgresSinkFromSecret()
+ *   key: AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!),
+ * });
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "billing" });
+ * await secrets.close(); // flushes the sink and exports its checkpoint
+ * ```
+ */
+export class PostgresAuditSink implements AuditSink {
+  readonly #sql: Sql;
+  readonly #ownsSql: boolean;
+  readonly #chain: AuditChain;
+  readonly #buffer: EventBuffer;
+  readonly #batchSize: number;
+  readonly #flushIntervalMs: number;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #closeTimeoutMs: number;
+  readonly #onCheckpoint?: (checkpoint: AuditCheckpoint) => void | Promise<void>;
+  readonly #now: () => number;
+  readonly #log = keywardLogger("audit", "postgres");
+  #inflight: { sealed: SealedAuditEvent[]; accesses: number } | null = null;
+  #loop: Promise<void> | null = null;
+  #wakeUp: (() => void) | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #urgent = false;
+  #stopped = false;
+  #closed = false;
+  #failing = false;
+  #written: ChainHead | null = null;
+  #waiters: Waiter[] = [];
+  #stats: PostgresAuditSinkStats = {
+    recorded: 0,
+    written: 0,
+    dropped: 0,
+    buffered: 0,
+    failedInserts: 0,
+  };
+  #settled = 0;
+
+  /** Creates the sink; it connects lazily, on the first write. */
+  constructor(options: PostgresAuditSinkOptions) {
+    if (!options?.key) throw new ConfigError("the Postgres audit sink needs an audit key");
+    if (!options.sql && !options.url) {
+      throw new ConfigError("the Postgres audit sink needs a connection: give `sql` or `url`");
+    }
+    const positive = (name: string, value: number) => {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`option ${name} must be a positive integer`);
+      }
+      return value;
+    };
+    this.#batchSize = positive("batchSize", options.batchSize ?? 1000);
+    const max = positive("maxBufferedEvents", options.maxBufferedEvents ?? 100_000);
+    if (max < this.#batchSize) {
+      throw new RangeError("option maxBufferedEvents must be >= batchSize");
+    }
+    this.#flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.#retryMinMs = positive("retryMinMs", options.retryMinMs ?? 250);
+    this.#retryMaxMs = positive("retryMaxMs", options.retryMaxMs ?? 10_000);
+    this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
+    this.#buffer = new EventBuffer(max);
+    this.#chain = new AuditChain(options.key, options);
+    this.#onCheckpoint = options.onCheckpoint;
+    this.#now = options.now ?? Date.now;
+    if (options.sql) {
+      this.#sql = options.sql;
+      this.#ownsSql = false;
+    } else {
+      this.#sql = postgres(options.url!, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+      this.#ownsSql = true;
+    }
+  }
+
+  /** The chain this sink writes. */
+  get chainId(): string {
+    return this.#chain.chainId;
+  }
+
+  /** Counters (a snapshot). */
+  stats(): PostgresAuditSinkStats {
+    return {
+      ...this.#stats,
+      buffered: this.#buffer.length + (this.#inflight?.sealed.length ?? 0),
+    };
+  }
+
+  /** Enqueues one event: synchronous, no I/O, never throws. */
+  record(event: AuditEvent): void {
+    this.#stats.recorded += event.count;
+    if (this.#closed) {
+      this.#drop(event.count);
+      return;
+    }
+    const before = this.#buffer.dropped;
+    this.#buffer.push(event, this.#inflight?.sealed.length ?? 0);
+    if (this.#buffer.dropped > before) this.#drop(this.#buffer.dropped - before);
+    if (this.#buffer.length >= this.#batchSize) this.#wake();
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves once every event recorded before the call is written or dropped. */
+  flush(): Promise<void> {
+    const target = this.#stats.recorded;
+    if (this.#settled >= target) return Promise.resolve();
+    this.#urgent = true;
+    this.#wake();
+    this.#loop ??= this.#run();
+    return new Promise((resolve) => this.#waiters.push({ target, resolve }));
+  }
+
+  /** The head of the events written so far, as a checkpoint. */
+  checkpoint(): AuditCheckpoint {
+    return checkpointOf(this.#written ? [this.#written] : [], this.#now());
+  }
+
+  /** Flushes, then hands the checkpoint to `onCheckpoint`. */
+  async exportCheckpoint(): Promise<void> {
+    await this.flush();
+    if (this.#onCheckpoint) await this.#onCheckpoint(this.checkpoint());
+  }
+
+  /**
+   * Writes what is buffered (for at most `closeTimeoutMs`), exports the
+   * checkpoint, and closes the connection the sink opened.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), this.#closeTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.#stopped = true;
+    this.#wake();
+    if (timedOut) {
+      const lost = this.#buffer.length + (this.#inflight?.accesses ?? 0);
+      this.#log.error("The audit database stayed unreachable; {count} audit events were lost", {
+        count: lost,
+      });
+    }
+    try {
+      if (this.#onCheckpoint) await this.#onCheckpoint(this.checkpoint());
+    } finally {
+      if (this.#ownsSql) await this.#sql.end({ timeout: 1 });
+      await this.#loop;
+      const rest = this.#buffer.take(this.#buffer.length).reduce((n, e) => n + e.count, 0);
+      this.#drop(rest + (this.#inflight?.accesses ?? 0));
+      this.#inflight = null;
+    }
+  }
+
+  /** Counts lost accesses; they are settled (a flush does not wait for them). */
+  #drop(accesses: number): void {
+    if (accesses <= 0) return;
+    this.#stats.dropped += accesses;
+    this.#settle(accesses);
+  }
+
+  #settle(accesses: number): void {
+    this.#settled += accesses;
+    if (this.#waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) this.#settled >= w.target ? w.resolve() : still.push(w);
+    this.#waiters = still;
+  }
+
+  #wake(): void {
+    clearTimeout(this.#timer);
+    const w = this.#wakeUp;
+    this.#wakeUp = null;
+    w?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeUp = resolve;
+      this.#timer = setTimeout(() => {
+        this.#wakeUp = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  async #run(): Promise<void> {
+    let delay = this.#retryMinMs;
+    try {
+      while (!this.#stopped) {
+        if (!this.#inflight) {
+          if (this.#buffer.length === 0) break;
+          if (this.#buffer.length < this.#batchSize && !this.#urgent && !this.#closed) {
+            await this.#sleep(this.#flushIntervalMs);
+            if (this.#stopped) break;
+          }
+          const events = this.#buffer.take(this.#batchSize);
+          if (events.length === 0) continue;
+          let accesses = 0;
+          const sealed = events.map((e) => {
+            if (e.action !== "dropped") accesses += e.count;
+            return this.#chain.seal(e);
+          });
+          this.#inflight = { sealed, accesses };
+        }
+        const batch = this.#inflight;
+        try {
+          await this.#insert(batch.sealed);
+        } catch (err) {
+          if (await this.#alreadyWritten(err, batch.sealed)) {
+            // The previous attempt committed but its answer was lost.
+          } else if (PERMANENT_SQLSTATE.test(sqlState(err) ?? "")) {
+            this.#log.error("The audit database refused a batch ({code}); {count} events lost", {
+              code: sqlState(err),
+              count: batch.accesses,
+            });
+            this.#inflight = null;
+            this.#drop(batch.accesses);
+            continue;
+          } else {
+            this.#stats.failedInserts += 1;
+            if (!this.#failing) {
+              this.#failing = true;
+              this.#log.warn("The audit database is unreachable ({error}); buffering events", {
+                error: errorLabel(err),
+              });
+            }
+            await this.#sleep(delay);
+            delay = Math.min(delay * 2, this.#retryMaxMs);
+            continue;
+          }
+        }
+        delay = this.#retryMinMs;
+        const last = batch.sealed[batch.sealed.length - 1];
+        this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
+        this.#inflight = null;
+        this.#stats.written += batch.accesses;
+        this.#settle(batch.accesses);
+        if (this.#failing) {
+          this.#failing = false;
+          this.#log.info("The audit database is reachable again");
+        }
+        const lost = this.#buffer.takeDropped();
+        if (lost.count > 0) {
+          this.#log.warn("{count} audit events were dropped while the database was unreachable", {
+            count: lost.count,
+          });
+          this.#buffer.unshift(droppedEvent(lost.count, lost.service, this.#now()));
+        }
+        if (this.#buffer.length === 0) this.#urgent = false;
+      }
+    } finally {
+      this.#loop = null;
+      clearTimeout(this.#timer);
+    }
+  }
+
+  async #alreadyWritten(err: unknown, batch: SealedAuditEvent[]): Promise<boolean> {
+    if (sqlState(err) !== "23505") return false;
+    try {
+      const rows = await this.#sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM secret_access_log
+        WHERE chain_id = ${batch[0].chainId}
+          AND seq BETWEEN ${batch[0].seq} AND ${batch[batch.length - 1].seq}`;
+      return rows[0].n === batch.length;
+    } catch {
+      return false;
+    }
+  }
+
+  async #insert(batch: SealedAuditEvent[]): Promise<void> {
+    const n = batch.length;
+    const at = new Array<string>(n), service = new Array<string>(n), name = new Array<string>(n);
+    const action = new Array<string>(n), outcome = new Array<string>(n);
+    const source = new Array<string>(n), backend = new Array<string | null>(n);
+    const version = new Array<string | null>(n), latency = new Array<number>(n);
+    const code = new Array<string | null>(n), count = new Array<number>(n);
+    const chain = new Array<string>(n), seq = new Array<number>(n);
+    const prev = new Array<string>(n), mac = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const e = batch[i];
+      at[i] = new Date(e.accessedAtMs).toISOString();
+      service[i] = e.service;
+      name[i] = e.secretName;
+      action[i] = e.action;
+      outcome[i] = e.outcome;
+      source[i] = e.source;
+      backend[i] = e.backend;
+      version[i] = e.version;
+      latency[i] = e.latencyMs;
+      code[i] = e.errorCode;
+      count[i] = e.count;
+      chain[i] = e.chainId;
+      seq[i] = e.seq;
+      prev[i] = e.prevMac;
+      mac[i] = e.mac;
+    }
+    await this.#sql`
+      INSERT INTO secret_access_log (accessed_at, service, secret_name, action, outcome, source,
+        backend, version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac)
+      SELECT * FROM unnest(${at}::timestamptz[], ${service}::text[], ${name}::text[],
+        ${action}::text[], ${outcome}::text[], ${source}::text[], ${backend}::text[],
+        ${version}::text[], ${latency}::float8[], ${code}::text[], ${count}::int[],
+        ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[])`;
+  }
+}
+
+/**
+ * Builds a {@linkcode PostgresAuditSink} whose connection comes from the
+ * secret manager: the secret holds a URL (`postgres://user:password@host/db`)
+ * or fields `host`, `port`, `user`, `password`, `database`. The way to
+ * connect in production: the password never sits in the environment.
+ *
+ * @example
+ * ```ts ignore
+ * import { AuditKey } from "@keyward/secrets";
+ * import { postgresSinkFromSecret } from "@keyward/secrets/postgres";
+ *
+ * const sink = await postgresSinkFromSecret(secrets, "database/audit", {
+ *   key: await AuditKey.fromSecret(secrets, "keyward/audit_key"),
+ * });
+ * ```
+ */
+export async function postgresSinkFromSecret(
+  manager: SecretManager,
+  name: string,
+  options: Omit<PostgresAuditSinkOptions, "sql" | "url">,
+): Promise<PostgresAuditSink> {
+  const text = await manager.getSecret(name);
+  if (/^postgres(ql)?:\/\//.test(text)) return new PostgresAuditSink({ ...options, url: text });
+  let fields: Record<string, string>;
+  try {
+    fields = JSON.parse(text);
+  } catch {
+    throw new ConfigError(
+      `secret ${JSON.stringify(name)} holds neither a postgres:// URL nor connection fields`,
+      { secret: name },
+    );
+  }
+  if (typeof fields !== "object" || fields === null || !fields.host || !fields.password) {
+    throw new ConfigError(
+      `secret ${JSON.stringify(name)} needs fields host, user, password and database`,
+      { secret: name },
+    );
+  }
+  const sql = postgres({
+    host: fields.host,
+    port: fields.port ? Number(fields.port) : 5432,
+    user: fields.user ?? fields.username,
+    password: fields.password,
+    database: fields.database ?? fields.dbname,
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 5,
+  });
+  return new OwningPostgresAuditSink(sql, options);
+}
+
+/** A sink that closes the connection it was handed. */
+class OwningPostgresAuditSink extends PostgresAuditSink {
+  readonly #owned: Sql;
+  constructor(sql: Sql, options: Omit<PostgresAuditSinkOptions, "sql" | "url">) {
+    super({ ...options, sql });
+    this.#owned = sql;
+  }
+  override async close(): Promise<void> {
+    try {
+      await super.close();
+    } finally {
+      await this.#owned.end({ timeout: 1 });
+    }
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * Reading and maintaining `secret_access_log`: verify the chains, query,
+ * statistics, and prune with an archive and anchors that keep the chains
+ * verifiable. Used by `keyward audit ...` and available to operators' tools.
+ *
+ * @module
+ */
+
+import type { Sql } from "postgres";
+import { type AuditKey, canonicalAnchorText } from "./chain.ts";
+import { toJsonLine } from "./jsonl_sink.ts";
+import type { AuditCheckpoint, AuditRow } from "./types.ts";
+import { type PruneAnchor, verifyAuditRows, type VerifyReport } from "./verify.ts";
+
+const COLUMNS = `id, accessed_at, service, secret_name, action, outcome, source, backend,
+  version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac`;
+
+/** A row as `npm:postgres` returns it. */
+type RawRow = Record<string, unknown>;
+
+/** Converts a raw `secret_access_log` row. */
+export function rowFromDb(r: RawRow): AuditRow {
+  return {
+    id: Number(r.id),
+    accessedAtMs: (r.accessed_at as Date).getTime(),
+    service: r.service as string,
+    secretName: r.secret_name as string,
+    action: r.action as AuditRow["action"],
+    outcome: r.outcome as AuditRow["outcome"],
+    source: r.source as AuditRow["source"],
+    backend: (r.backend ?? null) as string | null,
+    version: (r.version ?? null) as string | null,
+    latencyMs: Number(r.latency_ms),
+    errorCode: (r.error_code ?? null) as string | null,
+    count: Number(r.count),
+    chainId: r.chain_id as string,
+    seq: Number(r.seq),
+    prevMac: r.prev_mac as string,
+    mac: r.mac as string,
+  };
+}
+
+/** Every row, ordered by chain, position and id, read through a cursor. */
+export async function* streamAuditRows(sql: Sql, cursorRows = 2000): AsyncGenerator<AuditRow> {
+  const cursor = sql.unsafe(`SELECT ${COLUMNS} FROM secret_access_log ORDER BY chain_id, seq, id`)
+    .cursor(cursorRows);
+  for await (const rows of cursor) {
+    for (const r of rows) yield rowFromDb(r);
+  }
+}
+
+/** The prune anchors. */
+export async function readAnchors(sql: Sql): Promise<PruneAnchor[]> {
+  const rows = await sql`
+    SELECT chain_id, seq, mac, pruned_before, anchor_mac FROM secret_access_log_anchor`;
+  return rows.map((r) => ({
+    chainId: r.chain_id as string,
+    seq: Number(r.seq),
+    mac: r.mac as string,
+    prunedBeforeMs: (r.pruned_before as Date).getTime(),
+    anchorMac: r.anchor_mac as string,
+  }));
+}
+
+/** Options of {@linkcode verifyPostgresAudit}. */
+export interface VerifyPostgresOptions {
+  /** The audit key. */
+  key: AuditKey;
+  /** The last exported checkpoint, to find a truncated tail. */
+  checkpoint?: AuditCheckpoint;
+}
+
+/**
+ * Verifies every chain in `secret_access_log`, starting pruned chains at
+ * their anchors.
+ *
+ * @example
+ * ```ts ignore
+ * const report = await verifyPostgresAudit(sql, { key });
+ * if (!report.ok) console.error(report.first?.detail);
+ * ```
+ */
+export async function verifyPostgresAudit(
+  sql: Sql,
+  options: VerifyPostgresOptions,
+): Promise<VerifyReport> {
+  return await verifyAuditRows(streamAuditRows(sql), {
+    key: options.key,
+    anchors: await readAnchors(sql),
+    ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}),
+  });
+}
+
+/** Filters of {@linkcode queryAuditLog}. */
+export interface AuditQuery {
+  /** Only this secret. */
+  secret?: string;
+  /** Only this service. */
+  service?: string;
+  /** Only events at or after this time. */
+  since?: Date;
+  /** Only rows with a larger id (for following the log). */
+  afterId?: number;
+  /**
+   * At most this many rows: the newest ones, returned oldest first.
+   * @default {100}
+   */
+  limit?: number;
+}
+
+/** Rows matching `q`, oldest first. */
+export async function queryAuditLog(sql: Sql, q: AuditQuery = {}): Promise<AuditRow[]> {
+  const limit = q.limit ?? 100;
+  const rows = await sql`
+    SELECT * FROM (
+      SELECT ${sql.unsafe(COLUMNS)} FROM secret_access_log
+      WHERE true
+        ${q.secret !== undefined ? sql`AND secret_name = ${q.secret}` : sql``}
+        ${q.service !== undefined ? sql`AND service = ${q.service}` : sql``}
+        ${q.since !== undefined ? sql`AND accessed_at >= ${q.since}` : sql``}
+        ${q.afterId !== undefined ? sql`AND id > ${q.afterId}` : sql``}
+      ORDER BY id DESC LIMIT ${limit}
+    ) newest ORDER BY id`;
+  return rows.map(rowFromDb);
+}
+
+/** One line of {@linkcode auditStats}. */
+export interface AuditStatsRow {
+  /** The service. */
+  service: string;
+  /** The secret. */
+  secretName: string;
+  /** Successful reads (all sources). */
+  reads: number;
+  /** Reads served by a cache. */
+  cacheHits: number;
+  /** Reads served stale during an outage. */
+  staleServes: number;
+  /** Calls that failed (not found, denied, errors). */
+  errors: number;
+  /** Writes, promotions, deletions and rotations. */
+  changes: number;
+}
+
+/** Counts per (service, secret) since `since`, and the events the sinks lost. */
+export async function auditStats(
+  sql: Sql,
+  options: { since?: Date } = {},
+): Promise<{ rows: AuditStatsRow[]; dropped: number }> {
+  const since = options.since ?? new Date(0);
+  const rows = await sql`
+    SELECT service, secret_name,
+      coalesce(sum(count) FILTER (WHERE action = 'get' AND outcome = 'ok'), 0)::bigint AS reads,
+      coalesce(sum(count) FILTER (WHERE source = 'cache'), 0)::bigint AS cache_hits,
+      coalesce(sum(count) FILTER (WHERE source = 'stale'), 0)::bigint AS stale_serves,
+      coalesce(sum(count) FILTER (WHERE outcome <> 'ok'), 0)::bigint AS errors,
+      coalesce(sum(count) FILTER (
+        WHERE action IN ('set', 'promote', 'delete', 'rotate') AND outcome = 'ok'), 0)::bigint
+        AS changes
+    FROM secret_access_log
+    WHERE accessed_at >= ${since} AND action <> 'dropped'
+    GROUP BY service, secret_name
+    ORDER BY service, secret_name`;
+  const dropped = await sql`
+    SELECT coalesce(sum(count), 0)::bigint AS n FROM secret_access_log
+    WHERE accessed_at >= ${since} AND action = 'dropped'`;
+  return {
+    rows: rows.map((r) => ({
+      service: r.service as string,
+      secretName: r.secret_name as string,
+      reads: Number(r.reads),
+      cacheHits: Number(r.cache_hits),
+      staleServes: Number(r.stale_serves),
+      errors: Number(r.errors),
+      changes: Number(r.changes),
+    })),
+    dropped: Number(dropped[0].n),
+  };
+}
+
+/** Options of {@linkcode pruneAuditLog}. */
+export interface PruneOptions {
+  /** The audit key (anchors are sealed under it). */
+  key: AuditKey;
+  /** Prune rows older than this. */
+  before: Date;
+  /** Receives the pruned rows as JSON lines before they are deleted; `null` for none. */
+  archive: WritableStream<Uint8Array> | null;
+}
+
+/** What {@linkcode pruneAuditLog} did. */
+export interface PruneReport {
+  /** Rows deleted. */
+  pruned: number;
+  /** Chains whose anchor moved. */
+  chains: number;
+}
+
+/**
+ * Deletes, per chain, the longest run of rows from the chain's start that
+ * are all older than `before`, after writing them to `archive`; records an
+ * anchor per chain (the last pruned position and MAC, sealed under the key)
+ * so `verify` starts at the first remaining row. One transaction: a failed
+ * archive deletes nothing. Run `verify` first: pruning carries forward
+ * whatever the pruned rows held.
+ */
+export async function pruneAuditLog(sql: Sql, options: PruneOptions): Promise<PruneReport> {
+  const encoder = new TextEncoder();
+  const writer = options.archive?.getWriter() ?? null;
+  try {
+    const report = await sql.begin(async (tx) => {
+      const bounds = await tx`
+        WITH c AS (
+          SELECT chain_id,
+            min(seq) FILTER (WHERE accessed_at >= ${options.before}) AS keep_from,
+            max(seq) AS last
+          FROM secret_access_log GROUP BY chain_id
+        )
+        SELECT c.chain_id, coalesce(c.keep_from - 1, c.last) AS upto
+        FROM c LEFT JOIN secret_access_log_anchor a ON a.chain_id = c.chain_id
+        WHERE coalesce(c.keep_from - 1, c.last) > coalesce(a.seq, 0)
+        ORDER BY c.chain_id`;
+      if (bounds.length === 0) return { pruned: 0, chains: 0 };
+      const chains = bounds.map((b) => b.chain_id as string);
+      const uptos = bounds.map((b) => Number(b.upto));
+
+      const lastRows = await tx`
+        SELECT l.chain_id, l.seq, l.mac FROM secret_access_log l
+        JOIN unnest(${chains}::text[], ${uptos}::bigint[]) AS b(chain_id, upto)
+          ON l.chain_id = b.chain_id AND l.seq = b.upto`;
+      const lastMac = new Map(lastRows.map((r) => [r.chain_id as string, r.mac as string]));
+
+      if (writer) {
+        const cursor = tx`
+          SELECT ${tx.unsafe(COLUMNS)} FROM secret_access_log l
+          JOIN unnest(${chains}::text[], ${uptos}::bigint[]) AS b(chain_id, upto)
+            ON l.chain_id = b.chain_id AND l.seq <= b.upto
+          ORDER BY l.chain_id, l.seq, l.id`.cursor(2000);
+        for await (const rows of cursor) {
+          const text = rows.map((r) => toJsonLine(rowFromDb(r)) + "\n").join("");
+          await writer.write(encoder.encode(text));
+        }
+      }
+
+      const beforeMs = options.before.getTime();
+      for (let i = 0; i < chains.length; i++) {
+        const mac = lastMac.get(chains[i]);
+        if (mac === undefined) {
+          throw new Error(
+            `chain ${chains[i]} has no row at seq ${uptos[i]}; run audit verify before pruning`,
+          );
+        }
+        const anchorMac = options.key.macHex(
+          canonicalAnchorText({ chainId: chains[i], seq: uptos[i], mac, prunedBeforeMs: beforeMs }),
+        );
+        await tx`
+          INSERT INTO secret_access_log_anchor (chain_id, seq, mac, pruned_before, anchor_mac)
+          VALUES (${chains[i]}, ${uptos[i]}, ${mac}, ${options.before}, ${anchorMac})
+          ON CONFLICT (chain_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac,
+            pruned_before = excluded.pruned_before, anchor_mac = excluded.anchor_mac,
+            pruned_at = now()`;
+      }
+      const deleted = await tx`
+        DELETE FROM secret_access_log l
+        USING unnest(${chains}::text[], ${uptos}::bigint[]) AS b(chain_id, upto)
+        WHERE l.chain_id = b.chain_id AND l.seq <= b.upto`;
+      return { pruned: deleted.count, chains: chains.length };
+    });
+    if (writer) await writer.close();
+    return report;
+  } catch (err) {
+    if (writer) await writer.abort(err).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,297 @@
+/**
+ * Verifies audit hash chains: every MAC is checked with WebCrypto (an
+ * implementation independent of the sealer's), every chain is walked in
+ * `seq` order, and the chain heads are compared with a checkpoint.
+ * Runtime-neutral: it reads rows from any (async) iterable.
+ *
+ * @module
+ */
+
+import { type AuditKey, canonicalAnchorText, canonicalEventText, GENESIS_MAC } from "./chain.ts";
+import type { AuditCheckpoint, AuditRow } from "./types.ts";
+
+/** What went wrong with a chain. */
+export type VerifyProblemKind =
+  | "changed"
+  | "deleted"
+  | "inserted"
+  | "reordered"
+  | "truncated"
+  | "anchor";
+
+/** The first problem found in one chain. */
+export interface VerifyProblem {
+  /** What went wrong. */
+  kind: VerifyProblemKind;
+  /** The chain. */
+  chainId: string;
+  /** The position concerned (for `deleted`: the first missing one; for `truncated`: the last one expected). */
+  seq: number;
+  /** The store's id of the row concerned, when there is a row. */
+  rowId: number | null;
+  /** One sentence for the operator (names and positions only). */
+  detail: string;
+}
+
+/** What {@linkcode verifyAuditRows} found. */
+export interface VerifyReport {
+  /** True when no problem was found. */
+  ok: boolean;
+  /** Rows checked. */
+  rows: number;
+  /** Chains seen (rows, anchors and checkpoint together). */
+  chains: number;
+  /** The first problem of each chain, in row order (problems without a row last). */
+  problems: VerifyProblem[];
+  /** The first of `problems`, or `null`. */
+  first: VerifyProblem | null;
+}
+
+/** Where a pruned chain now starts: the last pruned row's position and MAC, sealed by `anchorMac`. */
+export interface PruneAnchor {
+  /** The chain. */
+  chainId: string;
+  /** The last pruned position. */
+  seq: number;
+  /** The last pruned row's MAC (the next row's `prevMac`). */
+  mac: string;
+  /** Rows older than this were pruned, epoch ms. */
+  prunedBeforeMs: number;
+  /** HMAC over the fields above under the audit key. */
+  anchorMac: string;
+}
+
+/** Options of {@linkcode verifyAuditRows}. */
+export interface VerifyOptions {
+  /** The audit key the rows were sealed under. */
+  key: AuditKey;
+  /** The last exported checkpoint: a chain that ends before its head is reported `truncated`. */
+  checkpoint?: AuditCheckpoint;
+  /** Prune anchors: a chain with one starts after the anchor's position. */
+  anchors?: Iterable<PruneAnchor>;
+}
+
+const encoder = new TextEncoder();
+const BATCH = 512;
+
+function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {
+  if (!/^[0-9a-f]{64}$/.test(hex)) return null;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+async function macValid(key: CryptoKey, mac: string, text: string): Promise<boolean> {
+  const sig = fromHex(mac);
+  if (!sig) return false;
+  return await crypto.subtle.verify("HMAC", key, sig, encoder.encode(text));
+}
+
+interface ChainState {
+  expectedSeq: number;
+  expectedPrev: string;
+  lastId: number;
+  lastSeq: number;
+  /** A row whose MAC failed and which waits for its successor to be classified. */
+  suspect: { row: AuditRow; expectedPrev: string } | null;
+  problem: VerifyProblem | null;
+  checkpointSeen: boolean;
+}
+
+/**
+ * Checks rows sorted by (chainId, seq, id). Reports, per chain, the first
+ * changed, deleted, inserted or reordered row, and with a checkpoint a
+ * truncated tail.
+ *
+ * @example
+ * ```ts
+ * import { AuditChain, AuditKey, verifyAuditRows } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key);
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [1, 2, 3].map((id) => ({ ...chain.seal(event), id }));
+ * if (!(await verifyAuditRows(rows, { key })).ok) throw new Error();
+ * rows[1].secretName = "db/other";
+ * if ((await verifyAuditRows(rows, { key })).first?.kind !== "changed") throw new Error();
+ * ```
+ */
+export async function verifyAuditRows(
+  rows: Iterable<AuditRow> | AsyncIterable<AuditRow>,
+  options: VerifyOptions,
+): Promise<VerifyReport> {
+  const cryptoKey = await options.key.cryptoKey();
+  const anchors = new Map<string, PruneAnchor>();
+  const chains = new Map<string, ChainState>();
+  const problems: VerifyProblem[] = [];
+  let count = 0;
+
+  for (const a of options.anchors ?? []) {
+    anchors.set(a.chainId, a);
+  }
+
+  const state = (chainId: string): ChainState => {
+    let s = chains.get(chainId);
+    if (!s) {
+      const a = anchors.get(chainId);
+      s = {
+        expectedSeq: a ? a.seq + 1 : 1,
+        expectedPrev: a ? a.mac : GENESIS_MAC,
+        lastId: -Infinity,
+        lastSeq: a ? a.seq : 0,
+        suspect: null,
+        problem: null,
+        checkpointSeen: false,
+      };
+      chains.set(chainId, s);
+    }
+    return s;
+  };
+  const report = (s: ChainState, p: VerifyProblem) => {
+    if (s.problem) return;
+    s.problem = p;
+    problems.push(p);
+  };
+
+  // Anchors are sealed too: a forged one is a problem of its own.
+  for (const a of anchors.values()) {
+    const s = state(a.chainId);
+    const ok = await macValid(cryptoKey, a.anchorMac, canonicalAnchorText(a));
+    if (!ok) {
+      report(s, {
+        kind: "anchor",
+        chainId: a.chainId,
+        seq: a.seq,
+        rowId: null,
+        detail: `the prune anchor of chain ${a.chainId} does not verify under the audit key`,
+      });
+    }
+  }
+
+  const settleSuspect = (s: ChainState, next: AuditRow | null) => {
+    const sus = s.suspect;
+    if (!sus) return;
+    s.suspect = null;
+    const r = sus.row;
+    // A genuine successor vouches for the suspect's MAC: the row is in place, its content changed.
+    const inserted = next !== null && next.prevMac !== r.mac && next.prevMac === sus.expectedPrev;
+    report(s, {
+      kind: inserted ? "inserted" : "changed",
+      chainId: r.chainId,
+      seq: r.seq,
+      rowId: r.id,
+      detail: inserted
+        ? `row ${r.id} (chain ${r.chainId}, seq ${r.seq}) was not written by the audit sink`
+        : `row ${r.id} (chain ${r.chainId}, seq ${r.seq}) does not match its MAC`,
+    });
+  };
+
+  const step = (r: AuditRow, valid: boolean) => {
+    const s = state(r.chainId);
+    settleSuspect(s, r);
+    if (s.problem) return finishRow(s, r);
+    if (r.id < s.lastId) {
+      report(s, {
+        kind: "reordered",
+        chainId: r.chainId,
+        seq: r.seq,
+        rowId: r.id,
+        detail:
+          `row ${r.id} (chain ${r.chainId}, seq ${r.seq}) was stored before the row preceding it`,
+      });
+    } else if (r.seq < s.expectedSeq) {
+      report(s, {
+        kind: "inserted",
+        chainId: r.chainId,
+        seq: r.seq,
+        rowId: r.id,
+        detail: `row ${r.id} repeats position ${r.seq} of chain ${r.chainId}`,
+      });
+    } else if (r.seq > s.expectedSeq) {
+      report(s, {
+        kind: "deleted",
+        chainId: r.chainId,
+        seq: s.expectedSeq,
+        rowId: r.id,
+        detail: `chain ${r.chainId} misses seq ${s.expectedSeq}${
+          r.seq - s.expectedSeq > 1 ? ` to ${r.seq - 1}` : ""
+        } (before row ${r.id})`,
+      });
+    } else if (!valid || r.prevMac !== s.expectedPrev) {
+      s.suspect = { row: r, expectedPrev: s.expectedPrev };
+    }
+    finishRow(s, r);
+  };
+
+  const finishRow = (s: ChainState, r: AuditRow) => {
+    s.expectedSeq = r.seq + 1;
+    s.expectedPrev = r.mac;
+    s.lastId = r.id;
+    s.lastSeq = r.seq;
+    const cp = options.checkpoint?.chains[r.chainId];
+    if (cp && cp.seq === r.seq) {
+      s.checkpointSeen = true;
+      if (cp.mac !== r.mac) {
+        report(s, {
+          kind: "changed",
+          chainId: r.chainId,
+          seq: r.seq,
+          rowId: r.id,
+          detail: `row ${r.id} (chain ${r.chainId}, seq ${r.seq}) differs from the checkpoint`,
+        });
+      }
+    }
+  };
+
+  let batch: AuditRow[] = [];
+  const drain = async () => {
+    const valid = await Promise.all(
+      batch.map((r) => macValid(cryptoKey, r.mac, canonicalEventText(r))),
+    );
+    for (let i = 0; i < batch.length; i++) step(batch[i], valid[i]);
+    count += batch.length;
+    batch = [];
+  };
+  for await (const r of rows) {
+    batch.push(r);
+    if (batch.length >= BATCH) await drain();
+  }
+  await drain();
+
+  for (const s of chains.values()) settleSuspect(s, null);
+
+  for (const [chainId, cp] of Object.entries(options.checkpoint?.chains ?? {})) {
+    const s = state(chainId);
+    const anchor = anchors.get(chainId);
+    if (s.lastSeq < cp.seq) {
+      report(s, {
+        kind: "truncated",
+        chainId,
+        seq: cp.seq,
+        rowId: null,
+        detail: `chain ${chainId} ends at seq ${s.lastSeq} but the checkpoint saw seq ${cp.seq}`,
+      });
+    } else if (!s.checkpointSeen && anchor && anchor.seq === cp.seq && anchor.mac !== cp.mac) {
+      report(s, {
+        kind: "anchor",
+        chainId,
+        seq: cp.seq,
+        rowId: null,
+        detail: `the prune anchor of chain ${chainId} differs from the checkpoint`,
+      });
+    }
+  }
+
+  problems.sort((a, b) => (a.rowId ?? Infinity) - (b.rowId ?? Infinity));
+  return {
+    ok: problems.length === 0,
+    rows: count,
+    chains: chains.size,
+    problems,
+    first: problems[0] ?? null,
+  };
+}

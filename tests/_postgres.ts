@@ -1,0 +1,174 @@
+/**
+ * Postgres for tests: a connection to `DATABASE_URL` in a schema of the test
+ * file's own, and throwaway clusters (their own port and data directory) for
+ * tests that stop the database.
+ *
+ * Outside CI, a missing Postgres skips the tests with a message; with
+ * `CI=true` it fails them.
+ *
+ * @module
+ */
+
+import postgres, { type Sql } from "postgres";
+
+const HOW =
+  "start Postgres and set DATABASE_URL=postgres://keyward:keyward-ci-only@127.0.0.1:5432/keyward_test (see .ci/run)";
+
+/** True when running under CI, where a missing service is a failure. */
+export const IN_CI: boolean = Deno.env.get("CI") === "true";
+
+/** A connection to a schema of the test file's own. */
+export interface TestDatabase {
+  /** Connected with `search_path` set to `schema`. */
+  sql: Sql;
+  /** The schema (dropped and recreated on open, dropped on `close()`). */
+  schema: string;
+  /** A URL to the same database and schema (for the CLI and sinks built from a URL). */
+  url: string;
+  /** Drops the schema and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Complains about a missing service: fails under CI, warns (and the caller skips) outside. */
+export function missing(what: string, how: string = HOW): void {
+  const message = `${what}: ${how}`;
+  if (IN_CI) throw new Error(`CI=true but ${message}`);
+  console.warn(`skipping Postgres tests: ${message}`);
+}
+
+/** Adds `search_path=<schema>` to a Postgres URL. */
+export function withSearchPath(url: string, schema: string): string {
+  const u = new URL(url);
+  u.searchParams.set("search_path", schema);
+  return u.toString();
+}
+
+/**
+ * Connects to `DATABASE_URL` and gives the test file a fresh schema `name`;
+ * returns `null` (after a skip message) when Postgres is not there outside CI.
+ */
+export async function openTestDatabase(name: string): Promise<TestDatabase | null> {
+  const base = Deno.env.get("DATABASE_URL");
+  if (!base) {
+    missing("DATABASE_URL is not set");
+    return null;
+  }
+  const schema = `test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; CREATE SCHEMA "${schema}"`);
+  } catch (err) {
+    await admin.end({ timeout: 1 }).catch(() => {});
+    missing(`Postgres at DATABASE_URL is not reachable (${(err as Error).message})`);
+    return null;
+  }
+  await admin.end();
+  const url = withSearchPath(base, schema);
+  const sql = postgres(url, { max: 4, onnotice: () => {} });
+  return {
+    sql,
+    schema,
+    url,
+    async close() {
+      await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      await sql.end();
+    },
+  };
+}
+
+async function run(cmd: string, args: string[], asPostgres: boolean): Promise<string> {
+  const [bin, argv] = asPostgres
+    ? ["runuser", ["-u", "postgres", "--", cmd, ...args]]
+    : [cmd, args];
+  const out = await new Deno.Command(bin, { args: argv, stdout: "piped", stderr: "piped" })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed:\n${text}`);
+  return text;
+}
+
+function pgBin(name: string): string {
+  const dir = Deno.env.get("PG_BINDIR") ?? "/usr/lib/postgresql/15/bin";
+  try {
+    Deno.statSync(`${dir}/${name}`);
+    return `${dir}/${name}`;
+  } catch {
+    return name; // from PATH
+  }
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** A Postgres cluster of the test's own: its own port and data directory under /tmp. */
+export interface ThrowawayCluster {
+  /** `postgres://postgres@127.0.0.1:<port>/postgres` (trust authentication). */
+  url: string;
+  /** The port it listens on. */
+  port: number;
+  /** Stops the server (fast shutdown); the data stays. */
+  stop(): Promise<void>;
+  /** Starts it again. */
+  start(): Promise<void>;
+  /** Stops it and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Creates and starts a throwaway cluster (initdb as the `postgres` OS user
+ * when running as root: initdb refuses root). Returns `null` (after a skip
+ * message) when initdb is not available outside CI.
+ */
+export async function startThrowawayCluster(): Promise<ThrowawayCluster | null> {
+  const asPostgres = Deno.uid() === 0;
+  const dir = await Deno.makeTempDir({ prefix: "keyward-pg-" });
+  const data = `${dir}/data`;
+  const port = freePort();
+  const initdb = pgBin("initdb");
+  const pgCtl = pgBin("pg_ctl");
+  try {
+    if (asPostgres) await run("chown", ["postgres:postgres", dir], false);
+    await run(
+      initdb,
+      ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"],
+      asPostgres,
+    );
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    missing(
+      `cannot create a throwaway Postgres cluster (${(err as Error).message.split("\n")[0]})`,
+      "install Debian's postgresql package (initdb, pg_ctl) as .ci/run does",
+    );
+    return null;
+  }
+  const opts =
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  const start = async () => {
+    await run(
+      pgCtl,
+      ["-D", data, "-o", opts, "-l", `${dir}/log`, "-w", "-t", "30", "start"],
+      asPostgres,
+    );
+  };
+  const stop = async () => {
+    await run(pgCtl, ["-D", data, "-m", "fast", "-w", "stop"], asPostgres);
+  };
+  await start();
+  let destroyed = false;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    start,
+    stop,
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      await stop().catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
