@@ -101,7 +101,9 @@ export function resolveRead<D>(
     throw new SecretNotFoundError({ ...ctx, stage, version: opts.version });
   }
   if (opts.version !== undefined) {
-    const entry = rec.versions[opts.version];
+    const entry = Object.hasOwn(rec.versions, opts.version)
+      ? rec.versions[opts.version]
+      : undefined;
     if (!entry || (stage !== undefined && rec.stages[stage] !== opts.version)) {
       throw new SecretNotFoundError(
         { ...ctx, stage, version: opts.version },
@@ -111,7 +113,7 @@ export function resolveRead<D>(
     return { id: opts.version, entry, stage };
   }
   const id = rec.stages[stage!];
-  const entry = id === undefined ? undefined : rec.versions[id];
+  const entry = id === undefined || !Object.hasOwn(rec.versions, id) ? undefined : rec.versions[id];
   if (id === undefined || !entry) {
     throw new SecretNotFoundError({ ...ctx, stage }, "no version holds this stage");
   }
@@ -129,7 +131,7 @@ export function applyPromote<D>(
   now: number,
   ctx: Ctx,
 ): { changed: boolean; version: SecretVersion } {
-  if (!rec || !rec.versions[version]) {
+  if (!rec || !Object.hasOwn(rec.versions, version)) {
     throw new SecretNotFoundError({ ...ctx, version }, rec ? "no such version" : undefined);
   }
   let changed = false;

@@ -12,7 +12,7 @@ import {
   quoteName,
   SecretNotFoundError,
 } from "./errors.ts";
-import type { SecretValue, Stage } from "./types.ts";
+import type { Stage } from "./types.ts";
 
 /** The longest name, namespace included. */
 export const MAX_NAME_LENGTH = 512;

@@ -40,3 +40,12 @@ Deno.test("memory: the clock stamps versions", async () => {
   assert.equal(meta.createdAt?.getTime(), 1_000_000);
   assert.equal(meta.updatedAt?.getTime(), 1_005_000);
 });
+
+Deno.test("memory: inherited property names are not versions", async () => {
+  const m = new MemorySecretManager({ initial: { "a/b": "initial-value-1" } });
+  for (const v of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+    await assert.rejects(m.getSecret("a/b", { version: v }), { name: "SecretNotFoundError" });
+    await assert.rejects(m.promote("a/b", v), { name: "SecretNotFoundError" });
+  }
+  assert.equal(await m.getSecret("a/b"), "initial-value-1");
+});
