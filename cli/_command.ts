@@ -12,8 +12,8 @@ import type { SecretManager } from "../core/types.ts";
 import { createSecretManager } from "../factory.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
-/** The exit code of a usage error (the same as a `config` error). */
-export const USAGE_EXIT = 2;
+/** The exit code of a usage error: the one `config` errors get (from `exitCodeFor`). */
+export const USAGE_EXIT: number = exitCodeFor("config");
 /** The exit code when the user interrupts a prompt (128 + SIGINT). */
 export const INTERRUPTED_EXIT = 130;
 
