@@ -113,3 +113,45 @@ export {
   scanText,
   valuesFromManager,
 } from "./redact/scanner.ts";
+export {
+  AUDIT_ACTIONS,
+  type AuditAction,
+  type AuditCheckpoint,
+  type AuditEvent,
+  type AuditOutcome,
+  type AuditRow,
+  type AuditSink,
+  type AuditSource,
+  type ChainHead,
+  type SealedAuditEvent,
+} from "./audit/types.ts";
+export {
+  AuditChain,
+  type AuditChainOptions,
+  AuditKey,
+  canonicalAnchorText,
+  canonicalEventText,
+  GENESIS_MAC,
+  MIN_AUDIT_KEY_BYTES,
+} from "./audit/chain.ts";
+export {
+  type AuditedSecretManager,
+  type AuditOptions,
+  type RotationAuditDetails,
+  withAudit,
+} from "./audit/audited_manager.ts";
+export {
+  checkpointOf,
+  fromJsonLine,
+  JsonLinesAuditSink,
+  type JsonLinesSinkOptions,
+  toJsonLine,
+} from "./audit/jsonl_sink.ts";
+export {
+  type PruneAnchor,
+  verifyAuditRows,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyProblemKind,
+  type VerifyReport,
+} from "./audit/verify.ts";

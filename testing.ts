@@ -17,6 +17,7 @@
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type ContractCase, contractSuite, type ContractTarget } from "./testing/contract.ts";
 export { type Fault, FaultyManager } from "./testing/faults.ts";
+export { RecordingAuditSink } from "./testing/recording_sink.ts";
 export {
   type Canary,
   type CanaryChannel,
