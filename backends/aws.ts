@@ -774,7 +774,15 @@ export class AwsSecretManager implements SecretManager {
       controller.abort(new DOMException("timed out", "TimeoutError"));
     }, this.#timeoutMs);
     try {
-      return await call({ abortSignal: controller.signal });
+      const answer = call({ abortSignal: controller.signal });
+      answer.catch(() => {}); // when the race below is lost, its late failure is ignored
+      const cancelled = new Promise<never>((_, reject) => {
+        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+          once: true,
+        });
+      });
+      // A handler that ignores the abort signal still cannot hold the call past its timeout.
+      return await Promise.race([answer, cancelled]);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (timedOut) {
