@@ -124,6 +124,12 @@ export function createScanCommand(deps: ScanDeps = {}): CliCommand {
       return usage(io, json, "'-' (standard input) cannot be combined with paths");
     }
 
+    if (paths[0] !== "-") {
+      for (const p of paths) {
+        if (!(await exists(fs, p))) return usage(io, json, `no such file or folder: ${p}`);
+      }
+    }
+
     let allowList: AllowList | undefined;
     let backend: BackendValues | undefined;
     try {
@@ -161,9 +167,6 @@ export function createScanCommand(deps: ScanDeps = {}): CliCommand {
         ({ findings, allowed } = await scanText(text, "<stdin>", options));
         files = 1;
       } else {
-        for (const p of paths) {
-          if (!(await exists(fs, p))) return usage(io, json, `no such file or folder: ${p}`);
-        }
         const report = await scanPaths(paths, fs, options);
         ({ findings, allowed, files } = report);
       }

@@ -141,7 +141,7 @@ const DETECTORS: readonly Detector[] = [
   {
     kind: "broker-key-pair",
     regex: new RegExp(
-      `\\b((?:PK|AK)[A-Z0-9]{18})\\b[\\s\\S]{0,120}?(?<![${B64}])([${B64}]{40})(?![${B64}=])`,
+      `\\b((?:PK|AK)(?!IA)[A-Z0-9]{18})\\b[\\s\\S]{0,120}?(?<![${B64}])([${B64}]{40})(?![${B64}=])`,
       "dg",
     ),
     pick: (m, opts) => brokerPair(m, 1, 2, opts),
@@ -149,7 +149,7 @@ const DETECTORS: readonly Detector[] = [
   {
     kind: "broker-key-pair",
     regex: new RegExp(
-      `(?<![${B64}])([${B64}]{40})(?![${B64}=])[\\s\\S]{0,120}?\\b((?:PK|AK)[A-Z0-9]{18})\\b`,
+      `(?<![${B64}])([${B64}]{40})(?![${B64}=])[\\s\\S]{0,120}?\\b((?:PK|AK)(?!IA)[A-Z0-9]{18})\\b`,
       "dg",
     ),
     pick: (m, opts) => brokerPair(m, 2, 1, opts),
