@@ -52,7 +52,10 @@ export interface CacheOptions {
   staleIfErrorMs?: number;
   /**
    * The most entries kept (one per name, stage, version and field read);
-   * the least recently used entry is evicted first.
+   * the least recently used entry is evicted first. (A hit on an entry that
+   * is already among the newest half is not moved, so an entry is evicted
+   * only after more than `maxEntries / 2` others were used since its last
+   * read.)
    * @default {1000}
    */
   maxEntries?: number;
@@ -186,6 +189,8 @@ interface Entry {
   readonly staleUntil: number;
   /** A background refresh was started for this entry. */
   refreshing: boolean;
+  /** The value of the cache's move counter when the entry last moved to the newest end. */
+  tick: number;
   /** The `cache` serve event, built once so a hit allocates nothing. */
   readonly hitEvent: ServeEvent;
   /** The `stale` serve event. */
@@ -267,6 +272,10 @@ class CachedManager implements CachedSecretManager {
   #staleServes = 0;
   #refreshErrors = 0;
   #evictions = 0;
+  /** Counts moves to the newest end of `#entries` (inserts and LRU moves). */
+  #tick = 0;
+  /** A hit moves its entry only when it is at least this many moves old. */
+  readonly #moveAfter: number;
   /** A backend read succeeded at least once: start-up is over. */
   #fetchedOnce = false;
 
@@ -294,6 +303,7 @@ class CachedManager implements CachedSecretManager {
       DEFAULT_CACHE_MAX_ENTRIES,
     );
     if (this.#maxEntries === 0) throw new ConfigError("option maxEntries must be at least 1");
+    this.#moveAfter = Math.max(1, this.#maxEntries >> 1);
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new ConfigError("option now must be a function returning epoch milliseconds");
     }
@@ -333,9 +343,14 @@ class CachedManager implements CachedSecretManager {
     if (entry !== undefined) {
       const now = this.#now();
       if (now < entry.expiresAt) {
-        // LRU bookkeeping: the most recently used entry goes to the end.
-        this.#entries.delete(key);
-        this.#entries.set(key, entry);
+        // LRU bookkeeping: a used entry moves to the end of the Map (the
+        // newest end), unless it already sits in the newest half, where it is
+        // far from eviction; that keeps the hit path free of Map churn.
+        if (this.#tick - entry.tick >= this.#moveAfter) {
+          this.#entries.delete(key);
+          this.#entries.set(key, entry);
+          entry.tick = ++this.#tick;
+        }
         this.#hits++;
         if (now >= entry.refreshAt && !entry.refreshing) this.#refreshAhead(entry);
         if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
@@ -449,6 +464,7 @@ class CachedManager implements CachedSecretManager {
       refreshAt: now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT),
       staleUntil: expiresAt + this.#staleMs,
       refreshing: false,
+      tick: ++this.#tick,
       hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
       staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
     };
@@ -676,6 +692,7 @@ class CachedManager implements CachedSecretManager {
           refreshAt: Math.min(e.expiresAt, now),
           staleUntil: e.expiresAt + this.#staleMs,
           refreshing: true,
+          tick: ++this.#tick,
           hitEvent: Object.freeze({ name: e.name, source: "cache", ...read }),
           staleEvent: Object.freeze({ name: e.name, source: "stale", ...read }),
         });

@@ -397,3 +397,25 @@ Deno.test("a closed cache refuses calls and closes its backend", async () => {
   await assert.rejects(inner.getSecret("db/password"), ManagerClosedError);
   await cache.close();
 });
+
+Deno.test("a hit among the newest half is not moved, and is evicted only after more than half the cache was used since", async () => {
+  const backend = new FaultyManager(
+    new MemorySecretManager({
+      initial: Object.fromEntries("abcdefg".split("").map((n) => [n, `value-${n}-0001`])),
+    }),
+  );
+  const cache = withCache(backend, { maxEntries: 4 });
+  for (const n of "abcd") await cache.getSecret(n);
+  await cache.getSecret("a"); // old: moved to the newest end
+  await cache.getSecret("d"); // among the newest half: stays where it is
+  await cache.getSecret("e"); // evicts b
+  await cache.getSecret("f"); // evicts c
+  const calls = backend.calls.get;
+  await cache.getSecret("d");
+  await cache.getSecret("a");
+  assert.equal(backend.calls.get, calls, "a and d survived b and c");
+  await cache.getSecret("g"); // d was read before a moved again; e, f, g came after it
+  await cache.getSecret("b");
+  assert.equal(cache.stats().evictions, 4);
+  assert.equal(cache.stats().size, 4);
+});
