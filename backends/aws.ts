@@ -936,6 +936,12 @@ function mapAwsError(err: unknown, kind: Kind, ctx: ErrorContext): KeywardError 
       "throttled",
     );
   }
+  if (name === "NotCapable" || name === "PermissionDenied") {
+    return new ConfigError(
+      `Deno refused a permission the AWS SDK needs (${name}): run with --allow-env, --allow-sys=osRelease, --allow-net for the endpoint and, for profile credentials, --allow-read`,
+      withCause,
+    );
+  }
   if (name === "CredentialsProviderError") {
     return new SecretAccessError(
       withCause,
