@@ -1014,3 +1014,8 @@ async function enqueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
 /** The cache's encrypted last-known-good snapshot in a file (see `withCache`). */
 export { FileSnapshotStore } from "../cache/file_snapshot_store.ts";
 export type { SnapshotStore } from "../cache/snapshot.ts";
+export {
+  jsonLinesFileSink,
+  type JsonLinesFileSinkOptions,
+  rotatingFileStream,
+} from "../audit/jsonl_file_sink.ts";
