@@ -52,7 +52,7 @@ const BUILDERS: Record<BackendName, (() => Promise<{ build: BackendBuilder }>) |
   env: () => import("./factory/_env.ts"),
   memory: () => import("./factory/_memory.ts"),
   vault: () => import("./factory/_vault.ts"),
-  aws: undefined,
+  aws: () => import("./factory/_aws.ts"),
 };
 
 /** Options of {@linkcode createSecretManager}. */

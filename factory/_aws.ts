@@ -1,0 +1,73 @@
+/**
+ * `SECRET_BACKEND=aws`: AWS Secrets Manager.
+ *
+ * | setting | meaning |
+ * |---|---|
+ * | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | the Region (required) |
+ * | `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL` | an endpoint replacing AWS's (moto, a VPC endpoint) |
+ * | `AWS_MAX_ATTEMPTS` | attempts per call, 1 to 10 (default 3) |
+ *
+ * Credentials are left to the SDK's default chain (`AWS_ACCESS_KEY_ID` /
+ * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared
+ * files, web identity, the container role, the instance role), which reads
+ * the process environment and files itself.
+ *
+ * @module
+ */
+
+import { AwsSecretManager } from "../backends/aws.ts";
+import { ConfigError } from "../core/errors.ts";
+import { setting } from "./_settings.ts";
+import type { BackendBuilder } from "./_types.ts";
+
+/** Builds the AWS backend from settings; a missing or bad setting is a `ConfigError` naming it. */
+export const build: BackendBuilder = (settings) => {
+  const env = settings.env;
+  const region = setting(env, "AWS_REGION") ?? setting(env, "AWS_DEFAULT_REGION");
+  if (region === undefined) {
+    return Promise.reject(
+      new ConfigError(
+        "SECRET_BACKEND=aws needs a Region: set AWS_REGION (or AWS_DEFAULT_REGION), e.g. eu-west-1",
+        { backend: "aws" },
+      ),
+    );
+  }
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) {
+    const name = setting(env, "AWS_REGION") !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+    return Promise.reject(
+      new ConfigError(`${name} is not an AWS Region name such as eu-west-1`, { backend: "aws" }),
+    );
+  }
+  const endpointName = setting(env, "AWS_ENDPOINT_URL_SECRETS_MANAGER") !== undefined
+    ? "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+    : "AWS_ENDPOINT_URL";
+  const endpoint = setting(env, endpointName);
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    return Promise.reject(
+      new ConfigError(`${endpointName} must be an http(s) URL such as http://127.0.0.1:5000`, {
+        backend: "aws",
+      }),
+    );
+  }
+  const attemptsText = setting(env, "AWS_MAX_ATTEMPTS");
+  let maxAttempts: number | undefined;
+  if (attemptsText !== undefined) {
+    maxAttempts = /^\d{1,2}$/.test(attemptsText) ? Number(attemptsText) : NaN;
+    if (!(maxAttempts >= 1 && maxAttempts <= 10)) {
+      return Promise.reject(
+        new ConfigError("AWS_MAX_ATTEMPTS must be an integer from 1 to 10", { backend: "aws" }),
+      );
+    }
+  }
+  try {
+    return Promise.resolve(
+      new AwsSecretManager({
+        region,
+        ...(endpoint !== undefined ? { endpoint } : {}),
+        ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+      }),
+    );
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
