@@ -15,11 +15,13 @@ import { type PruneAnchor, verifyAuditRows, type VerifyReport } from "./verify.t
 const COLUMNS = `id, accessed_at, service, secret_name, action, outcome, source, backend,
   version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac`;
 
+const COLUMNS_L = COLUMNS.split(",").map((c) => `l.${c.trim()}`).join(", ");
+
 /** A row as `npm:postgres` returns it. */
-type RawRow = Record<string, unknown>;
+export type RawAuditRow = Record<string, unknown>;
 
 /** Converts a raw `secret_access_log` row. */
-export function rowFromDb(r: RawRow): AuditRow {
+export function rowFromDb(r: RawAuditRow): AuditRow {
   return {
     id: Number(r.id),
     accessedAtMs: (r.accessed_at as Date).getTime(),
@@ -232,7 +234,7 @@ export async function pruneAuditLog(sql: Sql, options: PruneOptions): Promise<Pr
 
       if (writer) {
         const cursor = tx`
-          SELECT ${tx.unsafe(COLUMNS)} FROM secret_access_log l
+          SELECT ${tx.unsafe(COLUMNS_L)} FROM secret_access_log l
           JOIN unnest(${chains}::text[], ${uptos}::bigint[]) AS b(chain_id, upto)
             ON l.chain_id = b.chain_id AND l.seq <= b.upto
           ORDER BY l.chain_id, l.seq, l.id`.cursor(2000);
