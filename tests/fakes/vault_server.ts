@@ -950,9 +950,30 @@ export class FakeVaultServer {
 
 // ---- encoding, the way Vault's Go code does it ----
 
-/** Go's encoding/json escapes <, >, & and U+2028/U+2029 in strings. */
+/**
+ * A Go map: encoding/json writes its keys sorted as strings. (A plain object
+ * keeps insertion order, like a Go struct's fields, except that JavaScript
+ * puts integer-like keys first; a map of versions "1".."11" needs this.)
+ */
+class GoMap {
+  constructor(readonly entries: Record<string, unknown>) {}
+}
+
+/** Encodes like Go's encoding/json: maps sorted, <, >, & and U+2028/U+2029 escaped. */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
+  const encode = (v: unknown): string => {
+    if (v instanceof GoMap) {
+      const keys = Object.keys(v.entries).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${encode(v.entries[k])}`).join(",")}}`;
+    }
+    if (Array.isArray(v)) return `[${v.map(encode).join(",")}]`;
+    if (v !== null && typeof v === "object") {
+      const parts = Object.entries(v).filter(([, x]) => x !== undefined);
+      return `{${parts.map(([k, x]) => `${JSON.stringify(k)}:${encode(x)}`).join(",")}}`;
+    }
+    return JSON.stringify(v ?? null);
+  };
+  return encode(value).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
@@ -1024,10 +1045,8 @@ function authBlock(t: Token, leaseSeconds: number): Record<string, unknown> {
   return out;
 }
 
-function sortKeys<T>(obj: Record<string, T>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const key of Object.keys(obj).sort()) out[key] = obj[key];
-  return out;
+function sortKeys(obj: Record<string, unknown>): GoMap {
+  return new GoMap(obj);
 }
 
 /** RFC 3339 with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano). */
