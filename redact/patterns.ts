@@ -43,7 +43,7 @@ export interface CredentialOptions {
 }
 
 const PLACEHOLDER_WORDS =
-  /^(?:change[-_]?me|password|passwd|pass|pwd|secret|token|key|example|sample|dummy|placeholder|redacted|none|null|nil|undefined|empty|todo|tbd|test|fake|value|your[-_a-z]*|my[-_]?(?:password|secret|token|key)|x+|\*+|\.{3,}|0+|-+)$/i;
+  /^(?:change[-_]?me|password|passwd|pass|pwd|pw|secret|token|key|example|sample|dummy|placeholder|redacted|none|null|nil|undefined|empty|todo|tbd|test|fake|value|your[-_a-z]*|my[-_]?(?:password|secret|token|key)|x+|\*+|\.{3,}|0+|-+)$/i;
 
 /**
  * Whether a candidate credential is an obvious placeholder: `changeme`,
@@ -110,9 +110,25 @@ function looksRandom(value: string, opts: Required<CredentialOptions>): boolean 
   if (value.length < opts.minAssignedLength) return false;
   if (isPlaceholder(value)) return false;
   if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value)) return false;
+  // Text (spaces, escaped newlines) is a message, not a generated value.
+  if (/\s|\\[ntr]/.test(value)) return false;
+  if (isReadablePhrase(value)) return false;
   // A property path or identifier (`options.snapshotKey`) is code, not a value.
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
   return shannonEntropy(value) >= opts.minEntropyBits;
+}
+
+/**
+ * Words and numbers joined by `-`, `_` or `.` (`contract-db-password-0001`):
+ * a readable test or sample value, not a generated one. (A readable
+ * passphrase is missed by the entropy rule; the scan's comparison with the
+ * backend's values finds it.)
+ */
+function isReadablePhrase(value: string): boolean {
+  const segments = value.split(/[-_.]/);
+  if (segments.length < 2) return false;
+  if (!segments.every((s) => /^[A-Za-z]+$/.test(s) || /^[0-9]+$/.test(s))) return false;
+  return segments.filter((s) => /^[A-Za-z]{3,}$/.test(s)).length >= 2;
 }
 
 const DETECTORS: readonly Detector[] = [

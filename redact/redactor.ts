@@ -70,7 +70,10 @@ export function encodedForms(value: string): { form: RedactionForm; text: string
   add("json", json);
   add(
     "json",
-    json.replace(/[\u0080-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    json.replace(
+      /[\u0080-\uffff]/g,
+      (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    ),
   );
   const uri = encodeURIComponent(value);
   add("url", uri);
