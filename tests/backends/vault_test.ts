@@ -873,3 +873,100 @@ Deno.test("factory: VAULT_* settings build a working backend; missing ones are n
     );
   }
 });
+
+// ---- the policies of docs/GETTING_STARTED/LOCAL_SETUP.md ----
+
+/** The `path "..." { capabilities = [...] }` blocks of the HCL block marked `# <marker>`. */
+async function docPolicy(marker: string): Promise<{ path: string; capabilities: string[] }[]> {
+  const doc = await Deno.readTextFile(
+    new URL("../../docs/GETTING_STARTED/LOCAL_SETUP.md", import.meta.url),
+  );
+  const block = /```hcl\n([\s\S]*?)```/g;
+  for (const [, hcl] of doc.matchAll(block)) {
+    if (!hcl.startsWith(`# ${marker}`)) continue;
+    return [...hcl.matchAll(/path "([^"]+)" \{\s*capabilities = \[([^\]]*)\]\s*\}/g)].map((m) => ({
+      path: m[1],
+      capabilities: [...m[2].matchAll(/"([a-z]+)"/g)].map((c) => c[1]),
+    }));
+  }
+  throw new Error(`no HCL block marked ${marker}`);
+}
+
+Deno.test("the documented reader policy reads and lists its prefix, and nothing more", async () => {
+  const reader = await docPolicy("keyward-reader");
+  assert.equal(reader.length, 2);
+  await withVault({}, {}, async (server, admin) => {
+    await admin.setSecret("payments/api_key", "policy-value-0001");
+    await admin.setSecret("payments/api_key", "policy-value-0002");
+    await admin.setSecret("payments/webhook/secret", "policy-value-0003");
+    await admin.setSecret("other/key", "policy-value-0004");
+    const m = new VaultSecretManager({
+      address: server.url,
+      auth: { token: server.createToken({ policy: reader }) },
+      retry: noSleep,
+    });
+    try {
+      assert.equal(await m.getSecret("payments/api_key"), "policy-value-0002");
+      assert.equal(
+        await m.getSecret("payments/api_key", { stage: "previous" }),
+        "policy-value-0001",
+      );
+      assert.deepEqual(await m.listSecrets("payments/"), [
+        "payments/api_key",
+        "payments/webhook/secret",
+      ]);
+      for (
+        const denied of [
+          m.getSecret("other/key"),
+          m.setSecret("payments/api_key", "policy-value-0005"),
+          m.listSecrets(),
+        ]
+      ) {
+        const err = await rejectsWith(denied, SecretAccessError);
+        assert.equal(err.reason, "denied");
+      }
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+Deno.test("the documented rotation policy can write, rotate through pending, promote and delete its prefix", async () => {
+  const rotator = await docPolicy("keyward-rotator");
+  await withVault({}, {}, async (server) => {
+    const m = new VaultSecretManager({
+      address: server.url,
+      auth: { token: server.createToken({ policy: rotator }) },
+      retry: noSleep,
+    });
+    try {
+      await m.setSecret("payments/api_key", "rotate-value-0001");
+      const p = await m.setSecret("payments/api_key", "rotate-value-0002", { stage: "pending" });
+      await m.promote("payments/api_key", p.version);
+      assert.equal(await m.getSecret("payments/api_key"), "rotate-value-0002");
+      assert.equal(
+        await m.getSecret("payments/api_key", { stage: "previous" }),
+        "rotate-value-0001",
+      );
+      const meta = await m.describeSecret("payments/api_key");
+      assert.equal(meta.versions.length, 2);
+      const custom = (await raw(server, "GET", "secret/metadata/payments/api_key")).json as {
+        data: { custom_metadata: Record<string, string> };
+      };
+      assert.equal(
+        custom.data.custom_metadata.keyward_promoted,
+        `2=${p.version}`,
+        "the policy allows the metadata PATCH that records the promote",
+      );
+      await m.deleteSecret("payments/api_key");
+      await rejectsWith(m.getSecret("payments/api_key"), SecretNotFoundError);
+      const err = await rejectsWith(
+        m.setSecret("other/key", "rotate-value-0003"),
+        SecretAccessError,
+      );
+      assert.equal(err.reason, "denied");
+    } finally {
+      await m.close();
+    }
+  });
+});
