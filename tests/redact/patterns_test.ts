@@ -46,6 +46,7 @@ Deno.test("a connection string with a password is found; placeholders are not", 
       "postgres://app:changeme@db/app",
       "http://127.0.0.1:5000/path",
       "redis://:xxx@cache:6379",
+      "https://user:pw@vault",
     ]
   ) {
     assert.deepEqual(kinds(url), [], url);
@@ -66,6 +67,9 @@ Deno.test("high-entropy values assigned to *_SECRET/_PASSWORD/_TOKEN/_KEY are fo
       "SIGNING_KEY: options.snapshotKey",
       "FILE_KEY=short1A",
       "NOT_A_SECRET_NAME=" + fakes.randomSecret,
+      "DB_PASSWORD=contract-db-password-0001",
+      'INVALID_TOKEN = "2 errors occurred:\\n\\t* permission denied"',
+      "MESSAGE_KEY='token 8f3k2m1q9z refused by the server'",
     ]
   ) {
     assert.deepEqual(kinds(line), [], line);
