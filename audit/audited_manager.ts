@@ -44,11 +44,17 @@ export interface AuditOptions {
 
 /** What a rotation step reports to {@linkcode AuditedSecretManager.recordRotation}. */
 export interface RotationAuditDetails {
-  /** @default {"ok"} */
+  /**
+   * How the step ended.
+   * @default {"ok"}
+   */
   outcome?: AuditOutcome;
   /** The version the rotation wrote or promoted. */
   version?: string;
-  /** How long the step took, in milliseconds. @default {0} */
+  /**
+   * How long the step took, in milliseconds.
+   * @default {0}
+   */
   latencyMs?: number;
   /** The failure's code, when it failed. */
   errorCode?: string;
@@ -118,7 +124,11 @@ class AuditedManager implements AuditedSecretManager {
   readonly #closeSink: boolean;
   readonly #log = keywardLogger("audit");
   #minute = -1;
-  #counts = new Map<string, number>();
+  #minuteStartMs = 0;
+  #minuteEndMs = 0;
+  #cacheCounts = new Map<string, { n: number }>();
+  #staleCounts = new Map<string, { n: number }>();
+  #pending = false;
 
   constructor(inner: SecretManager, sink: AuditSink, options: AuditOptions) {
     if (typeof options?.service !== "string" || options.service.length === 0) {
@@ -133,10 +143,15 @@ class AuditedManager implements AuditedSecretManager {
   }
 
   readonly recordServe: ServeListener = (event: ServeEvent): void => {
-    const minute = Math.floor(this.#now() / MINUTE_MS);
-    if (minute !== this.#minute) this.#rollMinute(minute);
-    const key = event.source === "stale" ? "s" + event.name : "c" + event.name;
-    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    const t = this.#now();
+    if (t >= this.#minuteEndMs || t < this.#minuteStartMs) {
+      this.#rollMinute(Math.floor(t / MINUTE_MS));
+    }
+    const counts = event.source === "stale" ? this.#staleCounts : this.#cacheCounts;
+    const c = counts.get(event.name);
+    if (c === undefined) counts.set(event.name, { n: 1 });
+    else c.n += 1;
+    this.#pending = true;
   };
 
   recordRotation(name: string, details: RotationAuditDetails = {}): void {
@@ -264,7 +279,7 @@ class AuditedManager implements AuditedSecretManager {
 
   #emit(event: AuditEvent): void {
     const minute = Math.floor(event.accessedAtMs / MINUTE_MS);
-    if (this.#counts.size > 0 && minute > this.#minute) this.#rollMinute(minute);
+    if (this.#pending && minute > this.#minute) this.#rollMinute(minute);
     try {
       this.#sink.record(event);
     } catch (err) {
@@ -275,29 +290,39 @@ class AuditedManager implements AuditedSecretManager {
     }
   }
 
-  /** Writes the counts of the current minute as events and starts `minute`. */
+  /** Writes the counts of the current minute as events and starts `minute` (-1: keep it). */
   #rollMinute(minute: number): void {
-    if (this.#counts.size > 0) {
-      const counts = this.#counts;
+    if (this.#pending) {
+      this.#pending = false;
       const at = this.#minute * MINUTE_MS;
-      this.#counts = new Map();
-      for (const [key, count] of counts) {
-        this.#emit({
-          accessedAtMs: at,
-          service: this.#service,
-          secretName: key.slice(1),
-          action: "get",
-          outcome: "ok",
-          source: key[0] === "s" ? "stale" : "cache",
-          backend: this.#backend,
-          version: null,
-          latencyMs: 0,
-          errorCode: null,
-          count,
-        });
-      }
+      const cache = this.#cacheCounts;
+      const stale = this.#staleCounts;
+      this.#cacheCounts = new Map();
+      this.#staleCounts = new Map();
+      for (const [name, c] of cache) this.#emitServes(name, "cache", c.n, at);
+      for (const [name, c] of stale) this.#emitServes(name, "stale", c.n, at);
     }
-    if (minute >= 0) this.#minute = minute;
+    if (minute >= 0) {
+      this.#minute = minute;
+      this.#minuteStartMs = minute * MINUTE_MS;
+      this.#minuteEndMs = this.#minuteStartMs + MINUTE_MS;
+    }
+  }
+
+  #emitServes(name: string, source: AuditSource, count: number, at: number): void {
+    this.#emit({
+      accessedAtMs: at,
+      service: this.#service,
+      secretName: name,
+      action: "get",
+      outcome: "ok",
+      source,
+      backend: this.#backend,
+      version: null,
+      latencyMs: 0,
+      errorCode: null,
+      count,
+    });
   }
 }
 

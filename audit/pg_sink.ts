@@ -93,6 +93,12 @@ export interface PostgresAuditSinkStats {
   failedInserts: number;
 }
 
+interface Batch {
+  sealed: SealedAuditEvent[];
+  /** Accesses it stands for (the `dropped` report excluded). */
+  accesses: number;
+}
+
 interface Waiter {
   target: number;
   resolve: () => void;
@@ -143,7 +149,9 @@ export class PostgresAuditSink implements AuditSink {
   readonly #onCheckpoint?: (checkpoint: AuditCheckpoint) => void | Promise<void>;
   readonly #now: () => number;
   readonly #log = keywardLogger("audit", "postgres");
-  #inflight: { sealed: SealedAuditEvent[]; accesses: number } | null = null;
+  #inflight: Batch | null = null;
+  /** The batch sealed while `#inflight` is being inserted (pipelining). */
+  #next: Batch | null = null;
   #loop: Promise<void> | null = null;
   #wakeUp: (() => void) | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -205,7 +213,7 @@ export class PostgresAuditSink implements AuditSink {
   stats(): PostgresAuditSinkStats {
     return {
       ...this.#stats,
-      buffered: this.#buffer.length + (this.#inflight?.sealed.length ?? 0),
+      buffered: this.#buffer.length + this.#sealedCount(),
     };
   }
 
@@ -217,7 +225,7 @@ export class PostgresAuditSink implements AuditSink {
       return;
     }
     const before = this.#buffer.dropped;
-    this.#buffer.push(event, this.#inflight?.sealed.length ?? 0);
+    this.#buffer.push(event, this.#sealedCount());
     if (this.#buffer.dropped > before) this.#drop(this.#buffer.dropped - before);
     if (this.#buffer.length >= this.#batchSize) this.#wake();
     this.#loop ??= this.#run();
@@ -260,7 +268,8 @@ export class PostgresAuditSink implements AuditSink {
     this.#stopped = true;
     this.#wake();
     if (timedOut) {
-      const lost = this.#buffer.length + (this.#inflight?.accesses ?? 0);
+      const lost = this.#buffer.length + (this.#inflight?.accesses ?? 0) +
+        (this.#next?.accesses ?? 0);
       this.#log.error("The audit database stayed unreachable; {count} audit events were lost", {
         count: lost,
       });
@@ -271,8 +280,9 @@ export class PostgresAuditSink implements AuditSink {
       if (this.#ownsSql) await this.#sql.end({ timeout: 1 });
       await this.#loop;
       const rest = this.#buffer.take(this.#buffer.length).reduce((n, e) => n + e.count, 0);
-      this.#drop(rest + (this.#inflight?.accesses ?? 0));
+      this.#drop(rest + (this.#inflight?.accesses ?? 0) + (this.#next?.accesses ?? 0));
       this.#inflight = null;
+      this.#next = null;
     }
   }
 
@@ -312,24 +322,25 @@ export class PostgresAuditSink implements AuditSink {
     let delay = this.#retryMinMs;
     try {
       while (!this.#stopped) {
+        if (!this.#inflight && this.#next) {
+          this.#inflight = this.#next;
+          this.#next = null;
+        }
         if (!this.#inflight) {
           if (this.#buffer.length === 0) break;
           if (this.#buffer.length < this.#batchSize && !this.#urgent && !this.#closed) {
             await this.#sleep(this.#flushIntervalMs);
             if (this.#stopped) break;
           }
-          const events = this.#buffer.take(this.#batchSize);
-          if (events.length === 0) continue;
-          let accesses = 0;
-          const sealed = events.map((e) => {
-            if (e.action !== "dropped") accesses += e.count;
-            return this.#chain.seal(e);
-          });
-          this.#inflight = { sealed, accesses };
+          this.#inflight = this.#sealBatch();
+          if (!this.#inflight) continue;
         }
         const batch = this.#inflight;
+        const attempt = this.#insert(batch.sealed);
+        // Seal the next batch while this one travels (sealing is CPU, the insert is I/O).
+        if (!this.#next && this.#buffer.length >= this.#batchSize) this.#next = this.#sealBatch();
         try {
-          await this.#insert(batch.sealed);
+          await attempt;
         } catch (err) {
           if (await this.#alreadyWritten(err, batch.sealed)) {
             // The previous attempt committed but its answer was lost.
@@ -377,6 +388,21 @@ export class PostgresAuditSink implements AuditSink {
       this.#loop = null;
       clearTimeout(this.#timer);
     }
+  }
+
+  #sealedCount(): number {
+    return (this.#inflight?.sealed.length ?? 0) + (this.#next?.sealed.length ?? 0);
+  }
+
+  #sealBatch(): Batch | null {
+    const events = this.#buffer.take(this.#batchSize);
+    if (events.length === 0) return null;
+    let accesses = 0;
+    const sealed = events.map((e) => {
+      if (e.action !== "dropped") accesses += e.count;
+      return this.#chain.seal(e);
+    });
+    return { sealed, accesses };
   }
 
   async #alreadyWritten(err: unknown, batch: SealedAuditEvent[]): Promise<boolean> {

@@ -112,8 +112,8 @@ Deno.test("recordServe() counts cache serves per secret, source and minute and w
     sink.events.map((e) => [e.secretName, e.source, e.count, e.accessedAtMs, e.action]),
     [
       ["a/b", "cache", 1000, minute, "get"],
-      ["a/b", "stale", 3, minute, "get"],
       ["a/c", "cache", 1, minute, "get"],
+      ["a/b", "stale", 3, minute, "get"],
     ],
   );
   await a.flush();
