@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { StandardRetryStrategy } from "@smithy/core/retry";
 import { AwsSecretManager, KeywardAwsRetryStrategy } from "../../backends/aws.ts";
 import {
@@ -759,3 +760,45 @@ Deno.test("aws: a closed manager refuses calls and closing twice is harmless", a
   );
   assert.equal(handler.calls.length, 0);
 });
+
+// ---- logs ----
+
+Deno.test(
+  "aws: retries and missing secrets are logged under keyward's category, never with a value",
+  async () => {
+    const records: LogRecord[] = [];
+    await configure({
+      reset: true,
+      sinks: { buffer: (record) => records.push(record) },
+      loggers: [
+        { category: ["keyward"], lowestLevel: "debug", sinks: ["buffer"] },
+        { category: ["logtape", "meta"], lowestLevel: "error", sinks: [] },
+      ],
+    });
+    try {
+      const handler = new ScriptedHandler((_op, body, n) => {
+        if (body.SecretId === "app/missing") return awsError("ResourceNotFoundException");
+        return n === 1 ? awsError("ThrottlingException") : { body: secretBody(`value-${CANARY}`) };
+      });
+      const m = manager(handler);
+      assert.equal(await m.getSecret("app/key"), `value-${CANARY}`);
+      await assert.rejects(m.getSecret("app/missing"), SecretNotFoundError);
+      await m.close();
+      const text = records.map((r) =>
+        `${r.category.join(".")} ${r.level} ${r.message.map(String).join("")} ${
+          JSON.stringify(r.properties)
+        }`
+      );
+      assert.ok(
+        text.some((t) =>
+          t.startsWith("keyward.backend.aws warning") && /ThrottlingException/.test(t)
+        ),
+        text.join("\n"),
+      );
+      assert.ok(text.some((t) => /app\/missing/.test(t)), "the missing secret is named");
+      for (const t of text) assert.ok(!t.includes(CANARY), `a log line holds the value: ${t}`);
+    } finally {
+      await reset();
+    }
+  },
+);
