@@ -548,10 +548,18 @@ export class VaultSecretManager implements SecretManager {
       }
       throw err;
     }
-    await this.#recordPrevious(name, written.version, {
-      ...extra,
-      [META_PROMOTED]: `${written.version}=${version}`,
-    }, opts.signal);
+    // Required here: without the record a repeated promote would not be a no-op, so the sibling
+    // is kept and the error tells the caller to repeat the promote.
+    await this.#recordPrevious(
+      name,
+      written.version,
+      {
+        ...extra,
+        [META_PROMOTED]: `${written.version}=${version}`,
+      },
+      opts.signal,
+      true,
+    );
     return written;
   }
 
@@ -576,13 +584,15 @@ export class VaultSecretManager implements SecretManager {
   /**
    * Records which version `written` replaced. Metadata writes take no CAS and
    * a POST would replace the whole `custom_metadata` map, so this is a JSON
-   * merge PATCH. A failure is logged, not thrown: the value is already written.
+   * merge PATCH. For a plain write a failure is logged, not thrown: the value
+   * is already written and readers fall back to the version before it.
    */
   async #recordPrevious(
     name: string,
     written: number,
     extra: Record<string, string>,
     signal: AbortSignal | undefined,
+    required = false,
   ): Promise<void> {
     const custom: Record<string, string | null> = {
       [META_PREVIOUS]: written > 1 ? String(written - 1) : null,
@@ -599,10 +609,18 @@ export class VaultSecretManager implements SecretManager {
       if (reply.status >= 300) throw new Error(`HTTP ${reply.status}`);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      const why = err instanceof Error ? err.message : "error";
+      if (required) {
+        throw new SecretWriteError(
+          { ...this.#ctx(name), cause: err },
+          `the value was written as version ${written}, but recording the promote in ` +
+            "custom_metadata failed; repeat the promote",
+        );
+      }
       this.#log.warn(
         "The value of {secret} was written as version {version}, but recording its previous " +
           "version failed ({why}); readers fall back to the version before it",
-        { secret: name, version: written, why: err instanceof Error ? err.name : "error" },
+        { secret: name, version: written, why },
       );
     }
   }

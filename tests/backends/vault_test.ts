@@ -7,6 +7,7 @@ import {
   SecretAccessError,
   SecretConflictError,
   SecretNotFoundError,
+  SecretWriteError,
   type VaultOptions,
   VaultSecretManager,
 } from "../../mod.ts";
@@ -965,6 +966,40 @@ Deno.test("the documented rotation policy can write, rotate through pending, pro
         SecretAccessError,
       );
       assert.equal(err.reason, "denied");
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+Deno.test("without the patch capability a write still lands, and a promote fails safely and can be repeated", async () => {
+  const noPatch = [
+    { path: "secret/data/*", capabilities: ["create", "read", "update"] },
+    { path: "secret/metadata/*", capabilities: ["read", "list", "delete"] },
+  ];
+  await withVault({}, {}, async (server, admin) => {
+    const m = new VaultSecretManager({
+      address: server.url,
+      auth: { token: server.createToken({ policy: noPatch }) },
+      retry: noSleep,
+    });
+    try {
+      await m.setSecret("np/key", "no-patch-value-0001");
+      await m.setSecret("np/key", "no-patch-value-0002");
+      assert.equal(await m.getSecret("np/key", { stage: "previous" }), "no-patch-value-0001");
+      const p = await m.setSecret("np/key", "no-patch-value-0003", { stage: "pending" });
+      const err = await rejectsWith(m.promote("np/key", p.version), SecretWriteError);
+      assert.match(err.message, /repeat the promote/);
+      assert.equal(await m.getSecret("np/key"), "no-patch-value-0003");
+      assert.equal(
+        await m.getSecret("np/key", { stage: "pending" }),
+        "no-patch-value-0003",
+        "the pending sibling is kept",
+      );
+      await admin.promote("np/key", p.version);
+      await admin.promote("np/key", p.version);
+      assert.equal(await admin.getSecret("np/key"), "no-patch-value-0003");
+      await rejectsWith(admin.getSecret("np/key", { stage: "pending" }), SecretNotFoundError);
     } finally {
       await m.close();
     }
