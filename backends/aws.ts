@@ -399,7 +399,7 @@ export class AwsSecretManager implements SecretManager {
   async listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
     this.#enter(opts.signal);
     validatePrefix(prefix);
-    const ctx = { backend: BACKEND, secret: prefix };
+    const ctx: ErrorContext = prefix ? { backend: BACKEND, secret: prefix } : { backend: BACKEND };
     const names = new Set<string>();
     const seen = new Set<string>();
     let token: string | undefined;
