@@ -76,14 +76,19 @@ export { RedactingSecretManager, withRedaction } from "./redact/manager.ts";
 export {
   configureRedactedLogging,
   CONSOLE_METHODS,
+  type FieldPatternList,
   KEYWARD_REDACT_FIELDS,
+  type LogLevelName,
+  type LogRecordLike,
   type LogRedactionOptions,
+  type LogSink,
   redactConsole,
   type RedactConsoleOptions,
   type RedactedLoggingOptions,
   redactingSink,
   redactLogValue,
   STANDARD_TEXT_PATTERNS,
+  type TextPattern,
 } from "./redact/logging.ts";
 export {
   type CredentialKind,

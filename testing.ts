@@ -18,6 +18,8 @@ export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type ContractCase, contractSuite, type ContractTarget } from "./testing/contract.ts";
 export { type Fault, FaultyManager } from "./testing/faults.ts";
 export { RecordingAuditSink } from "./testing/recording_sink.ts";
+export type { LogLevelName, LogRecordLike } from "./redact/logging.ts";
+export type { CliIo } from "./cli/_io.ts";
 export {
   type Canary,
   type CanaryChannel,

@@ -7,22 +7,43 @@
  * @module
  */
 
-import {
-  configure,
-  getConsoleSink,
-  type LogLevel,
-  type LogRecord,
-  type Sink,
-} from "@logtape/logtape";
-import {
-  DEFAULT_REDACT_FIELDS,
-  type FieldPatterns,
-  JWT_PATTERN,
-  redactByField,
-  type RedactionPattern,
-} from "@logtape/redaction";
+import { configure, getConsoleSink, type Sink } from "@logtape/logtape";
+import { DEFAULT_REDACT_FIELDS, JWT_PATTERN, redactByField } from "@logtape/redaction";
 import { redactCredentials } from "./patterns.ts";
 import type { Redactor } from "./redactor.ts";
+
+/** LogTape's log levels. */
+export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
+
+/** The fields of a LogTape `LogRecord` (a LogTape record is one of these). */
+export interface LogRecordLike {
+  /** The logger's category. */
+  readonly category: readonly string[];
+  /** The level. */
+  readonly level: LogLevelName;
+  /** The message: text parts alternating with the values put into it. */
+  readonly message: readonly unknown[];
+  /** The template, or the tagged template's strings. */
+  readonly rawMessage: string | TemplateStringsArray;
+  /** When, in epoch milliseconds. */
+  readonly timestamp: number;
+  /** The structured properties. */
+  readonly properties: Record<string, unknown>;
+}
+
+/** A LogTape sink (any LogTape `Sink` is one). */
+export type LogSink = (record: LogRecordLike) => void;
+
+/** Property-name patterns, as `@logtape/redaction`'s field redaction takes them. */
+export type FieldPatternList = readonly (string | RegExp)[];
+
+/** A text pattern in `@logtape/redaction`'s format; the regular expression has the `g` flag. */
+export interface TextPattern {
+  /** What to find (global flag). */
+  readonly pattern: RegExp;
+  /** The replacement text, or a function of the match and its groups. */
+  readonly replacement: string | ((match: string, ...groups: string[]) => string);
+}
 
 /**
  * Property names that hold names, never values, in keyward's own log
@@ -49,14 +70,14 @@ const NAME_PROPERTIES = [
  * `backend`, ...): a property named `secret` holds a secret's name in
  * keyward's records, and masking it would hide which secret is missing.
  */
-export const KEYWARD_REDACT_FIELDS: FieldPatterns = DEFAULT_REDACT_FIELDS.map((p) => {
+export const KEYWARD_REDACT_FIELDS: FieldPatternList = DEFAULT_REDACT_FIELDS.map((p) => {
   const source = typeof p === "string" ? p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : p.source;
   const flags = typeof p === "string" ? "" : p.flags.replace("g", "");
   return new RegExp(`^(?!(?:${NAME_PROPERTIES.join("|")})$).*(?:${source})`, flags);
 });
 
 /** The standard text patterns of `@logtape/redaction` applied to every string (JWTs). */
-export const STANDARD_TEXT_PATTERNS: readonly RedactionPattern[] = [JWT_PATTERN];
+export const STANDARD_TEXT_PATTERNS: readonly TextPattern[] = [JWT_PATTERN];
 
 /** Options of {@linkcode redactingSink}, {@linkcode redactConsole} and {@linkcode redactLogValue}. */
 export interface LogRedactionOptions {
@@ -65,13 +86,13 @@ export interface LogRedactionOptions {
    * hold (`@logtape/redaction`'s field redaction).
    * @default {KEYWARD_REDACT_FIELDS}
    */
-  fieldPatterns?: FieldPatterns;
+  fieldPatterns?: FieldPatternList;
   /**
    * Regular-expression patterns (`@logtape/redaction`'s format, global flag)
    * applied to every string.
    * @default {STANDARD_TEXT_PATTERNS}
    */
-  textPatterns?: readonly RedactionPattern[];
+  textPatterns?: readonly TextPattern[];
   /**
    * Whether well-known credentials (AWS keys, Vault tokens, private keys,
    * broker key pairs, connection-string passwords, high-entropy values
@@ -88,9 +109,14 @@ function textRedactor(redactor: Redactor, options: LogRedactionOptions): (text: 
     let out = redactor.redact(text);
     if (credentials) out = redactCredentials(out);
     for (const p of patterns) {
-      out = typeof p.replacement === "string"
-        ? out.replaceAll(p.pattern, p.replacement)
-        : out.replaceAll(p.pattern, p.replacement);
+      const replacement = p.replacement;
+      out = typeof replacement === "string"
+        ? out.replaceAll(p.pattern, replacement)
+        : out.replaceAll(p.pattern, (match: string, ...rest: unknown[]) =>
+          replacement(
+            match,
+            ...rest.filter((r): r is string => typeof r === "string"),
+          ));
     }
     return out;
   };
@@ -190,9 +216,9 @@ function deepRedact(
 }
 
 function redactRecord(
-  record: LogRecord,
+  record: LogRecordLike,
   text: (s: string) => string,
-): LogRecord {
+): LogRecordLike {
   const seen = new Map<object, unknown>();
   const message = record.message.map((part) =>
     typeof part === "string" ? text(part) : deepRedact(part, text, seen, 0)
@@ -229,16 +255,16 @@ function redactRecord(
  * ```
  */
 export function redactingSink(
-  sink: Sink,
+  sink: LogSink,
   redactor: Redactor,
   options: LogRedactionOptions = {},
-): Sink {
+): LogSink {
   const text = textRedactor(redactor, options);
-  const byField = redactByField(sink, {
-    fieldPatterns: options.fieldPatterns ?? KEYWARD_REDACT_FIELDS,
+  const byField = redactByField(sink as Sink, {
+    fieldPatterns: [...(options.fieldPatterns ?? KEYWARD_REDACT_FIELDS)],
     action: () => "[REDACTED]",
   });
-  const wrapped: Sink = (record) => byField(redactRecord(record, text));
+  const wrapped: LogSink = (record) => byField(redactRecord(record, text) as Parameters<Sink>[0]);
   const disposable = sink as Partial<Disposable & AsyncDisposable>;
   const dispose = disposable[Symbol.dispose];
   if (dispose) Object.assign(wrapped, { [Symbol.dispose]: dispose.bind(sink) });
@@ -253,7 +279,7 @@ export interface RedactedLoggingOptions extends LogRedactionOptions {
    * The sinks, by name; each is wrapped by {@linkcode redactingSink}.
    * @default {{ console: getConsoleSink() }}
    */
-  sinks?: Record<string, Sink>;
+  sinks?: Record<string, LogSink>;
   /**
    * The logger categories routed to every sink (`[]` is every category).
    * @default {[["keyward"]]}
@@ -263,7 +289,7 @@ export interface RedactedLoggingOptions extends LogRedactionOptions {
    * The lowest level logged.
    * @default {"info"}
    */
-  lowestLevel?: LogLevel;
+  lowestLevel?: LogLevelName;
   /**
    * Replace an existing LogTape configuration instead of failing.
    * @default {false}
@@ -307,9 +333,10 @@ export async function configureRedactedLogging(
   const names = Object.keys(sinks);
   const categories = options.categories ?? [["keyward"]];
   const lowestLevel = options.lowestLevel ?? "info";
-  const loggers: { category: string[]; sinks: string[]; lowestLevel: LogLevel }[] = categories.map(
-    (category) => ({ category, sinks: names, lowestLevel }),
-  );
+  const loggers: { category: string[]; sinks: string[]; lowestLevel: LogLevelName }[] = categories
+    .map(
+      (category) => ({ category, sinks: names, lowestLevel }),
+    );
   const coversMeta = categories.some((c) =>
     c.length === 0 || (c[0] === "logtape" && (c.length === 1 || c[1] === "meta"))
   );

@@ -8,9 +8,10 @@
  * @module
  */
 
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import { configure, reset } from "@logtape/logtape";
 import type { CliIo } from "../cli/_io.ts";
 import type { SecretManager } from "../core/types.ts";
+import type { LogRecordLike } from "../redact/logging.ts";
 import { Redactor } from "../redact/redactor.ts";
 
 /** A {@linkcode CliIo} that keeps what is written. */
@@ -152,7 +153,7 @@ export interface CanaryReport<T> {
   /** What the code threw, when it did. */
   thrown?: unknown;
   /** Every LogTape record. */
-  logs: LogRecord[];
+  logs: LogRecordLike[];
   /** Every error: the thrown one and the recorded ones. */
   errors: unknown[];
   /** Audit events read after the run. */
@@ -228,7 +229,7 @@ export async function runCanary<T>(
   if (captureLogs) {
     await configure({
       reset: true,
-      sinks: { canary: (record: LogRecord) => void report.logs.push(record) },
+      sinks: { canary: (record: LogRecordLike) => void report.logs.push(record) },
       loggers: [
         { category: [], sinks: ["canary"], lowestLevel: "trace" },
       ],
