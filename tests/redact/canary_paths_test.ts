@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse } from "dotenv";
 import { withAudit } from "../../audit/audited_manager.ts";
+import { JsonLinesAuditSink } from "../../audit/jsonl_sink.ts";
 import { type AwsSdkClient, AwsSecretManager } from "../../backends/aws.ts";
 import { envKeyFor, EnvSecretManager } from "../../backends/env.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
@@ -266,6 +267,24 @@ Deno.test("canary: audit events hold no value, for reads, writes, failures and s
   await cached.close();
 });
 
+Deno.test("canary: the JSON-lines audit sink writes no value", async () => {
+  const chunks: Uint8Array[] = [];
+  const sink = new JsonLinesAuditSink(new WritableStream({ write: (c) => void chunks.push(c) }));
+  const audited = withAudit(new MemorySecretManager(), sink, { service: "canary" });
+  const lines = (): string[] =>
+    new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c]))).split("\n")
+      .filter((l) => l !== "");
+  const report = await runCanary(async (ctx) => {
+    await audited.getSecret(ctx.canary.name);
+    await audited.getSecret(ctx.canary.name, { field: "value" });
+    audited.recordServe({ name: ctx.canary.name, source: "cache" });
+    await exerciseErrors(audited, ctx);
+    await audited.deleteSecret(ctx.canary.name);
+    await audited.close();
+  }, { manager: audited, audit: lines });
+  assert.ok(report.audit.length >= 10, `audit lines: ${report.audit.length}`);
+});
+
 Deno.test("canary: every CLI command other than an explicit get prints no value", async () => {
   const dir = await Deno.makeTempDir({ prefix: "keyward-canary-cli-" });
   try {
@@ -307,6 +326,16 @@ Deno.test("canary: every CLI command other than an explicit get prints no value"
         await run(["get", n, "--version", "42", ...json]);
       }
       await run(["delete", `${n}-fields`, "--yes"]);
+      // Commands wired in later (audit, rotate, ...): their help and their usage errors.
+      const help = captureIo({ env });
+      assert.equal(await main(["--help", "--json"], help), 0);
+      const known = ["get", "list", "describe", "set", "promote", "delete", "keygen", "scan"];
+      const names = (JSON.parse(help.stdoutText).commands as { name: string }[]).map((c) => c.name);
+      for (const name of names.filter((c) => !known.includes(c))) {
+        await run([name, "--help"]);
+        await run([name]);
+        await run([name, "--json", canary.name]);
+      }
     }, { manager: store, io });
     assert.ok(codes.includes(0) && codes.some((c) => c !== 0), `exit codes ${codes}`);
     await store.close();
