@@ -16,7 +16,7 @@
  * @module
  */
 
-import { parse as parseDotenv } from "dotenv";
+import { parseDotenv } from "../core/_dotenv.ts";
 import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
 import { ConfigError, SecretNotFoundError, UnsupportedOperationError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
@@ -47,7 +47,8 @@ export interface EnvOptions {
    */
   lookup: (key: string) => string | undefined;
   /**
-   * The text of a `.env` file, parsed with `npm:dotenv`. Its variables are
+   * The text of a `.env` file, parsed the way `npm:dotenv`'s `parse` does (by
+   * a parser of our own, since dotenv loads Node built-ins). Its variables are
    * read when `lookup` has none (or an empty one) and are always listed.
    * @default {undefined} (no file)
    */

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { parse as dotenvParse } from "dotenv";
+import { parseDotenv } from "../../core/_dotenv.ts";
+
+const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,15}$/);
+const plain = fc.stringMatching(/^[A-Za-z0-9_./:@+=-]{0,20}$/);
+const spaced = fc.stringMatching(/^[A-Za-z0-9_ ./:@+=-]{0,20}$/);
+const inner = (q: string) =>
+  fc.stringMatching(
+    new RegExp(`^[A-Za-z0-9_ .\\/:@+=#\\n${q === '"' ? "'`" : q === "'" ? '"`' : "'\""}-]{0,20}$`),
+  );
+const blanks = fc.constantFrom("", " ", "  ", "\t");
+const comment = fc.constantFrom("", " # a comment", "\t#c", " #");
+
+const line = fc.oneof(
+  fc.tuple(
+    blanks,
+    fc.constantFrom("", "export "),
+    key,
+    fc.constantFrom("=", " = ", "= ", ": "),
+    plain,
+    blanks,
+    comment,
+  )
+    .map(([a, e, k, eq, v, b, c]) => `${a}${e}${k}${eq}${v}${b}${c}`),
+  fc.tuple(key, spaced).map(([k, v]) => `${k}=${v}`),
+  fc.tuple(key, fc.constantFrom("'", '"', "`"), comment).chain(([k, q, c]) =>
+    inner(q).map((v) => `${k}=${q}${v}${q}${c}`)
+  ),
+  fc.tuple(key, fc.stringMatching(/^[a-z\\nr ]{0,12}$/)).map(([k, v]) => `${k}="${v}"`),
+  fc.constantFrom("", "# only a comment", "   ", "not a line", "=novalue", "1NUM=ok"),
+);
+
+const file = fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom("\n", "\r\n", "\r"))
+  .map(([lines, eol]) => lines.join(eol));
+
+Deno.test("parseDotenv() agrees with npm:dotenv on generated .env files", () => {
+  fc.assert(
+    fc.property(file, (text) => {
+      assert.deepEqual(parseDotenv(text), { ...dotenvParse(text) }, JSON.stringify(text));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("parseDotenv() reads the usual shapes of a .env file", () => {
+  const text = [
+    "# broker",
+    "export ALPACA_API_KEY_ID=PKEXAMPLE0000000000",
+    "ALPACA_API_SECRET_KEY = 'single quoted # not a comment'  # comment",
+    'DATABASE_URL="postgres://app@db/prod"',
+    'MULTI="line one\\nline two"',
+    'REAL_MULTI="first',
+    'second"',
+    "EMPTY=",
+    "TRAILING=value # comment",
+    "DUP=first",
+    "DUP=second",
+  ].join("\r\n");
+  assert.deepEqual(parseDotenv(text), {
+    ALPACA_API_KEY_ID: "PKEXAMPLE0000000000",
+    ALPACA_API_SECRET_KEY: "single quoted # not a comment",
+    DATABASE_URL: "postgres://app@db/prod",
+    MULTI: "line one\nline two",
+    REAL_MULTI: "first\nsecond",
+    EMPTY: "",
+    TRAILING: "value",
+    DUP: "second",
+  });
+  assert.deepEqual(parseDotenv(text), { ...dotenvParse(text) });
+});
+
+Deno.test("parseDotenv() gives no prototype keys special meaning", () => {
+  const parsed = parseDotenv("__proto__=x\nconstructor=y\n");
+  assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+  assert.equal(Object.hasOwn(parsed, "constructor"), true);
+});
