@@ -64,9 +64,10 @@ export interface RotationAuditDetails {
 export interface AuditedSecretManager extends SecretManager {
   /**
    * Counts a read a cache served itself: pass it as the cache's `onServe`.
-   * A counter bump only (no I/O, no await); counts are written as one event
-   * per (secret, source, minute) when the minute rolls over, on `flush()`
-   * and on `close()`.
+   * A counter bump only (no I/O, no await, no clock read); counts are
+   * written as one event per (secret, source, minute) when the minute ends (a
+   * timer armed by the minute's first serve, or the next audited call of a
+   * later minute), on `flush()` and on `close()`.
    */
   readonly recordServe: ServeListener;
   /** Records one rotation step (`rotate` action) for the rotation engine. */
@@ -124,8 +125,7 @@ class AuditedManager implements AuditedSecretManager {
   readonly #closeSink: boolean;
   readonly #log = keywardLogger("audit");
   #minute = -1;
-  #minuteStartMs = 0;
-  #minuteEndMs = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #cacheCounts = new Map<string, { n: number }>();
   #staleCounts = new Map<string, { n: number }>();
   #pending = false;
@@ -143,15 +143,13 @@ class AuditedManager implements AuditedSecretManager {
   }
 
   readonly recordServe: ServeListener = (event: ServeEvent): void => {
-    const t = this.#now();
-    if (t >= this.#minuteEndMs || t < this.#minuteStartMs) {
-      this.#rollMinute(Math.floor(t / MINUTE_MS));
-    }
+    // The hot path: a map lookup and an increment. The clock is read once per
+    // minute of activity, when the roll-over timer is armed.
+    if (!this.#pending) this.#startMinute();
     const counts = event.source === "stale" ? this.#staleCounts : this.#cacheCounts;
     const c = counts.get(event.name);
     if (c === undefined) counts.set(event.name, { n: 1 });
     else c.n += 1;
-    this.#pending = true;
   };
 
   recordRotation(name: string, details: RotationAuditDetails = {}): void {
@@ -207,12 +205,12 @@ class AuditedManager implements AuditedSecretManager {
   }
 
   async flush(): Promise<void> {
-    this.#rollMinute(-1);
+    this.#rollMinute();
     await this.#sink.flush();
   }
 
   async close(): Promise<void> {
-    this.#rollMinute(-1);
+    this.#rollMinute();
     try {
       await this.#inner.close();
     } finally {
@@ -279,7 +277,7 @@ class AuditedManager implements AuditedSecretManager {
 
   #emit(event: AuditEvent): void {
     const minute = Math.floor(event.accessedAtMs / MINUTE_MS);
-    if (this.#pending && minute > this.#minute) this.#rollMinute(minute);
+    if (this.#pending && minute > this.#minute) this.#rollMinute();
     try {
       this.#sink.record(event);
     } catch (err) {
@@ -290,23 +288,33 @@ class AuditedManager implements AuditedSecretManager {
     }
   }
 
-  /** Writes the counts of the current minute as events and starts `minute` (-1: keep it). */
-  #rollMinute(minute: number): void {
-    if (this.#pending) {
-      this.#pending = false;
-      const at = this.#minute * MINUTE_MS;
-      const cache = this.#cacheCounts;
-      const stale = this.#staleCounts;
-      this.#cacheCounts = new Map();
-      this.#staleCounts = new Map();
-      for (const [name, c] of cache) this.#emitServes(name, "cache", c.n, at);
-      for (const [name, c] of stale) this.#emitServes(name, "stale", c.n, at);
-    }
-    if (minute >= 0) {
-      this.#minute = minute;
-      this.#minuteStartMs = minute * MINUTE_MS;
-      this.#minuteEndMs = this.#minuteStartMs + MINUTE_MS;
-    }
+  /** Starts counting serves: notes the minute and arms the timer that writes the counts at its end. */
+  #startMinute(): void {
+    const t = this.#now();
+    this.#minute = Math.floor(t / MINUTE_MS);
+    this.#pending = true;
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#rollMinute();
+    }, (this.#minute + 1) * MINUTE_MS - t);
+    // Node: the timer must not keep the process alive. (Deno has no portable way; close() clears it.)
+    (timer as { unref?: () => void }).unref?.();
+    this.#timer = timer;
+  }
+
+  /** Writes the counts of the current minute as one event per (secret, source). */
+  #rollMinute(): void {
+    if (!this.#pending) return;
+    this.#pending = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const at = this.#minute * MINUTE_MS;
+    const cache = this.#cacheCounts;
+    const stale = this.#staleCounts;
+    this.#cacheCounts = new Map();
+    this.#staleCounts = new Map();
+    for (const [name, c] of cache) this.#emitServes(name, "cache", c.n, at);
+    for (const [name, c] of stale) this.#emitServes(name, "stale", c.n, at);
   }
 
   #emitServes(name: string, source: AuditSource, count: number, at: number): void {

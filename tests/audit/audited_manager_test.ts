@@ -105,8 +105,8 @@ Deno.test("recordServe() counts cache serves per secret, source and minute and w
   for (let i = 0; i < 3; i++) a.recordServe({ name: "a/b", source: "stale" });
   a.recordServe({ name: "a/c", source: "cache", stage: "pending" });
   assert.equal(sink.events.length, 0, "counting writes nothing");
-  now += 60_000; // the minute rolls over at the next serve
-  a.recordServe({ name: "a/b", source: "cache" });
+  now += 60_000; // the next audited call of a later minute writes the counts first
+  await a.getSecret("a/missing").catch(() => {});
   const minute = Date.UTC(2026, 10, 29, 10, 0, 0);
   assert.deepEqual(
     sink.events.map((e) => [e.secretName, e.source, e.count, e.accessedAtMs, e.action]),
@@ -114,8 +114,10 @@ Deno.test("recordServe() counts cache serves per secret, source and minute and w
       ["a/b", "cache", 1000, minute, "get"],
       ["a/c", "cache", 1, minute, "get"],
       ["a/b", "stale", 3, minute, "get"],
+      ["a/missing", "backend", 1, now, "get"],
     ],
   );
+  a.recordServe({ name: "a/b", source: "cache" });
   await a.flush();
   assert.deepEqual(sink.events.at(-1)!.count, 1);
   assert.equal(sink.events.at(-1)!.accessedAtMs, minute + 60_000);
@@ -123,6 +125,22 @@ Deno.test("recordServe() counts cache serves per secret, source and minute and w
   await a.close();
   assert.equal(sink.events.at(-1)!.secretName, "a/d");
   assert.equal(sink.closed, true);
+});
+
+Deno.test("recordServe() counts are written by a timer when their minute ends, without another call", async () => {
+  const sink = new RecordingAuditSink();
+  const now = Date.UTC(2026, 10, 29, 10, 0, 59, 970); // 30 ms before the minute ends
+  const a = withAudit(new MemorySecretManager(), sink, { service: "api", now: () => now });
+  a.recordServe({ name: "a/b", source: "cache" });
+  a.recordServe({ name: "a/b", source: "cache" });
+  assert.equal(sink.events.length, 0);
+  for (let i = 0; i < 100 && sink.events.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.deepEqual(sink.events.map((e) => [e.secretName, e.count, e.accessedAtMs]), [
+    ["a/b", 2, Date.UTC(2026, 10, 29, 10, 0, 0)],
+  ]);
+  await a.close();
 });
 
 Deno.test("cache hits of the real withCache are aggregated through recordServe, misses are backend events", async () => {
