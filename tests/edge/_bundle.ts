@@ -23,17 +23,21 @@ const DENO_MARKER = "__KEYWARD_REFERS_TO_DENO__";
 export interface Bundle {
   /** The entry, relative to the repository root (`mod.ts`). */
   entry: string;
-  /** The bundled JavaScript (ES module). */
+  /** The bundled JavaScript (ES module; with `splitting`, the entry chunk). */
   code: string;
-  /** Bytes of `code` as UTF-8. */
+  /** Bytes loaded at start-up: the entry chunk and the chunks it imports statically. */
   bytes: number;
-  /** Bytes of `code` gzipped (CompressionStream, "gzip"). */
+  /** The same chunks, each gzipped (CompressionStream, "gzip"), added up. */
   gzipBytes: number;
+  /** With `splitting`: the chunks only a dynamic `import()` loads, gzipped, added up. */
+  lazyGzipBytes: number;
   /**
    * Every module with code in the bundle: a path relative to the repository
    * root, or `npm:<package>/<file>` for a module from node_modules.
    */
   inputs: string[];
+  /** Minified bytes each module of `inputs` adds to the bundle. */
+  inputBytes: Record<string, number>;
   /** Node built-ins imported (left to the platform), each as `<module> (from <importer>)`. */
   builtins: string[];
   /**
@@ -56,6 +60,12 @@ export interface BundleOptions {
    * @default {{}}
    */
   externalAs?: Record<string, string>;
+  /**
+   * Split the chunks a dynamic `import()` loads from the start-up chunks
+   * (as the factory loads each backend only when chosen).
+   * @default {false}
+   */
+  splitting?: boolean;
 }
 
 const NODE_BUILTIN =
@@ -104,27 +114,58 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     minify: true,
     metafile: true,
     legalComments: "none",
+    splitting: options.splitting ?? false,
+    outdir: `${ROOT.pathname}.bundle-out`, // never written (write: false)
     nodePaths: [NODE_MODULES],
     conditions: browser ? ["worker", "browser"] : [],
     logLevel: "silent",
     plugins: [plugin],
   });
-  const code = result.outputFiles![0].text;
-  const output = Object.values(result.metafile!.outputs)[0];
-  const used = Object.entries(output.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([p]) =>
-    new URL(p, ROOT).pathname
-  );
+  const files = new Map(result.outputFiles!.map((f) => [relative(f.path), f.text]));
+  const outputs = Object.entries(result.metafile!.outputs).map(([path, meta]) => ({
+    path: relative(new URL(path, ROOT).pathname),
+    meta,
+  }));
+  const entryOut = outputs.find((o) => o.meta.entryPoint)!;
+  // The start-up chunks: the entry and what it imports statically, transitively.
+  const eager = new Set<string>([entryOut.path]);
+  for (const path of eager) {
+    const out = outputs.find((o) => o.path === path)!;
+    for (const i of out.meta.imports) {
+      if (!i.external && i.kind === "import-statement") {
+        eager.add(relative(new URL(i.path, ROOT).pathname));
+      }
+    }
+  }
+  let bytes = 0, gzipBytes = 0, lazyGzipBytes = 0;
+  const used = new Map<string, number>();
+  for (const out of outputs) {
+    const text = files.get(out.path) ?? "";
+    const gz = await gzipSize(text);
+    if (eager.has(out.path)) {
+      bytes += new TextEncoder().encode(text).byteLength;
+      gzipBytes += gz;
+    } else {
+      lazyGzipBytes += gz;
+    }
+    for (const [p, v] of Object.entries(out.meta.inputs)) {
+      const path = new URL(p, ROOT).pathname;
+      if (v.bytesInOutput > 0) used.set(path, (used.get(path) ?? 0) + v.bytesInOutput);
+    }
+  }
   const denoReferences: Record<string, number> = {};
-  for (const path of used) {
+  for (const path of used.keys()) {
     const count = await denoReferencesIn(path);
     if (count > 0) denoReferences[relative(path)] = count;
   }
   return {
     entry,
-    code,
-    bytes: new TextEncoder().encode(code).byteLength,
-    gzipBytes: await gzipSize(code),
-    inputs: used.map(relative),
+    code: files.get(entryOut.path)!,
+    bytes,
+    gzipBytes,
+    lazyGzipBytes,
+    inputs: [...used.keys()].map(relative),
+    inputBytes: Object.fromEntries([...used].map(([path, n]) => [relative(path), n])),
     builtins: [...builtins].sort(),
     denoReferences,
   };
