@@ -1,0 +1,90 @@
+/**
+ * Start-up cost of keyward's entries: `deno run` of a script importing
+ * `mod.ts`, next to an empty script (the baseline), one importing `./aws`
+ * and one importing `./factory`, in one run: interleaved, a warm-up run each
+ * (module cache filled), then several runs each; medians and ratios.
+ * Reported in docs/PERFORMANCE.md, never enforced (timings are noisy).
+ *
+ * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs]`
+ * (default 15 runs each).
+ *
+ * @module
+ */
+
+const root = new URL("../../", import.meta.url);
+const rootPath = decodeURIComponent(root.pathname);
+
+/** The scripts, by name: each imports one entry and touches one export. */
+const SCRIPTS: Record<string, string> = {
+  empty: "export {};\n",
+  "mod.ts": `import { MemorySecretManager, VaultSecretManager, withCache } from ${
+    JSON.stringify(new URL("mod.ts", root).href)
+  };\nif (!MemorySecretManager || !VaultSecretManager || !withCache) throw new Error();\n`,
+  "./aws": `import { AwsSecretManager } from ${
+    JSON.stringify(new URL("backends/aws.ts", root).href)
+  };\nif (!AwsSecretManager) throw new Error();\n`,
+  "./factory": `import { createSecretManager } from ${
+    JSON.stringify(new URL("factory.ts", root).href)
+  };\nif (!createSecretManager) throw new Error();\n`,
+};
+
+/** The median of `xs`. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+async function runOnce(path: string): Promise<number> {
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-check",
+      "--no-prompt",
+      "--allow-env", // the AWS SDK reads its settings at import time; every script gets the same flags
+      `--config=${rootPath}deno.json`,
+      path,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const elapsed = performance.now() - started;
+  if (!out.success) throw new Error(`${path}: ${new TextDecoder().decode(out.stderr)}`);
+  return elapsed;
+}
+
+if (import.meta.main) {
+  const runs = Number(Deno.args[0] ?? 15);
+  const dir = await Deno.makeTempDir({ prefix: "keyward-startup-" });
+  try {
+    const paths: Record<string, string> = {};
+    for (const [i, [name, text]] of Object.entries(SCRIPTS).entries()) {
+      paths[name] = `${dir}/script_${i}.ts`;
+      await Deno.writeTextFile(paths[name], text);
+    }
+    const samples: Record<string, number[]> = Object.fromEntries(
+      Object.keys(SCRIPTS).map((k) => [k, []]),
+    );
+    for (const name of Object.keys(SCRIPTS)) await runOnce(paths[name]); // warm-up
+    for (let i = 0; i < runs; i++) {
+      for (const name of Object.keys(SCRIPTS)) samples[name].push(await runOnce(paths[name]));
+    }
+    const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+    console.log(
+      `start-up: \`deno run\` wall time, median of ${runs} interleaved runs each (${Deno.version.deno})\n`,
+    );
+    console.log("| script imports | median | ratio to empty | over empty | ratio to mod.ts |");
+    console.log("|---|---:|---:|---:|---:|");
+    for (const [name, value] of Object.entries(m)) {
+      console.log(
+        `| ${name} | ${value.toFixed(1)} ms | ${(value / m.empty).toFixed(2)} | +${
+          (value - m.empty).toFixed(1)
+        } ms | ${(value / m["mod.ts"]).toFixed(2)} |`,
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
