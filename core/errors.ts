@@ -338,7 +338,10 @@ export class ScrubbedError extends Error {
   }
 }
 
-const SAFE_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Error class names as code writes them: `TypeError`, `ThrottlingException`. */
+const SAFE_NAME = /^[A-Z][A-Za-z0-9]{0,47}$/;
+/** Codes as libraries set them: `ECONNREFUSED`, `ERR_TLS_CERT`, `503`, `AccessDenied`. */
+const SAFE_CODE = /^(?:[0-9]{3}|[A-Z][A-Z0-9_]{1,47}|[A-Z][A-Za-z0-9]{1,47})$/;
 
 /**
  * Keeps keyward's own errors as they are (they hold no value) and replaces
@@ -355,7 +358,7 @@ export function scrubCause(cause: unknown): unknown {
   if (cause instanceof KeywardError || cause instanceof ScrubbedError) return cause;
   if (cause instanceof Error || (typeof cause === "object" && cause !== null)) {
     const c = cause as { name?: unknown; code?: unknown; status?: unknown; constructor?: unknown };
-    const name = typeof c.name === "string" && SAFE_CODE.test(c.name) ? c.name : "Error";
+    const name = typeof c.name === "string" && SAFE_NAME.test(c.name) ? c.name : "Error";
     const rawCode = c.code ?? c.status;
     const code = (typeof rawCode === "string" || typeof rawCode === "number") &&
         SAFE_CODE.test(String(rawCode))

@@ -783,7 +783,8 @@ Deno.test("file: backends/file.ts and everything it imports use no Deno API", as
   assert.ok(local.some((s) => s.endsWith("/backends/_fs_port.ts")));
   for (const specifier of local) {
     const code = stripComments(await Deno.readTextFile(new URL(specifier)));
-    assert.ok(!/\bDeno\./.test(code), `${specifier} uses Deno.*`);
+    // `Symbol.for("Deno.customInspect")` names an inspection hook and is not an API call.
+    assert.ok(!/(?<!["'`])\bDeno\./.test(code), `${specifier} uses Deno.*`);
   }
 });
 

@@ -63,3 +63,26 @@ Deno.test("exit codes and HTTP statuses come from one mapping", () => {
   assert.equal(httpStatusFor("access"), 503);
   assert.equal(new ConfigError("x").code, "config");
 });
+
+Deno.test("a scrubbed cause keeps only code-shaped names and codes, never token- or value-shaped ones", () => {
+  const canary = `canary-${crypto.randomUUID()}`;
+  const token = ["hvs", "CANARYTOKEN000000000000000"].join(".");
+  for (const bad of [canary, token, "lower-case-word", "Has Space", "x".repeat(80)]) {
+    const scrubbed = scrubCause(
+      Object.assign(new Error("m"), { name: bad, code: bad }),
+    ) as ScrubbedError;
+    assert.equal(scrubbed.originalName, "Error");
+    assert.equal(scrubbed.originalCode, undefined);
+    assert.ok(!scrubbed.message.includes(bad));
+  }
+  for (const code of ["ECONNREFUSED", "ERR_TLS_CERT_ALTNAME_INVALID", "AccessDenied"]) {
+    assert.equal(
+      (scrubCause({ name: "ThrottlingException", code }) as ScrubbedError).originalCode,
+      code,
+    );
+  }
+  assert.equal(
+    (scrubCause({ name: "HttpError", status: 503 }) as ScrubbedError).originalCode,
+    "503",
+  );
+});
