@@ -38,9 +38,11 @@ import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
+import { scanEntry } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
+export { createScanCommand, type ScanDeps } from "./cli/scan.ts";
 
 /**
  * The dispatcher table: command name -> summary and `CliCommand`. A new
@@ -55,6 +57,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   promote: promoteCommand,
   delete: deleteCommand,
   keygen: keygenCommand,
+  scan: scanEntry,
 };
 
 function usage(): string {

@@ -81,7 +81,7 @@ async function defaultCreateManager(
  *
  * @example
  * ```ts
- * import { createScanCommand } from "./scan.ts";
+ * import { createScanCommand } from "@keyward/secrets/cli";
  * let out = "";
  * const scan = createScanCommand();
  * const code = await scan(["--no-values", "-"], {
