@@ -116,7 +116,9 @@ export function createScanCommand(deps: ScanDeps = {}): CliCommand {
       return usage(io, json, describeParseError(err));
     }
     if (values.help) {
-      io.stdout(`${USAGE}\n`);
+      io.stdout(
+        json ? `${JSON.stringify({ command: "scan", usage: USAGE }, null, 2)}\n` : `${USAGE}\n`,
+      );
       return 0;
     }
     if (paths.length === 0) paths = ["."];
