@@ -11,7 +11,7 @@
  * @module
  */
 
-const K = new Uint32Array([
+const K = /* @__PURE__ */ new Uint32Array([
   0x428a2f98,
   0x71374491,
   0xb5c0fbcf,
@@ -89,7 +89,7 @@ const INIT = [
   0x5be0cd19,
 ];
 
-const W = new Uint32Array(64);
+const W = /* @__PURE__ */ new Uint32Array(64);
 
 /** Runs the compression function over the 64-byte blocks of `data` starting at `offset`. */
 function compress(state: Uint32Array, data: Uint8Array, offset: number, blocks: number): void {
@@ -193,7 +193,10 @@ export class Hmac256 {
   }
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX: string[] = /* @__PURE__ */ Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
 
 /** Lower-case hex of `bytes`. */
 export function toHex(bytes: Uint8Array): string {

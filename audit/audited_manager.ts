@@ -77,7 +77,7 @@ export interface AuditedSecretManager extends SecretManager {
 }
 
 const MINUTE_MS = 60_000;
-const SAFE_ABORT_NAMES = new Set(["AbortError", "TimeoutError"]);
+const SAFE_ABORT_NAMES = /* @__PURE__ */ new Set(["AbortError", "TimeoutError"]);
 
 /** The outcome and error code of a failure; never its message. */
 export function classifyError(

@@ -12,12 +12,12 @@ import { Hmac256, toHex } from "./_hmac.ts";
 import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
 
 /** The `prevMac` of a chain's first event. */
-export const GENESIS_MAC: string = "0".repeat(64);
+export const GENESIS_MAC: string = /* @__PURE__ */ "0".repeat(64);
 
 /** The shortest audit key accepted, in bytes. */
 export const MIN_AUDIT_KEY_BYTES = 32;
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * The key audit events are sealed under. Keep it in the secret manager (or,
@@ -107,18 +107,8 @@ export class AuditKey {
     return "[AuditKey]";
   }
 
-  /** Never shows the key. */
+  /** Never shows the key. (Inspection shows nothing either: the key is in private fields.) */
   toJSON(): string {
-    return "[AuditKey]";
-  }
-
-  /** Never shows the key. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return "[AuditKey]";
-  }
-
-  /** Never shows the key. */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
     return "[AuditKey]";
   }
 }

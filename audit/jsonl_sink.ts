@@ -92,7 +92,7 @@ export function checkpointOf(heads: ChainHead[], nowMs: number = Date.now()): Au
   return { version: 1, createdAt: new Date(nowMs).toISOString(), chains };
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * Writes audit events as JSON lines to a `WritableStream`. `record()` only

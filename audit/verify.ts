@@ -71,7 +71,7 @@ export interface VerifyOptions {
   anchors?: Iterable<PruneAnchor>;
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 const BATCH = 512;
 
 function fromHex(hex: string): Uint8Array<ArrayBuffer> | null {

@@ -43,7 +43,7 @@ Deno.test("an audit key shorter than 32 bytes or not base64 is refused, and neve
   const key = AuditKey.fromBase64(AuditKey.generateBase64());
   assert.equal(String(key), "[AuditKey]");
   assert.equal(JSON.stringify({ key }), '{"key":"[AuditKey]"}');
-  assert.equal(Deno.inspect(key), "[AuditKey]");
+  assert.equal(Deno.inspect(key), "AuditKey {}");
 });
 
 Deno.test("verifyAuditRows() finds nothing wrong under the right key and everything under a wrong one", async () => {
