@@ -4,7 +4,8 @@
  * (bare specifiers resolve from tests/node/node_modules). Through `node:test`:
  * the contract suite on the memory and file backends, and a Vault read and
  * write against the Vault test server whose address the driver
- * (tests/node/node_test.ts) passes in `KEYWARD_NODE_VAULT_ADDR`.
+ * (tests/node/node_test.ts) passes in `KEYWARD_NODE_VAULT_ADDR`, and the
+ * factory building the Vault backend from `process.env`.
  *
  * @module
  */
@@ -23,6 +24,7 @@ import {
 } from "../../mod.ts";
 import { contractSuite, MemorySecretManager } from "../../testing.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
+import { createSecretManager } from "../../factory.ts";
 
 test("the suite runs on Node 20 or later, not on Deno", () => {
   assert.ok(
@@ -105,6 +107,35 @@ test(
       );
     } finally {
       await secrets.close();
+    }
+  },
+);
+
+test(
+  "factory: createSecretManager() reads SECRET_BACKEND=vault and VAULT_* from process.env on Node",
+  {
+    skip: vault.address
+      ? false
+      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+  },
+  async () => {
+    process.env.SECRET_BACKEND = "vault";
+    process.env.VAULT_ADDR = vault.address;
+    process.env.VAULT_TOKEN = vault.token;
+    try {
+      const secrets = await createSecretManager();
+      try {
+        assert.ok(
+          await secrets.getSecret(vault.name!) === vault.expected,
+          "the value read from Vault",
+        );
+      } finally {
+        await secrets.close();
+      }
+    } finally {
+      delete process.env.SECRET_BACKEND;
+      delete process.env.VAULT_ADDR;
+      delete process.env.VAULT_TOKEN;
     }
   },
 );

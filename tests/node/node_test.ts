@@ -18,7 +18,7 @@ if (!installed && !CI) console.warn(`tests/node skipped: ${NPM_CI_HINT}`);
 
 Deno.test({
   name:
-    "under Node 20 the contract suite passes on the memory and file backends and Vault is read through the cache",
+    "under Node 20 the contract suite passes on the memory and file backends, and Vault is read through the cache and through the factory",
   ignore: !installed && !CI,
   async fn() {
     assert.ok(installed, NPM_CI_HINT);
@@ -69,16 +69,21 @@ Deno.test({
       assert.equal(out.code, 0, `node exited with ${out.code}:\n${report}`);
       assert.equal(count("fail"), 0, report);
       assert.equal(count("skipped"), 0, `a Node test was skipped:\n${report}`);
-      // The runtime check, the contract cases on two backends, the Vault test.
+      // The runtime check, the contract cases on two backends, the Vault and factory tests.
       const cases = contractSuite({
         create: () => new MemorySecretManager(),
       }).length;
       assert.equal(
         count("pass"),
-        1 + 2 * cases + 1,
+        1 + 2 * cases + 2,
         `Node tests passed:\n${report}`,
       );
       assert.match(tap, /^ok \d+ - vault: /m, "the Vault test ran and passed");
+      assert.match(
+        tap,
+        /^ok \d+ - factory: /m,
+        "the factory test ran and passed",
+      );
       assert.ok(
         server.requests.some((r) =>
           r.method === "GET" && r.path === "secret/data/node/api_key"
