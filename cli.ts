@@ -31,6 +31,7 @@
  */
 
 import { type CommandEntry, reportError, toJson, UsageError } from "./cli/_command.ts";
+import { AUDIT_SUMMARY, auditCommand } from "./cli/audit.ts";
 import type { CliIo } from "./cli/_io.ts";
 import { deleteCommand } from "./cli/delete.ts";
 import { describeCommand } from "./cli/describe.ts";
@@ -58,6 +59,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   delete: deleteCommand,
   keygen: keygenCommand,
   scan: scanEntry,
+  audit: { summary: AUDIT_SUMMARY, run: auditCommand },
 };
 
 function usage(): string {

@@ -31,6 +31,7 @@ import { withNamespace } from "./core/namespace.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { setting } from "./factory/_settings.ts";
+import { wrapWithAudit } from "./factory/_audit.ts";
 import { wrapWithCache } from "./factory/_cache.ts";
 
 export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
@@ -86,6 +87,7 @@ export interface CreateSecretManagerOptions {
  * | `KEYWARD_ENV_FILE` | env: a `.env` file to read besides the environment (optional) |
  * | `KEYWARD_ENV_PREFIXES` | env: comma-separated variable prefixes `listSecrets` covers (optional) |
  * | `SECRET_CACHE_TTL_MS`, `SECRET_CACHE_STALE_MS`, `SECRET_CACHE_MAX_ENTRIES`, `SECRET_CACHE_SNAPSHOT`, `KEYWARD_SNAPSHOT_KEY` | vault, aws: the cache in front of the backend (on by default; see `withCache`) |
+ * | `SECRET_AUDIT` (`off`, `jsonl`, `postgres`), `SECRET_AUDIT_SERVICE`, `SECRET_AUDIT_FILE`, `KEYWARD_AUDIT_KEY` or `SECRET_AUDIT_KEY_SECRET`, `SECRET_AUDIT_DATABASE_SECRET` or `DATABASE_URL`, `SECRET_AUDIT_CHECKPOINT` | the audit trail (off by default; see `withAudit`) |
  *
  * Every problem with a setting is a `ConfigError` naming the setting; none
  * repeats a key.
@@ -128,8 +130,23 @@ export async function createSecretManager(
   };
   const { build } = await load();
   let manager = await build(settings);
-  // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts).
-  if (backend === "vault" || backend === "aws") manager = await wrapWithCache(manager, settings);
+  try {
+    // The audit trail sits inside the cache: backend calls are one event
+    // each, cache serves are counted (SECRET_AUDIT*; see factory/_audit.ts).
+    const audit = await wrapWithAudit(manager, settings);
+    manager = audit.manager;
+    // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts).
+    if (backend === "vault" || backend === "aws") {
+      manager = await wrapWithCache(
+        manager,
+        settings,
+        audit.onServe ? { onServe: audit.onServe } : {},
+      );
+    }
+  } catch (err) {
+    await manager.close().catch(() => {});
+    throw err;
+  }
   return namespace === undefined ? manager : withNamespace(manager, namespace);
 }
 

@@ -286,14 +286,28 @@ const BOOLEAN = new Set(["no-archive", "force"]);
  * ```
  */
 export const auditCommand: CliCommand = async (args: string[], io: CliIo): Promise<number> => {
+  const json = args.includes("--json");
+  const printHelp = (): number => {
+    io.stdout(
+      json ? `${JSON.stringify({ command: "audit", usage: USAGE }, null, 2)}\n` : `${USAGE}\n`,
+    );
+    return 0;
+  };
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === "--help" || sub === "-h" || sub === "help") {
-    io.stdout(USAGE + "\n");
-    return sub === undefined ? 2 : 0;
+  if (sub === undefined) {
+    io.stderr(`error: no audit subcommand given\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (sub === "help" || (sub.startsWith("-") && (args.includes("--help") || args.includes("-h")))) {
+    return printHelp();
+  }
+  if (sub.startsWith("-")) {
+    io.stderr(`error: unknown option ${sub}\n\n${USAGE}\n`);
+    return 2;
   }
   const spec = SUBCOMMANDS[sub as keyof typeof SUBCOMMANDS];
   if (!spec) {
-    io.stderr(`unknown audit subcommand ${JSON.stringify(sub)}\n\n${USAGE}\n`);
+    io.stderr(`error: unknown audit subcommand ${JSON.stringify(sub)}\n\n${USAGE}\n`);
     return 2;
   }
   let values: Record<string, string | boolean | undefined>;
@@ -308,10 +322,7 @@ export const auditCommand: CliCommand = async (args: string[], io: CliIo): Promi
     io.stderr(`${(err as Error).message}\n\n${USAGE}\n`);
     return 2;
   }
-  if (values.help) {
-    io.stdout(USAGE + "\n");
-    return 0;
-  }
+  if (values.help) return printHelp();
   let sql: Sql | undefined;
   try {
     sql = connect(io);
