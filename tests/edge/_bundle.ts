@@ -8,6 +8,7 @@
  * @module
  */
 
+import { builtinModules } from "node:module";
 import * as esbuild from "esbuild";
 
 /** The repository root, as a file URL. */
@@ -36,7 +37,7 @@ export interface Bundle {
    * root, or `npm:<package>/<file>` for a module from node_modules.
    */
   inputs: string[];
-  /** Minified bytes each module of `inputs` adds to the bundle. */
+  /** Minified bytes each module adds to the start-up chunks (what `gzipBytes` measures). */
   inputBytes: Record<string, number>;
   /** Node built-ins imported (left to the platform), each as `<module> (from <importer>)`. */
   builtins: string[];
@@ -68,8 +69,8 @@ export interface BundleOptions {
   splitting?: boolean;
 }
 
-const NODE_BUILTIN =
-  /^node:|^(assert|buffer|child_process|crypto|dns|events|fs|fs\/promises|http|http2|https|net|os|path|perf_hooks|process|stream|string_decoder|tls|url|util|worker_threads|zlib)$/;
+const BUILTIN_NAMES = new Set(builtinModules.flatMap((m) => [m, m.split("/")[0]]));
+const NODE_BUILTIN = /^(node:.*|[a-z_0-9]+(\/[a-z_0-9/]+)?)$/;
 
 /** Gzipped size of `text`, through the web-standard CompressionStream. */
 export async function gzipSize(text: string): Promise<number> {
@@ -91,6 +92,7 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     name: "keyward-resolve",
     setup(b) {
       b.onResolve({ filter: NODE_BUILTIN }, (args) => {
+        if (!args.path.startsWith("node:") && !BUILTIN_NAMES.has(args.path)) return undefined;
         builtins.add(`${args.path} (from ${relative(args.importer)})`);
         return { path: args.path, external: true };
       });
@@ -126,7 +128,8 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     path: relative(new URL(path, ROOT).pathname),
     meta,
   }));
-  const entryOut = outputs.find((o) => o.meta.entryPoint)!;
+  // With splitting, every dynamically imported module is an entry point too.
+  const entryOut = outputs.find((o) => o.meta.entryPoint === entry)!;
   // The start-up chunks: the entry and what it imports statically, transitively.
   const eager = new Set<string>([entryOut.path]);
   for (const path of eager) {
@@ -138,7 +141,8 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     }
   }
   let bytes = 0, gzipBytes = 0, lazyGzipBytes = 0;
-  const used = new Map<string, number>();
+  const used = new Set<string>();
+  const eagerBytes = new Map<string, number>();
   for (const out of outputs) {
     const text = files.get(out.path) ?? "";
     const gz = await gzipSize(text);
@@ -150,11 +154,15 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     }
     for (const [p, v] of Object.entries(out.meta.inputs)) {
       const path = new URL(p, ROOT).pathname;
-      if (v.bytesInOutput > 0) used.set(path, (used.get(path) ?? 0) + v.bytesInOutput);
+      if (v.bytesInOutput === 0) continue;
+      used.add(path);
+      if (eager.has(out.path)) {
+        eagerBytes.set(relative(path), (eagerBytes.get(relative(path)) ?? 0) + v.bytesInOutput);
+      }
     }
   }
   const denoReferences: Record<string, number> = {};
-  for (const path of used.keys()) {
+  for (const path of used) {
     const count = await denoReferencesIn(path);
     if (count > 0) denoReferences[relative(path)] = count;
   }
@@ -164,8 +172,8 @@ async function build(entry: string, options: BundleOptions): Promise<Bundle> {
     bytes,
     gzipBytes,
     lazyGzipBytes,
-    inputs: [...used.keys()].map(relative),
-    inputBytes: Object.fromEntries([...used].map(([path, n]) => [relative(path), n])),
+    inputs: [...used].map(relative),
+    inputBytes: Object.fromEntries(eagerBytes),
     builtins: [...builtins].sort(),
     denoReferences,
   };
