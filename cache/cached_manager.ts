@@ -51,6 +51,14 @@ export interface CacheOptions {
    */
   staleIfErrorMs?: number;
   /**
+   * Once a stale value has been served, how long other reads of it get the
+   * stale value at once, without waiting for the failing backend; after
+   * that, one read tries the backend again (and the others keep getting
+   * the stale value meanwhile). `0` makes every read wait for the backend.
+   * @default {5_000}
+   */
+  staleRetryMs?: number;
+  /**
    * The most entries kept (one per name, stage, version and field read);
    * the least recently used entry is evicted first. (A hit on an entry that
    * is already among the newest half is not moved, so an entry is evicted
@@ -189,6 +197,11 @@ interface Entry {
   readonly staleUntil: number;
   /** A background refresh was started for this entry. */
   refreshing: boolean;
+  /**
+   * 0, or: the backend failed and the entry was served stale; until this
+   * instant reads get the stale value without a backend call.
+   */
+  retryAt: number;
   /** The value of the cache's move counter when the entry last moved to the newest end. */
   tick: number;
   /** The `cache` serve event, built once so a hit allocates nothing. */
@@ -256,6 +269,7 @@ class CachedManager implements CachedSecretManager {
   readonly #inner: SecretManager;
   readonly #ttlMs: number;
   readonly #staleMs: number;
+  readonly #staleRetryMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #onServe: ServeListener | undefined;
@@ -297,6 +311,7 @@ class CachedManager implements CachedSecretManager {
       "staleIfErrorMs",
       DEFAULT_CACHE_STALE_MS,
     );
+    this.#staleRetryMs = nonNegativeInteger(options.staleRetryMs, "staleRetryMs", 5_000);
     this.#maxEntries = nonNegativeInteger(
       options.maxEntries,
       "maxEntries",
@@ -356,6 +371,17 @@ class CachedManager implements CachedSecretManager {
         if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
         return Promise.resolve(entry.value);
       }
+      if (entry.retryAt !== 0) {
+        // The backend failed on this entry a moment ago: serve the stale
+        // value at once instead of making every read wait for it to fail.
+        if (now < entry.retryAt && now <= entry.staleUntil) {
+          this.#staleServes++;
+          if (this.#onServe !== undefined) this.#serveEvent(entry.staleEvent);
+          return Promise.resolve(entry.value);
+        }
+        // This read tries the backend again; reads meanwhile get the stale value.
+        entry.retryAt = now + this.#staleRetryMs;
+      }
     }
     return this.#miss(key, name, opts);
   }
@@ -395,6 +421,7 @@ class CachedManager implements CachedSecretManager {
           },
         );
       }
+      if (this.#staleRetryMs > 0) stale.retryAt = this.#now() + this.#staleRetryMs;
       if (this.#onServe !== undefined) this.#serveEvent(stale.staleEvent);
       return stale.value;
     }
@@ -464,6 +491,7 @@ class CachedManager implements CachedSecretManager {
       refreshAt: now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT),
       staleUntil: expiresAt + this.#staleMs,
       refreshing: false,
+      retryAt: 0,
       tick: ++this.#tick,
       hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
       staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
@@ -692,6 +720,7 @@ class CachedManager implements CachedSecretManager {
           refreshAt: Math.min(e.expiresAt, now),
           staleUntil: e.expiresAt + this.#staleMs,
           refreshing: true,
+          retryAt: 0,
           tick: ++this.#tick,
           hitEvent: Object.freeze({ name: e.name, source: "cache", ...read }),
           staleEvent: Object.freeze({ name: e.name, source: "stale", ...read }),

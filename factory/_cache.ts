@@ -33,6 +33,8 @@ export interface CacheSettings {
   staleIfErrorMs: number;
   /** `SECRET_CACHE_MAX_ENTRIES`. */
   maxEntries: number;
+  /** `SECRET_CACHE_STALE_RETRY_MS`. */
+  staleRetryMs: number;
   /** `SECRET_CACHE_SNAPSHOT`, resolved. */
   snapshotPath?: string;
 }
@@ -43,6 +45,7 @@ export function parseCacheSettings(env: Record<string, string | undefined>): Cac
     ttlMs: integerSetting(env, "SECRET_CACHE_TTL_MS", 3_600_000, 0),
     staleIfErrorMs: integerSetting(env, "SECRET_CACHE_STALE_MS", 3_600_000, 0),
     maxEntries: integerSetting(env, "SECRET_CACHE_MAX_ENTRIES", 1000, 1),
+    staleRetryMs: integerSetting(env, "SECRET_CACHE_STALE_RETRY_MS", 5_000, 0),
   };
   const snapshot = setting(env, "SECRET_CACHE_SNAPSHOT");
   if (snapshot !== undefined) parsed.snapshotPath = resolve(snapshot);
@@ -66,6 +69,7 @@ export async function wrapWithCache(
     ttlMs: parsed.ttlMs,
     staleIfErrorMs: parsed.staleIfErrorMs,
     maxEntries: parsed.maxEntries,
+    staleRetryMs: parsed.staleRetryMs,
     ...opts,
   };
   if (parsed.snapshotPath !== undefined) {

@@ -68,7 +68,7 @@ for (const fault of ["down", "timeout", "throttle"] as const) {
       clock.advance(TTL + STALE); // the last instant of the window
       assert.equal(await cache.getSecret("broker/key", { field: "value" }), CANARY);
       assert.equal(await cache.getSecret("broker/key", { field: "value" }), CANARY);
-      assert.equal(backend.calls.get, 3, "each read past expiry asks the backend first");
+      assert.equal(backend.calls.get, 2, "the second read gets the stale value without waiting");
       assert.equal(cache.stats().staleServes, 2);
       assert.deepEqual(events, [
         { name: "broker/key", source: "stale", field: "value" },
@@ -82,6 +82,72 @@ for (const fault of ["down", "timeout", "throttle"] as const) {
     });
   });
 }
+
+Deno.test("during an outage, reads get the stale value at once and one read retries every staleRetryMs", async () => {
+  const { backend, cache, inner, clock } = setup({ "broker/key": CANARY });
+  await cache.getSecret("broker/key");
+  backend.fault = "down";
+  clock.advance(TTL + 1);
+  assert.equal(await cache.getSecret("broker/key"), CANARY);
+  assert.equal(backend.calls.get, 2);
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1_000);
+    assert.equal(await cache.getSecret("broker/key"), CANARY);
+  }
+  assert.equal(backend.calls.get, 2, "no backend call within staleRetryMs of the failure");
+  clock.advance(2_000); // 5 s after the failure
+  assert.equal(await cache.getSecret("broker/key"), CANARY);
+  assert.equal(backend.calls.get, 3, "one read retried the backend");
+  await inner.setSecret("broker/key", "rotated-value-0002");
+  backend.fault = "none";
+  clock.advance(5_000);
+  assert.equal(await cache.getSecret("broker/key"), "rotated-value-0002", "recovered");
+  assert.equal(await cache.getSecret("broker/key"), "rotated-value-0002");
+  assert.equal(backend.calls.get, 4, "fresh again: hits make no call");
+  assert.equal(cache.stats().staleServes, 5);
+});
+
+Deno.test("while one read retries a failing backend, other reads get the stale value without waiting", async () => {
+  const clock = new FakeClock();
+  const faulty = new FaultyManager(new MemorySecretManager({ initial: { "broker/key": CANARY } }));
+  const gated = new GatedManager(faulty);
+  const cache = withCache(gated.manager, { ttlMs: TTL, staleIfErrorMs: STALE, now: clock.now });
+  const first = cache.getSecret("broker/key");
+  gated.releaseAll();
+  await first;
+  faulty.fault = "down";
+  clock.advance(TTL + 1);
+  const failing = cache.getSecret("broker/key");
+  await settle();
+  gated.releaseAll();
+  assert.equal(await failing, CANARY);
+  clock.advance(6_000);
+  const retry = cache.getSecret("broker/key"); // waits for the backend
+  await settle();
+  assert.equal(gated.pending.length, 1, "the retry is at the backend");
+  assert.equal(await cache.getSecret("broker/key"), CANARY, "served without waiting for the retry");
+  assert.equal(gated.pending.length, 1, "no second backend call");
+  gated.releaseAll();
+  assert.equal(await retry, CANARY);
+  assert.throws(() => withCache(faulty, { staleRetryMs: -1 }), ConfigError);
+});
+
+Deno.test("staleRetryMs: 0 makes every read past expiry ask the failing backend", async () => {
+  const clock = new FakeClock();
+  const backend = new FaultyManager(new MemorySecretManager({ initial: { "broker/key": CANARY } }));
+  const cache = withCache(backend, {
+    ttlMs: TTL,
+    staleIfErrorMs: STALE,
+    staleRetryMs: 0,
+    now: clock.now,
+  });
+  await cache.getSecret("broker/key");
+  backend.fault = "down";
+  clock.advance(TTL + 1);
+  assert.equal(await cache.getSecret("broker/key"), CANARY);
+  assert.equal(await cache.getSecret("broker/key"), CANARY);
+  assert.equal(backend.calls.get, 3);
+});
 
 Deno.test("getSecret() surfaces the outage once the stale window is over", async () => {
   await withLogs(async (records) => {

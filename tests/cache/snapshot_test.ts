@@ -131,6 +131,7 @@ Deno.test("the snapshot lets a new instance start while the backend is down", as
     await assert.rejects(cache.getSecret("db/login", { field: "user" }), SecretAccessError);
     // The backend comes back: live values replace the snapshot's.
     backend.fault = "none";
+    clock.advance(5_000); // past staleRetryMs: the next read asks the backend again
     assert.equal(await cache.getSecret("broker/key"), "live-value-0001");
     assert.ok(records.some((r) => r.level === "warning" && /snapshot/.test(String(r.rawMessage))));
     for (const r of records) {

@@ -22,13 +22,15 @@ Deno.test("the cache settings default to an hour, an hour and 1000 entries", () 
     ttlMs: 3_600_000,
     staleIfErrorMs: 3_600_000,
     maxEntries: 1000,
+    staleRetryMs: 5_000,
   });
   const p = parseCacheSettings({
     SECRET_CACHE_TTL_MS: "5000",
     SECRET_CACHE_STALE_MS: "0",
     SECRET_CACHE_MAX_ENTRIES: " 10 ",
+    SECRET_CACHE_STALE_RETRY_MS: "0",
   });
-  assert.deepEqual(p, { ttlMs: 5000, staleIfErrorMs: 0, maxEntries: 10 });
+  assert.deepEqual(p, { ttlMs: 5000, staleIfErrorMs: 0, maxEntries: 10, staleRetryMs: 0 });
 });
 
 Deno.test("a bad cache setting is a ConfigError naming the setting", () => {
@@ -38,6 +40,7 @@ Deno.test("a bad cache setting is a ConfigError naming the setting", () => {
       ["SECRET_CACHE_TTL_MS", "-1"],
       ["SECRET_CACHE_STALE_MS", "1.5"],
       ["SECRET_CACHE_MAX_ENTRIES", "0"],
+      ["SECRET_CACHE_STALE_RETRY_MS", "soon"],
     ]
   ) {
     assert.throws(() => parseCacheSettings({ [name]: value }), (e: unknown) => {
