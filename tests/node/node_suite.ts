@@ -16,12 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import {
-  KeywardError,
-  type SecretManager,
-  VaultSecretManager,
-  withCache,
-} from "../../mod.ts";
+import { KeywardError, type SecretManager, VaultSecretManager, withCache } from "../../mod.ts";
 import { contractSuite, MemorySecretManager } from "../../testing.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
 import { createSecretManager } from "../../factory.ts";
@@ -70,9 +65,7 @@ const vault = {
 test(
   "vault: getSecret() through withCache reads the secret the test server holds, and a write lands",
   {
-    skip: vault.address
-      ? false
-      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     const backend = new VaultSecretManager({
@@ -102,8 +95,7 @@ test(
       );
       await assert.rejects(
         secrets.getSecret("node/not_there"),
-        (err: unknown) =>
-          err instanceof KeywardError && err.code === "not_found",
+        (err: unknown) => err instanceof KeywardError && err.code === "not_found",
       );
     } finally {
       await secrets.close();
@@ -114,9 +106,7 @@ test(
 test(
   "factory: createSecretManager() reads SECRET_BACKEND=vault and VAULT_* from process.env on Node",
   {
-    skip: vault.address
-      ? false
-      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     process.env.SECRET_BACKEND = "vault";
