@@ -11,10 +11,40 @@ import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
 import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
 
-/** The `prevMac` of a chain's first event. */
+/**
+ * The `prevMac` of a chain's first event.
+ *
+ * @example
+ * ```ts
+ * import { AuditChain, AuditKey, GENESIS_MAC } from "@keyward/secrets";
+ *
+ * const chain = new AuditChain(AuditKey.fromBase64(btoa("k".repeat(32))));
+ * const first = chain.seal({
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get",
+ *   outcome: "ok", source: "backend", backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * });
+ * if (first.prevMac !== GENESIS_MAC || GENESIS_MAC.length !== 64) throw new Error();
+ * ```
+ */
 export const GENESIS_MAC: string = /* @__PURE__ */ "0".repeat(64);
 
-/** The shortest audit key accepted, in bytes. */
+/**
+ * The shortest audit key accepted, in bytes.
+ *
+ * @example
+ * ```ts
+ * import { AuditKey, ConfigError, MIN_AUDIT_KEY_BYTES } from "@keyward/secrets";
+ *
+ * AuditKey.fromBytes(new Uint8Array(MIN_AUDIT_KEY_BYTES)); // accepted
+ * try {
+ *   AuditKey.fromBytes(new Uint8Array(MIN_AUDIT_KEY_BYTES - 1));
+ *   throw new Error("a short key was accepted");
+ * } catch (err) {
+ *   if (!(err instanceof ConfigError)) throw err;
+ * }
+ * ```
+ */
 export const MIN_AUDIT_KEY_BYTES = 32;
 
 const encoder = /* @__PURE__ */ new TextEncoder();
@@ -116,6 +146,22 @@ export class AuditKey {
 /**
  * The text a sealed event's MAC covers: the chain, the position, the previous
  * MAC and every field of the event, in a fixed order.
+ *
+ * @example Recomputing a sealed event's MAC
+ * ```ts
+ * import { AuditChain, AuditKey, canonicalEventText } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const sealed = new AuditChain(key).seal({
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get",
+ *   outcome: "ok", source: "backend", backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * });
+ * const { mac, ...unsigned } = sealed;
+ * if (key.macHex(canonicalEventText(unsigned)) !== mac) throw new Error();
+ * // Any changed field changes the text, so the MAC no longer matches.
+ * if (key.macHex(canonicalEventText({ ...unsigned, action: "set" })) === mac) throw new Error();
+ * ```
  */
 export function canonicalEventText(e: Omit<SealedAuditEvent, "mac">): string {
   return JSON.stringify([
@@ -137,7 +183,23 @@ export function canonicalEventText(e: Omit<SealedAuditEvent, "mac">): string {
   ]);
 }
 
-/** The text a prune anchor's MAC covers. */
+/**
+ * The text a prune anchor's MAC covers: the chain head that the pruned
+ * events ended at, and the cut-off time.
+ *
+ * @example
+ * ```ts
+ * import { AuditKey, canonicalAnchorText } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const head = { chainId: "chain-1", seq: 41, mac: "ab".repeat(32) };
+ * const cutOffMs = 1_700_000_000_000;
+ * const anchorMac = key.macHex(canonicalAnchorText({ ...head, prunedBeforeMs: cutOffMs }));
+ * // The anchor is bound to its cut-off: another one yields another MAC.
+ * const moved = key.macHex(canonicalAnchorText({ ...head, prunedBeforeMs: 0 }));
+ * if (anchorMac === moved) throw new Error();
+ * ```
+ */
 export function canonicalAnchorText(a: ChainHead & { prunedBeforeMs: number }): string {
   return JSON.stringify(["keyward-audit-anchor-v1", a.chainId, a.seq, a.mac, a.prunedBeforeMs]);
 }

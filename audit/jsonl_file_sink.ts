@@ -28,6 +28,23 @@ export interface JsonLinesFileSinkOptions extends JsonLinesSinkOptions {
  * A `WritableStream` over `path` that rotates to `path.1`, `path.2`, ...
  * when the next chunk would pass `maxBytes`. Chunks are never split, so a
  * JSON line never straddles two files.
+ *
+ * @example
+ * ```ts
+ * import { rotatingFileStream } from "@keyward/secrets/file";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/audit.jsonl`;
+ * const writer = rotatingFileStream(path, { maxBytes: 10, maxFiles: 2 }).getWriter();
+ * const line = (s: string) => new TextEncoder().encode(`${s}\n`);
+ * await writer.write(line("first"));
+ * await writer.write(line("second")); // 6 + 7 bytes would pass 10: "first" moves to path.1
+ * await writer.write(line("third")); // rotates again: "second" to path.1, "first" is deleted
+ * await writer.close();
+ * if (await Deno.readTextFile(path) !== "third\n") throw new Error();
+ * if (await Deno.readTextFile(`${path}.1`) !== "second\n") throw new Error();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function rotatingFileStream(
   path: string,

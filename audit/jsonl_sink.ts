@@ -39,7 +39,25 @@ export interface JsonLinesSinkOptions {
   now?: () => number;
 }
 
-/** The JSON form of one event, as written (snake_case, like the table's columns). */
+/**
+ * The JSON form of one event, as written (snake_case, like the table's columns).
+ *
+ * @example
+ * ```ts
+ * import { toJsonLine } from "@keyward/secrets";
+ *
+ * const line = toJsonLine({
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get",
+ *   outcome: "ok", source: "cache", backend: "memory", version: null,
+ *   latencyMs: 0, errorCode: null, count: 3,
+ * });
+ * const o = JSON.parse(line);
+ * if (o.accessed_at !== "1970-01-01T00:00:00.000Z" || o.secret_name !== "db/password") {
+ *   throw new Error();
+ * }
+ * if ("mac" in o) throw new Error("an unsealed event carries no chain fields");
+ * ```
+ */
 export function toJsonLine(e: AuditEvent | SealedAuditEvent): string {
   const base: Record<string, unknown> = {
     accessed_at: new Date(e.accessedAtMs).toISOString(),
@@ -63,7 +81,22 @@ export function toJsonLine(e: AuditEvent | SealedAuditEvent): string {
   return JSON.stringify(base);
 }
 
-/** Parses a line written by {@linkcode toJsonLine} (a sealed event). */
+/**
+ * Parses a line written by {@linkcode toJsonLine} (a sealed event).
+ *
+ * @example A sealed event survives the round trip
+ * ```ts
+ * import { AuditChain, AuditKey, fromJsonLine, toJsonLine } from "@keyward/secrets";
+ *
+ * const sealed = new AuditChain(AuditKey.fromBase64(btoa("k".repeat(32)))).seal({
+ *   accessedAtMs: 1_700_000_000_000, service: "api", secretName: "db/password",
+ *   action: "get", outcome: "ok", source: "backend", backend: "memory", version: "v1",
+ *   latencyMs: 4, errorCode: null, count: 1,
+ * });
+ * const parsed = fromJsonLine(toJsonLine(sealed));
+ * if (JSON.stringify(parsed) !== JSON.stringify(sealed)) throw new Error();
+ * ```
+ */
 export function fromJsonLine(line: string): SealedAuditEvent {
   const o = JSON.parse(line) as Record<string, unknown>;
   return {
@@ -85,7 +118,18 @@ export function fromJsonLine(line: string): SealedAuditEvent {
   };
 }
 
-/** Builds a checkpoint from chain heads. */
+/**
+ * Builds a checkpoint from chain heads.
+ *
+ * @example
+ * ```ts
+ * import { checkpointOf } from "@keyward/secrets";
+ *
+ * const cp = checkpointOf([{ chainId: "chain-1", seq: 7, mac: "ab".repeat(32) }], 0);
+ * if (cp.version !== 1 || cp.createdAt !== "1970-01-01T00:00:00.000Z") throw new Error();
+ * if (cp.chains["chain-1"].seq !== 7) throw new Error();
+ * ```
+ */
 export function checkpointOf(heads: ChainHead[], nowMs: number = Date.now()): AuditCheckpoint {
   const chains: AuditCheckpoint["chains"] = {};
   for (const h of heads) chains[h.chainId] = { seq: h.seq, mac: h.mac };

@@ -20,7 +20,18 @@ export type AuditAction =
   | "rotate"
   | "dropped";
 
-/** Every {@linkcode AuditAction}. */
+/**
+ * Every {@linkcode AuditAction}.
+ *
+ * @example Checking an action read from outside (a query parameter, a CLI flag)
+ * ```ts
+ * import { AUDIT_ACTIONS, type AuditAction } from "@keyward/secrets";
+ *
+ * const actions: readonly string[] = AUDIT_ACTIONS;
+ * const isAction = (s: string): s is AuditAction => actions.includes(s);
+ * if (!isAction("rotate") || isAction("read")) throw new Error();
+ * ```
+ */
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
   "get",
   "list",
