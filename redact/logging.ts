@@ -70,11 +70,13 @@ const NAME_PROPERTIES = [
  * `backend`, ...): a property named `secret` holds a secret's name in
  * keyward's records, and masking it would hide which secret is missing.
  */
-export const KEYWARD_REDACT_FIELDS: FieldPatternList = DEFAULT_REDACT_FIELDS.map((p) => {
-  const source = typeof p === "string" ? p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : p.source;
-  const flags = typeof p === "string" ? "" : p.flags.replace("g", "");
-  return new RegExp(`^(?!(?:${NAME_PROPERTIES.join("|")})$).*(?:${source})`, flags);
-});
+export const KEYWARD_REDACT_FIELDS: FieldPatternList = /* @__PURE__ */ DEFAULT_REDACT_FIELDS.map(
+  (p) => {
+    const source = typeof p === "string" ? p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") : p.source;
+    const flags = typeof p === "string" ? "" : p.flags.replace("g", "");
+    return new RegExp(`^(?!(?:${NAME_PROPERTIES.join("|")})$).*(?:${source})`, flags);
+  },
+);
 
 /** The standard text patterns of `@logtape/redaction` applied to every string (JWTs). */
 export const STANDARD_TEXT_PATTERNS: readonly TextPattern[] = [JWT_PATTERN];
@@ -148,7 +150,10 @@ export function redactLogValue(
   return deepRedact(value, textRedactor(redactor, options), new Map(), 0);
 }
 
-const CUSTOM_INSPECT = [Symbol.for("Deno.customInspect"), Symbol.for("nodejs.util.inspect.custom")];
+const CUSTOM_INSPECT = [
+  /* @__PURE__ */ Symbol.for("Deno.customInspect"),
+  /* @__PURE__ */ Symbol.for("nodejs.util.inspect.custom"),
+];
 
 function deepRedact(
   value: unknown,

@@ -131,7 +131,9 @@ function isReadablePhrase(value: string): boolean {
   return segments.filter((s) => /^[A-Za-z]{3,}$/.test(s)).length >= 2;
 }
 
-const DETECTORS: readonly Detector[] = [
+// Built by a pure call, so a bundle that never looks for credentials drops it
+// (esbuild keeps a top-level `new RegExp(...)` of a computed pattern otherwise).
+const DETECTORS: readonly Detector[] = /* @__PURE__ */ ((): readonly Detector[] => [
   {
     kind: "private-key",
     regex: new RegExp(
@@ -197,7 +199,7 @@ const DETECTORS: readonly Detector[] = [
       return span ? [span] : undefined;
     },
   },
-];
+])();
 
 function brokerPair(
   m: RegExpExecArray,

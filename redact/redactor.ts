@@ -40,7 +40,7 @@ interface PatternInfo {
   form: RedactionForm;
 }
 
-const encoder = new TextEncoder();
+const encoder = /* @__PURE__ */ new TextEncoder();
 
 /**
  * Every string a value may appear as in a log line: itself, JSON-escaped

@@ -285,7 +285,7 @@ export interface ScanReport {
   large: number;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
+const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Scans files and folders (recursively, in name order, skipping `.git`,
