@@ -20,7 +20,25 @@ const COLUMNS_L = COLUMNS.split(",").map((c) => `l.${c.trim()}`).join(", ");
 /** A row as `npm:postgres` returns it. */
 export type RawAuditRow = Record<string, unknown>;
 
-/** Converts a raw `secret_access_log` row. */
+/**
+ * Converts a raw `secret_access_log` row (snake_case columns, `bigint`s as
+ * strings, timestamps as `Date`s) into an {@linkcode AuditRow}.
+ *
+ * @example
+ * ```ts
+ * import { rowFromDb } from "@keyward/secrets/postgres";
+ *
+ * const row = rowFromDb({
+ *   id: "12", accessed_at: new Date(0), service: "api", secret_name: "db/password",
+ *   action: "get", outcome: "ok", source: "cache", backend: "memory", version: null,
+ *   latency_ms: 0, error_code: null, count: "3", chain_id: "chain-1", seq: "4",
+ *   prev_mac: "ab".repeat(32), mac: "cd".repeat(32),
+ * });
+ * if (row.id !== 12 || row.count !== 3 || row.seq !== 4) throw new Error();
+ * if (row.accessedAtMs !== 0 || row.errorCode !== null) throw new Error();
+ * if (row.secretName !== "db/password" || row.prevMac !== "ab".repeat(32)) throw new Error();
+ * ```
+ */
 export function rowFromDb(r: RawAuditRow): AuditRow {
   return {
     id: Number(r.id),
@@ -42,7 +60,22 @@ export function rowFromDb(r: RawAuditRow): AuditRow {
   };
 }
 
-/** Every row, ordered by chain, position and id, read through a cursor. */
+/**
+ * Every row, ordered by chain, position and id, read through a cursor of
+ * `cursorRows` rows, so a large log is never held in memory at once.
+ *
+ * @example Exporting the whole log as JSON lines
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { toJsonLine } from "@keyward/secrets";
+ * import { streamAuditRows } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * for await (const row of streamAuditRows(sql, 500)) console.log(toJsonLine(row));
+ * await sql.end();
+ * ```
+ */
 export async function* streamAuditRows(sql: Sql, cursorRows = 2000): AsyncGenerator<AuditRow> {
   const cursor = sql.unsafe(`SELECT ${COLUMNS} FROM secret_access_log ORDER BY chain_id, seq, id`)
     .cursor(cursorRows);
@@ -51,7 +84,27 @@ export async function* streamAuditRows(sql: Sql, cursorRows = 2000): AsyncGenera
   }
 }
 
-/** The prune anchors. */
+/**
+ * The prune anchors: per pruned chain, the last pruned position and MAC,
+ * sealed under the audit key (see {@linkcode pruneAuditLog}).
+ *
+ * @example Checking the anchors against the audit key
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey, canonicalAnchorText } from "@keyward/secrets";
+ * import { readAnchors } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const key = AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!);
+ * for (const anchor of await readAnchors(sql)) {
+ *   if (key.macHex(canonicalAnchorText(anchor)) !== anchor.anchorMac) {
+ *     console.error(`the anchor of chain ${anchor.chainId} was altered`);
+ *   }
+ * }
+ * await sql.end();
+ * ```
+ */
 export async function readAnchors(sql: Sql): Promise<PruneAnchor[]> {
   const rows = await sql`
     SELECT chain_id, seq, mac, pruned_before, anchor_mac FROM secret_access_log_anchor`;
@@ -77,9 +130,17 @@ export interface VerifyPostgresOptions {
  * their anchors.
  *
  * @example
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
  * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import { verifyPostgresAudit } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const key = AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!);
  * const report = await verifyPostgresAudit(sql, { key });
  * if (!report.ok) console.error(report.first?.detail);
+ * await sql.end();
  * ```
  */
 export async function verifyPostgresAudit(
@@ -110,7 +171,25 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** Rows matching `q`, oldest first. */
+/**
+ * Rows matching `q`, oldest first (at most `limit`, the newest ones).
+ *
+ * @example Who read one secret in the last hour
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { queryAuditLog } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const rows = await queryAuditLog(sql, {
+ *   secret: "db/password",
+ *   since: new Date(Date.now() - 3_600_000),
+ *   limit: 50,
+ * });
+ * for (const r of rows) console.log(r.service, r.action, r.outcome, new Date(r.accessedAtMs));
+ * await sql.end();
+ * ```
+ */
 export async function queryAuditLog(sql: Sql, q: AuditQuery = {}): Promise<AuditRow[]> {
   const limit = q.limit ?? 100;
   const rows = await sql`
@@ -144,7 +223,22 @@ export interface AuditStatsRow {
   changes: number;
 }
 
-/** Counts per (service, secret) since `since`, and the events the sinks lost. */
+/**
+ * Counts per (service, secret) since `since`, and the events the sinks lost.
+ *
+ * @example Cache hit rate per secret over the last day
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { auditStats } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const { rows, dropped } = await auditStats(sql, { since: new Date(Date.now() - 86_400_000) });
+ * for (const r of rows) console.log(r.service, r.secretName, r.cacheHits / Math.max(1, r.reads));
+ * if (dropped > 0) console.warn(`${dropped} audit events were lost`);
+ * await sql.end();
+ * ```
+ */
 export async function auditStats(
   sql: Sql,
   options: { since?: Date } = {},
@@ -205,6 +299,26 @@ export interface PruneReport {
  * so `verify` starts at the first remaining row. One transaction: a failed
  * archive deletes nothing. Run `verify` first: pruning carries forward
  * whatever the pruned rows held.
+ *
+ * @example Archiving and pruning rows older than 90 days
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import { pruneAuditLog, verifyPostgresAudit } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const key = AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!);
+ * if (!(await verifyPostgresAudit(sql, { key })).ok) throw new Error("verify before pruning");
+ * const archive = await Deno.open("audit-archive.jsonl", { create: true, append: true });
+ * const report = await pruneAuditLog(sql, {
+ *   key,
+ *   before: new Date(Date.now() - 90 * 86_400_000),
+ *   archive: archive.writable, // closed by pruneAuditLog
+ * });
+ * console.log(`pruned ${report.pruned} rows of ${report.chains} chains`);
+ * await sql.end();
+ * ```
  */
 export async function pruneAuditLog(sql: Sql, options: PruneOptions): Promise<PruneReport> {
   const encoder = new TextEncoder();
