@@ -50,7 +50,36 @@ export interface AwsRetryOptions {
 
 const log = keywardLogger("backend", "aws");
 
-/** The SDK's standard retry strategy minus the retry of `LimitExceededException`. */
+/**
+ * The SDK's standard retry strategy minus the retry of `LimitExceededException`.
+ * `AwsSecretManager` builds one from its `maxAttempts` option; pass your own
+ * as `retryStrategy` of a `SecretsManagerClient` you inject (see its
+ * "Injecting a client" example).
+ *
+ * @example What is retried and what is not
+ * ```ts
+ * import { KeywardAwsRetryStrategy } from "@keyward/secrets/aws";
+ *
+ * const strategy = new KeywardAwsRetryStrategy({ maxAttempts: 3, retryDelayMs: () => 0 });
+ * const token = await strategy.acquireInitialRetryToken("secretsmanager");
+ *
+ * // A throttled call is retried ...
+ * const throttled = Object.assign(new Error(), { name: "ThrottlingException" });
+ * const next = await strategy.refreshRetryTokenForRetry(token, {
+ *   errorType: "THROTTLING",
+ *   error: throttled,
+ * });
+ * if (next.getRetryCount() !== 1) throw new Error();
+ *
+ * // ... a hard quota is not, although the SDK classifies it as throttling.
+ * const quota = Object.assign(new Error(), { name: "LimitExceededException" });
+ * const retried = await strategy.refreshRetryTokenForRetry(next, {
+ *   errorType: "THROTTLING",
+ *   error: quota,
+ * }).then(() => true, () => false);
+ * if (retried) throw new Error();
+ * ```
+ */
 export class KeywardAwsRetryStrategy {
   /** The retry mode reported to the SDK. */
   readonly mode: string = "standard";

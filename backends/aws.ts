@@ -87,7 +87,18 @@ export {
 
 const BACKEND = "aws";
 
-/** AWS's label for each keyward stage. */
+/**
+ * AWS's label for each keyward stage.
+ *
+ * @example
+ * ```ts
+ * import { AWS_STAGE_LABELS } from "@keyward/secrets/aws";
+ *
+ * if (AWS_STAGE_LABELS.current !== "AWSCURRENT" || AWS_STAGE_LABELS.pending !== "AWSPENDING") {
+ *   throw new Error();
+ * }
+ * ```
+ */
 export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
   current: "AWSCURRENT",
   pending: "AWSPENDING",
