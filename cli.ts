@@ -83,6 +83,26 @@ Exit codes: 0 ok, 1 unexpected, 2 usage or settings, 3 not found, 4 access,
  * Runs the CLI with `args` (without the program name) and returns the exit
  * code. Reads and writes only through `io`; builds its manager with
  * `createSecretManager({ env: io.env })`.
+ *
+ * @example Printing the usage into a captured io
+ * ```ts
+ * import { type CliIo, main } from "@keyward/secrets/cli";
+ *
+ * let out = "";
+ * let err = "";
+ * const io: CliIo = {
+ *   stdout: (text) => { out += text; },
+ *   stderr: (text) => { err += text; },
+ *   readStdin: () => Promise.resolve(""),
+ *   stdinIsTerminal: false,
+ *   env: {},
+ * };
+ * if (await main(["--help"], io) !== 0 || !out.startsWith("usage: secrets <command>")) {
+ *   throw new Error();
+ * }
+ * // An unknown command is a usage error: exit code 2, the message on stderr.
+ * if (await main(["frobnicate"], io) !== 2 || !err.includes("unknown command")) throw new Error();
+ * ```
  */
 export async function main(args: string[], io: CliIo): Promise<number> {
   let json = false;
