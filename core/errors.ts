@@ -321,6 +321,20 @@ export function httpStatusFor(code: ErrorCode | undefined): number {
  * A scrubbed stand-in for a foreign error: its name, and its `code` or
  * status when it has one, never its message (which may hold a response body,
  * a token or a value).
+ *
+ * @example What a keyward error keeps of a foreign cause
+ * ```ts
+ * import { ScrubbedError, SecretAccessError } from "@keyward/secrets";
+ *
+ * const foreign = Object.assign(new TypeError("request failed, body: example-value-7f3a"), {
+ *   code: "ECONNREFUSED",
+ * });
+ * const context = { secret: "db/password", backend: "vault", cause: foreign };
+ * const cause = new SecretAccessError(context, "unreachable").cause;
+ * if (!(cause instanceof ScrubbedError) || cause.originalName !== "TypeError") throw new Error();
+ * if (cause.originalCode !== "ECONNREFUSED") throw new Error();
+ * if (cause.message.includes("example-value-7f3a")) throw new Error("the foreign message leaked");
+ * ```
  */
 export class ScrubbedError extends Error {
   /** The original error's class name. */
@@ -369,7 +383,19 @@ export function scrubCause(cause: unknown): unknown {
   return new ScrubbedError(typeof cause);
 }
 
-/** Quotes a (validated or candidate) name for a message, shortened when long. */
+/**
+ * Quotes a (validated or candidate) name for a message, shortened when long
+ * (past 80 characters, to 77 and `...`).
+ *
+ * @example
+ * ```ts
+ * import { quoteName } from "@keyward/secrets";
+ *
+ * if (quoteName("db/password") !== '"db/password"') throw new Error();
+ * if (quoteName('say "hi"\n') !== '"say \\"hi\\"\\n"') throw new Error(); // escaped, one line
+ * if (quoteName("a".repeat(200)) !== `"${"a".repeat(77)}..."`) throw new Error();
+ * ```
+ */
 export function quoteName(name: string): string {
   const shown = name.length > 80 ? `${name.slice(0, 77)}...` : name;
   return JSON.stringify(shown);
