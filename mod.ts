@@ -59,7 +59,14 @@ export {
   DEFAULT_CACHE_TTL_MS,
   withCache,
 } from "./cache/cached_manager.ts";
-export { MemorySnapshotStore, type SnapshotOptions, type SnapshotStore } from "./cache/snapshot.ts";
+export {
+  type CacheSnapshot,
+  encryptedSnapshot,
+  MemorySnapshotStore,
+  type SnapshotEntry,
+  type SnapshotOptions,
+  type SnapshotStore,
+} from "./cache/snapshot.ts";
 export {
   InMemoryRotationEvents,
   type RotationEvents,

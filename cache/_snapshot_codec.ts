@@ -7,10 +7,10 @@
  */
 
 import { ConfigError, SecretAccessError } from "../core/errors.ts";
-import type { Stage } from "../core/types.ts";
+import type { SnapshotEntry } from "./snapshot.ts";
 
 /** The 8-byte header: "KWSNAP", a zero byte, the format version. */
-export const SNAPSHOT_MAGIC: Uint8Array = new Uint8Array([
+export const SNAPSHOT_MAGIC: Uint8Array = /* @__PURE__ */ new Uint8Array([
   0x4b,
   0x57,
   0x53,
@@ -22,22 +22,6 @@ export const SNAPSHOT_MAGIC: Uint8Array = new Uint8Array([
 ]);
 const NONCE_BYTES = 12;
 const CTX = { backend: "snapshot" };
-
-/** One cached read as the snapshot keeps it. */
-export interface SnapshotEntry {
-  /** The secret's name. */
-  name: string;
-  /** The stage asked for, if any. */
-  stage?: Stage;
-  /** The version asked for, if any. */
-  version?: string;
-  /** The field asked for, if any. */
-  field?: string;
-  /** The value. */
-  value: string;
-  /** When the entry expired or expires, epoch milliseconds. */
-  expiresAt: number;
-}
 
 /** Throws {@linkcode ConfigError} unless `key` is 32 bytes and not trivially weak. */
 export function checkSnapshotKey(key: unknown): asserts key is Uint8Array {

@@ -26,15 +26,8 @@ import type {
   Stage,
   WriteOptions,
 } from "../core/types.ts";
-import {
-  checkSnapshotKey,
-  importSnapshotKey,
-  openSnapshot,
-  sealSnapshot,
-  type SnapshotEntry,
-} from "./_snapshot_codec.ts";
 import type { RotationEvents } from "./rotation_events.ts";
-import type { SnapshotOptions } from "./snapshot.ts";
+import type { CacheSnapshot, SnapshotEntry } from "./snapshot.ts";
 
 /** Options of {@linkcode withCache}. */
 export interface CacheOptions {
@@ -78,8 +71,11 @@ export interface CacheOptions {
    * wrapper's `recordServe`. Runs on the hot path: it must not do I/O.
    */
   onServe?: ServeListener;
-  /** The last-known-good snapshot; off unless given. */
-  snapshot?: SnapshotOptions;
+  /**
+   * The last-known-good snapshot, built by `encryptedSnapshot({ store, key })`;
+   * off unless given.
+   */
+  snapshot?: CacheSnapshot;
   /**
    * Subscribe to these rotation events at once (see
    * {@linkcode CachedSecretManager.subscribe}); writes through the cache
@@ -294,8 +290,7 @@ class CachedManager implements CachedSecretManager {
   #fetchedOnce = false;
 
   // snapshot
-  readonly #snapshot: SnapshotOptions | undefined;
-  #cryptoKey: Promise<CryptoKey> | undefined;
+  readonly #snapshot: CacheSnapshot | undefined;
   #snapshotLoad: Promise<void> | undefined;
   #snapshotDirty = false;
   #snapshotWrite: Promise<void> | undefined;
@@ -324,13 +319,12 @@ class CachedManager implements CachedSecretManager {
     }
     this.#now = options.now ?? Date.now;
     this.#onServe = options.onServe;
-    if (options.snapshot !== undefined) {
-      const { store, key } = options.snapshot;
-      if (typeof store?.read !== "function" || typeof store?.write !== "function") {
-        throw new ConfigError("option snapshot.store must have read() and write()");
+    const snapshot = options.snapshot;
+    if (snapshot !== undefined) {
+      if (typeof snapshot?.load !== "function" || typeof snapshot.save !== "function") {
+        throw new ConfigError("option snapshot must come from encryptedSnapshot({ store, key })");
       }
-      checkSnapshotKey(key);
-      this.#snapshot = { store, key: key.slice() };
+      this.#snapshot = snapshot;
     }
     this.#events = options.rotationEvents;
     if (this.#events !== undefined) {
@@ -686,20 +680,14 @@ class CachedManager implements CachedSecretManager {
 
   // ------------------------------------------------------------- snapshot
 
-  #key(): Promise<CryptoKey> {
-    return this.#cryptoKey ??= importSnapshotKey(this.#snapshot!.key);
-  }
-
   #loadSnapshot(err: SecretAccessError): Promise<void> {
     return this.#snapshotLoad ??= this.#readSnapshot(err);
   }
 
   async #readSnapshot(cause: SecretAccessError): Promise<void> {
-    const { store, key } = this.#snapshot!;
     try {
-      const data = await store.read();
-      if (data === null) return;
-      const { entries } = await openSnapshot(await this.#key(), key, data);
+      const entries = await this.#snapshot!.load();
+      if (entries === null) return;
       const now = this.#now();
       let loaded = 0;
       for (const e of entries) {
@@ -766,8 +754,7 @@ class CachedManager implements CachedSecretManager {
       entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
     }
     try {
-      const sealed = await sealSnapshot(await this.#key(), entries, now);
-      await this.#snapshot!.store.write(sealed);
+      await this.#snapshot!.save(entries, now);
     } catch (err) {
       this.#log.warn("The last-known-good snapshot could not be written: {error}", {
         error: err,

@@ -19,13 +19,13 @@ import type { SnapshotStore } from "./snapshot.ts";
  * @example
  * ```ts
  * import { FileSnapshotStore } from "@keyward/secrets/file";
- * import { MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { encryptedSnapshot, MemorySecretManager, withCache } from "@keyward/secrets";
  *
  * const dir = await Deno.makeTempDir();
  * const key = crypto.getRandomValues(new Uint8Array(32)); // from KEYWARD_SNAPSHOT_KEY in production
  * const store = new FileSnapshotStore(`${dir}/keyward.snapshot`);
  * const secrets = withCache(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }), {
- *   snapshot: { store, key },
+ *   snapshot: encryptedSnapshot({ store, key }),
  * });
  * await secrets.getSecret("db/password");
  * await secrets.close(); // writes the pending snapshot

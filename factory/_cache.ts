@@ -74,8 +74,12 @@ export async function wrapWithCache(
   };
   if (parsed.snapshotPath !== undefined) {
     const key = await snapshotKey(settings, parsed.snapshotPath);
-    const { FileSnapshotStore } = await import("../cache/file_snapshot_store.ts");
-    options.snapshot = { store: new FileSnapshotStore(parsed.snapshotPath), key };
+    const [{ FileSnapshotStore }, { encryptedSnapshot }] = await Promise.all([
+      import("../cache/file_snapshot_store.ts"),
+      import("../cache/snapshot.ts"),
+    ]);
+    const store = new FileSnapshotStore(parsed.snapshotPath);
+    options.snapshot = encryptedSnapshot({ store, key });
   }
   return withCache(manager, options);
 }

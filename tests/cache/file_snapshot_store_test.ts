@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FileSnapshotStore } from "../../cache/file_snapshot_store.ts";
-import { MemorySecretManager, SecretAccessError, withCache } from "../../mod.ts";
+import { encryptedSnapshot, MemorySecretManager, SecretAccessError, withCache } from "../../mod.ts";
 import { FaultyManager } from "../../testing.ts";
 import { FakeClock } from "./_helpers.ts";
 
@@ -45,7 +45,7 @@ Deno.test("a restarted instance rides an outage on the snapshot file, which hold
     const path = `${dir}/keyward.snapshot`;
     const first = withCache(new MemorySecretManager({ initial: { "broker/key": CANARY } }), {
       now: clock.now,
-      snapshot: { store: new FileSnapshotStore(path), key },
+      snapshot: encryptedSnapshot({ store: new FileSnapshotStore(path), key }),
     });
     await first.getSecret("broker/key");
     await first.close();
@@ -58,7 +58,7 @@ Deno.test("a restarted instance rides an outage on the snapshot file, which hold
     down.fault = "timeout";
     const second = withCache(down, {
       now: clock.now,
-      snapshot: { store: new FileSnapshotStore(path), key },
+      snapshot: encryptedSnapshot({ store: new FileSnapshotStore(path), key }),
     });
     assert.equal(await second.getSecret("broker/key"), CANARY);
     await second.close();
@@ -66,7 +66,7 @@ Deno.test("a restarted instance rides an outage on the snapshot file, which hold
     clock.advance(2);
     const third = withCache(down, {
       now: clock.now,
-      snapshot: { store: new FileSnapshotStore(path), key },
+      snapshot: encryptedSnapshot({ store: new FileSnapshotStore(path), key }),
     });
     await assert.rejects(third.getSecret("broker/key"), SecretAccessError);
     await third.close();

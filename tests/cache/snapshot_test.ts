@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import {
+  type CacheSnapshot,
   ConfigError,
+  encryptedSnapshot,
   MemorySecretManager,
   MemorySnapshotStore,
   SecretAccessError,
@@ -50,7 +52,7 @@ async function primedStore(clock: FakeClock, key: Uint8Array): Promise<CountingS
     ttlMs: TTL,
     staleIfErrorMs: STALE,
     now: clock.now,
-    snapshot: { store, key },
+    snapshot: encryptedSnapshot({ store, key }),
   });
   await first.getSecret("broker/key");
   await first.getSecret("db/login", { field: "password" });
@@ -72,7 +74,7 @@ function secondInstance(clock: FakeClock, store: SnapshotStore, key: Uint8Array)
     ttlMs: TTL,
     staleIfErrorMs: STALE,
     now: clock.now,
-    snapshot: { store, key },
+    snapshot: encryptedSnapshot({ store, key }),
     onServe: (e) => events.push(e),
   });
   return { backend, cache, events };
@@ -98,7 +100,7 @@ Deno.test("each snapshot write uses a fresh nonce", async () => {
   const store = new MemorySnapshotStore();
   const cache = withCache(new MemorySecretManager({ initial: { a: "value-a-0001" } }), {
     now: clock.now,
-    snapshot: { store, key },
+    snapshot: encryptedSnapshot({ store, key }),
   });
   await cache.getSecret("a");
   await cache.whenIdle();
@@ -233,7 +235,7 @@ Deno.test("snapshot writes are coalesced, never made on a hit, and forget delete
   for (let i = 0; i < 100; i++) initial[`s/${i}`] = `value-${i}-0000`;
   const cache = withCache(new MemorySecretManager({ initial }), {
     now: clock.now,
-    snapshot: { store, key },
+    snapshot: encryptedSnapshot({ store, key }),
   });
   await Promise.all(Object.keys(initial).map((n) => cache.getSecret(n)));
   await cache.whenIdle();
@@ -247,7 +249,7 @@ Deno.test("snapshot writes are coalesced, never made on a hit, and forget delete
   // A restart during an outage does not bring s/0 back.
   const down = new FaultyManager(new MemorySecretManager());
   down.fault = "down";
-  const next = withCache(down, { now: clock.now, snapshot: { store, key } });
+  const next = withCache(down, { now: clock.now, snapshot: encryptedSnapshot({ store, key }) });
   await assert.rejects(next.getSecret("s/0"), SecretAccessError);
   assert.equal(await next.getSecret("s/1"), "value-1-0000");
   await next.close();
@@ -260,7 +262,7 @@ Deno.test("a failing snapshot store never fails a read", async () => {
       write: () => Promise.reject(new Error("disk full")),
     };
     const backend = new FaultyManager(new MemorySecretManager({ initial: { a: CANARY } }));
-    const cache = withCache(backend, { snapshot: { store, key: newKey() } });
+    const cache = withCache(backend, { snapshot: encryptedSnapshot({ store, key: newKey() }) });
     assert.equal(await cache.getSecret("a"), CANARY);
     await cache.whenIdle();
     assert.ok(records.some((r) => r.level === "warning" && recordText(r).includes("written")));
@@ -271,13 +273,47 @@ Deno.test("a failing snapshot store never fails a read", async () => {
 Deno.test("withCache() refuses a snapshot key that is not 32 random bytes", () => {
   const m = new MemorySecretManager();
   const store = new MemorySnapshotStore();
-  assert.throws(() => withCache(m, { snapshot: { store, key: new Uint8Array(16) } }), ConfigError);
   assert.throws(
-    () => withCache(m, { snapshot: { store, key: new Uint8Array(32) } }),
+    () => withCache(m, { snapshot: encryptedSnapshot({ store, key: new Uint8Array(16) }) }),
+    ConfigError,
+  );
+  assert.throws(
+    () => withCache(m, { snapshot: encryptedSnapshot({ store, key: new Uint8Array(32) }) }),
     /repeated byte/,
   );
   assert.throws(
-    () => withCache(m, { snapshot: { store: {} as SnapshotStore, key: newKey() } }),
+    () =>
+      withCache(m, { snapshot: encryptedSnapshot({ store: {} as SnapshotStore, key: newKey() }) }),
     /snapshot.store/,
   );
+});
+
+Deno.test("withCache() refuses a snapshot option not built by encryptedSnapshot()", () => {
+  const m = new MemorySecretManager();
+  const plain = { store: new MemorySnapshotStore(), key: newKey() };
+  assert.throws(
+    // A plain { store, key } would keep nothing encrypted: it is refused, not used.
+    () => withCache(m, { snapshot: plain as unknown as CacheSnapshot }),
+    (err: unknown) => err instanceof ConfigError && /encryptedSnapshot/.test(err.message),
+  );
+});
+
+Deno.test("encryptedSnapshot() loads what it saved, and nothing before the first save", async () => {
+  const store = new MemorySnapshotStore();
+  const snapshot = encryptedSnapshot({ store, key: newKey() });
+  assert.equal(await snapshot.load(), null);
+  const entries = [
+    { name: "broker/key", value: CANARY, expiresAt: 1_000 },
+    {
+      name: "db/login",
+      field: "password",
+      stage: "previous" as const,
+      value: FIELD_CANARY,
+      expiresAt: 2_000,
+    },
+  ];
+  await snapshot.save(entries, 500);
+  const raw = latin1((await store.read())!);
+  assert.ok(!raw.includes(CANARY) && !raw.includes(FIELD_CANARY), "the store sees ciphertext only");
+  assert.deepEqual(await snapshot.load(), entries);
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  encryptedSnapshot,
   MemorySnapshotStore,
   SecretAccessError,
   type ServeEvent,
@@ -28,7 +29,12 @@ Deno.test("the snapshot lets a new instance start while the Vault test server is
     const clock = new FakeClock();
     const key = crypto.getRandomValues(new Uint8Array(32));
     const store = new MemorySnapshotStore();
-    const options = { ttlMs: TTL, staleIfErrorMs: STALE, now: clock.now, snapshot: { store, key } };
+    const options = {
+      ttlMs: TTL,
+      staleIfErrorMs: STALE,
+      now: clock.now,
+      snapshot: encryptedSnapshot({ store, key }),
+    };
 
     const first = withCache(vault(server), options);
     await first.setSecret("alpaca/api_key", { key_id: "PKTEST0000000001", secret: CANARY });
