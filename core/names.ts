@@ -118,7 +118,19 @@ export function validatePrefix(prefix: unknown): asserts prefix is string {
 
 const encoder = new TextEncoder();
 
-/** The UTF-8 length of a string in bytes. */
+/**
+ * The UTF-8 length of a string in bytes (what `MAX_VALUE_BYTES` limits), not
+ * its length in UTF-16 code units.
+ *
+ * @example
+ * ```ts
+ * import { utf8Length } from "@keyward/secrets";
+ *
+ * if (utf8Length("abc") !== 3) throw new Error();
+ * if (utf8Length("é") !== 2 || "é".length !== 1) throw new Error();
+ * if (utf8Length("🔑") !== 4 || "🔑".length !== 2) throw new Error();
+ * ```
+ */
 export function utf8Length(text: string): number {
   return encoder.encode(text).byteLength;
 }
@@ -232,7 +244,18 @@ export function selectValue(
   return JSON.stringify(sortFields(fields));
 }
 
-/** Returns the fields with their keys in sorted order (stable JSON text). */
+/**
+ * Returns the fields with their keys in sorted order (stable JSON text).
+ *
+ * @example The same fields give the same JSON whatever their order
+ * ```ts
+ * import { sortFields } from "@keyward/secrets";
+ *
+ * const a = JSON.stringify(sortFields({ user: "app", host: "db.internal" }));
+ * const b = JSON.stringify(sortFields({ host: "db.internal", user: "app" }));
+ * if (a !== b || a !== '{"host":"db.internal","user":"app"}') throw new Error();
+ * ```
+ */
 export function sortFields(fields: Record<string, string>): Record<string, string> {
   const sorted: Record<string, string> = {};
   for (const key of Object.keys(fields).sort()) sorted[key] = fields[key];
