@@ -3,7 +3,18 @@
 
 import type { Migration } from "./apply.ts";
 
-/** The migrations shipped with this version of keyward, in order. */
+/**
+ * The migrations shipped with this version of keyward, in order.
+ *
+ * @example Listing what `applyMigrations()` would apply
+ * ```ts
+ * import { MIGRATIONS } from "@keyward/secrets/postgres";
+ *
+ * const ids = MIGRATIONS.map((m) => m.id);
+ * if (ids[0] !== "0001_secret_access_log") throw new Error();
+ * if (ids.some((id, i) => i > 0 && id <= ids[i - 1])) throw new Error("out of order");
+ * ```
+ */
 export const MIGRATIONS: readonly Migration[] = [
   {
     id: "0001_secret_access_log",

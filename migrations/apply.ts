@@ -35,10 +35,40 @@ export interface ApplyMigrationsOptions {
   migrations?: readonly Migration[];
 }
 
-/** The advisory lock key every applier takes (`hashtext('keyward.migrations')`). */
+/**
+ * The advisory lock key every applier takes (`hashtext('keyward.migrations')`).
+ *
+ * @example Waiting in a deploy script until no migration is running
+ * (Not run by `deno test --doc`: it needs a Postgres server.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { MIGRATION_LOCK_NAME } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * await sql.begin(async (tx) => {
+ *   await tx`SELECT pg_advisory_xact_lock(hashtext(${MIGRATION_LOCK_NAME}))`;
+ *   // every applier that started before us has finished here
+ * });
+ * await sql.end();
+ * ```
+ */
 export const MIGRATION_LOCK_NAME = "keyward.migrations";
 
-/** Lower-case hex SHA-256 of a migration's text (WebCrypto). */
+/**
+ * Lower-case hex SHA-256 of a migration's text (WebCrypto), as recorded in
+ * `schema_migrations.checksum`.
+ *
+ * @example Any edit to an applied migration changes its checksum
+ * ```ts
+ * import { migrationChecksum, MIGRATIONS } from "@keyward/secrets/postgres";
+ *
+ * const empty = await migrationChecksum("");
+ * if (empty !== "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") throw new Error();
+ * const shipped = await migrationChecksum(MIGRATIONS[0].sql);
+ * if (!/^[0-9a-f]{64}$/.test(shipped)) throw new Error();
+ * if (await migrationChecksum(MIGRATIONS[0].sql + "\n") === shipped) throw new Error();
+ * ```
+ */
 export async function migrationChecksum(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
