@@ -69,6 +69,25 @@ const NAME_PROPERTIES = [
  * keyward uses for names (`secret`, `name`, `stage`, `version`, `field`,
  * `backend`, ...): a property named `secret` holds a secret's name in
  * keyward's records, and masking it would hide which secret is missing.
+ *
+ * @example Extending the defaults with a property of your own
+ * ```ts
+ * import type { LogRecord } from "@logtape/logtape";
+ * import { KEYWARD_REDACT_FIELDS, Redactor, redactingSink } from "@keyward/secrets";
+ *
+ * const seen: LogRecord[] = [];
+ * const sink = redactingSink((r) => seen.push(r), new Redactor(), {
+ *   fieldPatterns: [...KEYWARD_REDACT_FIELDS, "dsn"],
+ * });
+ * sink({
+ *   category: ["app"], level: "error", timestamp: 0, rawMessage: "login failed",
+ *   message: ["login failed"],
+ *   properties: { secret: "db/login", password: "hunter2", dsn: "postgres://app@db/app" },
+ * });
+ * const p = seen[0].properties;
+ * if (p.secret !== "db/login") throw new Error(); // a name, kept
+ * if (p.password !== "[REDACTED]" || p.dsn !== "[REDACTED]") throw new Error();
+ * ```
  */
 export const KEYWARD_REDACT_FIELDS: FieldPatternList = /* @__PURE__ */ DEFAULT_REDACT_FIELDS.map(
   (p) => {
@@ -78,7 +97,22 @@ export const KEYWARD_REDACT_FIELDS: FieldPatternList = /* @__PURE__ */ DEFAULT_R
   },
 );
 
-/** The standard text patterns of `@logtape/redaction` applied to every string (JWTs). */
+/**
+ * The standard text patterns of `@logtape/redaction` applied to every string (JWTs).
+ *
+ * @example Adding a pattern of your own to the standard ones
+ * ```ts
+ * import { Redactor, redactLogValue, STANDARD_TEXT_PATTERNS } from "@keyward/secrets";
+ *
+ * const textPatterns = [
+ *   ...STANDARD_TEXT_PATTERNS,
+ *   { pattern: /\bsession=[0-9a-f]+/g, replacement: "session=[REDACTED]" },
+ * ];
+ * const jwt = ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJhcHAifQ", "c2lnbmF0dXJl"].join(".");
+ * const out = redactLogValue(`auth ${jwt} session=9f86d081`, new Redactor(), { textPatterns });
+ * if (out !== "auth [JWT REDACTED] session=[REDACTED]") throw new Error(String(out));
+ * ```
+ */
 export const STANDARD_TEXT_PATTERNS: readonly TextPattern[] = [JWT_PATTERN];
 
 /** Options of {@linkcode redactingSink}, {@linkcode redactConsole} and {@linkcode redactLogValue}. */
@@ -351,7 +385,24 @@ export async function configureRedactedLogging(
   await configure({ reset: options.reset ?? false, sinks, loggers });
 }
 
-/** The console methods {@linkcode redactConsole} wraps. */
+/**
+ * The console methods {@linkcode redactConsole} wraps.
+ *
+ * @example Every wrapped method redacts
+ * ```ts
+ * import { CONSOLE_METHODS, Redactor, redactConsole } from "@keyward/secrets";
+ *
+ * const printed: string[] = [];
+ * const fake = {} as Record<(typeof CONSOLE_METHODS)[number], (...a: unknown[]) => void>;
+ * for (const m of CONSOLE_METHODS) fake[m] = (...a) => void printed.push(String(a[0]));
+ * const redactor = new Redactor();
+ * redactor.register("api/token", "tok-0123456789");
+ * const restore = redactConsole(redactor, { console: fake });
+ * for (const m of CONSOLE_METHODS) fake[m]("tok-0123456789");
+ * restore();
+ * if (printed.length !== 5 || printed.some((p) => p !== "[REDACTED:api/token]")) throw new Error();
+ * ```
+ */
 export const CONSOLE_METHODS: readonly ("log" | "info" | "warn" | "error" | "debug")[] = [
   "log",
   "info",

@@ -22,6 +22,20 @@ import type { Redactor } from "./redactor.ts";
  * A {@linkcode SecretManager} that registers every value it returns or
  * writes with a {@linkcode Redactor} and forgets the values of secrets
  * deleted through it. Built by {@linkcode withRedaction}.
+ *
+ * @example Writes are registered before they happen; deletes forget
+ * ```ts
+ * import { MemorySecretManager, RedactingSecretManager, Redactor } from "@keyward/secrets";
+ *
+ * const secrets = new RedactingSecretManager(new MemorySecretManager(), new Redactor());
+ * await secrets.setSecret("db/login", { user: "app", password: "pw-0123456789" });
+ * const line = "login app:pw-0123456789 refused";
+ * if (secrets.redactor.redact(line) !== "login app:[REDACTED:db/login] refused") throw new Error();
+ * await secrets.deleteSecret("db/login");
+ * if (secrets.redactor.has("db/login") || secrets.redactor.redact(line) !== line) {
+ *   throw new Error("a deleted secret's value is still masked");
+ * }
+ * ```
  */
 export class RedactingSecretManager implements SecretManager {
   /** The redactor the values go to. */

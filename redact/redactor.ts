@@ -12,6 +12,16 @@ import { AhoCorasick } from "./_aho_corasick.ts";
  * (`"true"`, `"admin"`, `"5432"`) are ordinary words: masking every
  * occurrence would garble logs and, worse, tell a reader which common word
  * is a secret. A credential that short is too weak to protect anyway.
+ *
+ * @example
+ * ```ts
+ * import { MIN_REDACT_BYTES, Redactor } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * if (redactor.register("db/user", "admin")) throw new Error(); // 5 bytes: not registered
+ * if (!redactor.register("db/password", "x".repeat(MIN_REDACT_BYTES))) throw new Error();
+ * if (redactor.redact("admin") !== "admin") throw new Error();
+ * ```
  */
 export const MIN_REDACT_BYTES = 8;
 

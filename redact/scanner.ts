@@ -18,7 +18,18 @@ import { MIN_REDACT_BYTES, type RedactionForm, Redactor } from "./redactor.ts";
 /** What a finding is: a known secret's value, or a credential shape. */
 export type FindingKind = "secret-value" | CredentialKind;
 
-/** Every {@linkcode FindingKind}. */
+/**
+ * Every {@linkcode FindingKind}.
+ *
+ * @example Checking a kind given on the command line
+ * ```ts
+ * import { FINDING_KINDS, type FindingKind } from "@keyward/secrets";
+ *
+ * const kinds: readonly string[] = FINDING_KINDS;
+ * const isKind = (s: string): s is FindingKind => kinds.includes(s);
+ * if (!isKind("vault-token") || isKind("password")) throw new Error();
+ * ```
+ */
 export const FINDING_KINDS: readonly FindingKind[] = [
   "secret-value",
   "aws-access-key",
@@ -90,7 +101,24 @@ export function parseAllowList(text: string): AllowList {
   return list;
 }
 
-/** Whether the allow-list covers a finding. */
+/**
+ * Whether the allow-list covers a finding: by its fingerprint, its
+ * `path:line:kind`, or a glob matching its path (or base name).
+ *
+ * @example
+ * ```ts
+ * import { isAllowed, parseAllowList, type ScanFinding } from "@keyward/secrets";
+ *
+ * const list = parseAllowList("0a1b2c3d\nsrc/config.ts:3:assigned-secret\nfixtures/**");
+ * const finding: ScanFinding = {
+ *   path: "./src/config.ts", line: 3, kind: "assigned-secret", fingerprint: "ffffffff",
+ * };
+ * if (!isAllowed(finding, list)) throw new Error(); // the path:line:kind entry
+ * if (!isAllowed({ ...finding, path: "fixtures/a/b.env" }, list)) throw new Error(); // the glob
+ * if (!isAllowed({ ...finding, line: 4, fingerprint: "0a1b2c3d" }, list)) throw new Error();
+ * if (isAllowed({ ...finding, line: 4 }, list) || isAllowed(finding, undefined)) throw new Error();
+ * ```
+ */
 export function isAllowed(finding: ScanFinding, list: AllowList | undefined): boolean {
   if (!list) return false;
   if (list.fingerprints.has(finding.fingerprint)) return true;
@@ -122,7 +150,18 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}(?:/.*)?$`);
 }
 
-/** Strips `./` and turns `\` into `/`. */
+/**
+ * Strips `./`, turns `\` into `/` and collapses repeated `/`, so a path
+ * compares the same however it was written.
+ *
+ * @example
+ * ```ts
+ * import { normalizePath } from "@keyward/secrets";
+ *
+ * if (normalizePath(".\\src\\app.ts") !== "src/app.ts") throw new Error();
+ * if (normalizePath("././docs//guide.md") !== "docs/guide.md") throw new Error();
+ * ```
+ */
 export function normalizePath(path: string): string {
   let p = path.replaceAll("\\", "/");
   while (p.startsWith("./")) p = p.slice(2);
@@ -142,7 +181,20 @@ export interface ScanOptions extends CredentialOptions {
   patterns?: boolean;
 }
 
-/** Builds a redactor from name -> values (values under 8 bytes are left out). */
+/**
+ * Builds a redactor from name -> values (values under 8 bytes are left
+ * out); a {@linkcode Redactor} given is returned as it is.
+ *
+ * @example
+ * ```ts
+ * import { redactorFor } from "@keyward/secrets";
+ *
+ * const redactor = redactorFor(new Map([["db/password", ["pw-0123456789", "short"]]]));
+ * if (redactor.size !== 1) throw new Error(); // "short" is under 8 bytes
+ * if (redactor.redact("pw-0123456789") !== "[REDACTED:db/password]") throw new Error();
+ * if (redactorFor(redactor) !== redactor) throw new Error();
+ * ```
+ */
 export function redactorFor(values: Redactor | Map<string, string[]> | undefined): Redactor {
   if (values instanceof Redactor) return values;
   const redactor = new Redactor();
