@@ -166,7 +166,28 @@ export interface CanaryReport<T> {
   stderr: string;
 }
 
-/** The canary appeared in a captured channel. */
+/**
+ * The canary appeared in a captured channel. Its message names the channel,
+ * the item and the form, never the value.
+ *
+ * @example Catching a value printed by mistake
+ * ```ts
+ * import { CanaryLeakError, MemorySecretManager, runCanary } from "@keyward/secrets/testing";
+ *
+ * const manager = new MemorySecretManager();
+ * try {
+ *   await runCanary(async ({ canary, io }) => {
+ *     const value = await manager.getSecret(canary.name);
+ *     io.stderr(`debug: read ${btoa(value)}\n`); // the bug: base64 hides nothing
+ *   }, { manager, captureLogs: false });
+ *   throw new Error("the leak went unnoticed");
+ * } catch (err) {
+ *   if (!(err instanceof CanaryLeakError)) throw err;
+ *   if (err.channel !== "stderr" || err.form !== "base64") throw err;
+ *   if (err.message.includes("canary-")) throw err; // names the channel, never the value
+ * }
+ * ```
+ */
 export class CanaryLeakError extends Error {
   /** The channel that leaked. */
   readonly channel: CanaryChannel;
