@@ -39,7 +39,18 @@ export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 /** The values `SECRET_BACKEND` accepts. */
 export type BackendName = "file" | "env" | "memory" | "vault" | "aws";
 
-/** Every value `SECRET_BACKEND` accepts, in the order error messages list them. */
+/**
+ * Every value `SECRET_BACKEND` accepts, in the order error messages list them.
+ *
+ * @example Checking a deployment's setting before building the manager
+ * ```ts
+ * import { BACKEND_NAMES, type BackendName } from "@keyward/secrets/factory";
+ *
+ * const names: readonly string[] = BACKEND_NAMES;
+ * const isBackend = (s: string): s is BackendName => names.includes(s);
+ * if (!isBackend("vault") || isBackend("gcp")) throw new Error();
+ * ```
+ */
 export const BACKEND_NAMES: readonly BackendName[] = ["file", "env", "memory", "vault", "aws"];
 
 /**
