@@ -60,10 +60,12 @@ export {
   withCache,
 } from "./cache/cached_manager.ts";
 export {
+  type AttachedSnapshot,
   type CacheSnapshot,
   encryptedSnapshot,
   MemorySnapshotStore,
   type SnapshotEntry,
+  type SnapshotHost,
   type SnapshotOptions,
   type SnapshotStore,
 } from "./cache/snapshot.ts";

@@ -27,7 +27,7 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 import type { RotationEvents } from "./rotation_events.ts";
-import type { CacheSnapshot, SnapshotEntry } from "./snapshot.ts";
+import type { AttachedSnapshot, CacheSnapshot, SnapshotEntry } from "./snapshot.ts";
 
 /** Options of {@linkcode withCache}. */
 export interface CacheOptions {
@@ -289,11 +289,8 @@ class CachedManager implements CachedSecretManager {
   /** A backend read succeeded at least once: start-up is over. */
   #fetchedOnce = false;
 
-  // snapshot
-  readonly #snapshot: CacheSnapshot | undefined;
-  #snapshotLoad: Promise<void> | undefined;
-  #snapshotDirty = false;
-  #snapshotWrite: Promise<void> | undefined;
+  /** The snapshot bound to this cache, if one was given. */
+  readonly #snapshot: AttachedSnapshot | undefined;
 
   readonly ready: Promise<void>;
 
@@ -321,10 +318,14 @@ class CachedManager implements CachedSecretManager {
     this.#onServe = options.onServe;
     const snapshot = options.snapshot;
     if (snapshot !== undefined) {
-      if (typeof snapshot?.load !== "function" || typeof snapshot.save !== "function") {
+      if (typeof snapshot?.attach !== "function") {
         throw new ConfigError("option snapshot must come from encryptedSnapshot({ store, key })");
       }
-      this.#snapshot = snapshot;
+      this.#snapshot = snapshot.attach({
+        now: () => this.#now(),
+        entries: () => this.#liveEntries(),
+        seed: (entries) => this.#seed(entries),
+      });
     }
     this.#events = options.rotationEvents;
     if (this.#events !== undefined) {
@@ -428,7 +429,7 @@ class CachedManager implements CachedSecretManager {
       entry === undefined && this.#snapshot !== undefined && !this.#fetchedOnce &&
       err.reason !== "throttled" // a throttling backend is reachable
     ) {
-      await this.#loadSnapshot(err);
+      await this.#snapshot.restore(err.reason);
       entry = this.#entries.get(key);
     }
     if (entry === undefined) return undefined;
@@ -474,26 +475,40 @@ class CachedManager implements CachedSecretManager {
 
   #store(key: string, name: string, read: KeyRead, value: string): void {
     const now = this.#now();
-    const old = this.#entries.get(key);
     const expiresAt = now + this.#ttlMs;
-    const entry: Entry = {
+    const refreshAt = now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
+    this.#put(key, name, read, value, expiresAt, refreshAt, expiresAt + this.#staleMs, false);
+    this.#evict();
+    this.#markSnapshotDirty();
+  }
+
+  /** Puts an entry at the newest end, keeping the serve events of the entry it replaces. */
+  #put(
+    key: string,
+    name: string,
+    read: KeyRead,
+    value: string,
+    expiresAt: number,
+    refreshAt: number,
+    staleUntil: number,
+    refreshing: boolean,
+  ): void {
+    const old = this.#entries.get(key);
+    if (old !== undefined) this.#entries.delete(key);
+    this.#entries.set(key, {
       key,
       name,
       read,
       value,
       expiresAt,
-      refreshAt: now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT),
-      staleUntil: expiresAt + this.#staleMs,
-      refreshing: false,
+      refreshAt,
+      staleUntil,
+      refreshing,
       retryAt: 0,
       tick: ++this.#tick,
       hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
       staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
-    };
-    if (old !== undefined) this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    this.#evict();
-    this.#markSnapshotDirty();
+    });
   }
 
   #evict(): void {
@@ -680,91 +695,47 @@ class CachedManager implements CachedSecretManager {
 
   // ------------------------------------------------------------- snapshot
 
-  #loadSnapshot(err: SecretAccessError): Promise<void> {
-    return this.#snapshotLoad ??= this.#readSnapshot(err);
-  }
-
-  async #readSnapshot(cause: SecretAccessError): Promise<void> {
-    try {
-      const entries = await this.#snapshot!.load();
-      if (entries === null) return;
-      const now = this.#now();
-      let loaded = 0;
-      for (const e of entries) {
-        if (now > e.expiresAt + this.#staleMs) continue;
-        const read: KeyRead = {};
-        if (e.stage !== undefined) read.stage = e.stage;
-        if (e.version !== undefined) read.version = e.version;
-        if (e.field !== undefined) read.field = e.field;
-        const k = keyOf(e.name, read);
-        if (this.#entries.has(k)) continue;
-        this.#entries.set(k, {
-          key: k,
-          name: e.name,
-          read,
-          value: e.value,
-          // Never served fresh: the backend is always asked first.
-          expiresAt: Math.min(e.expiresAt, now),
-          refreshAt: Math.min(e.expiresAt, now),
-          staleUntil: e.expiresAt + this.#staleMs,
-          refreshing: true,
-          retryAt: 0,
-          tick: ++this.#tick,
-          hitEvent: Object.freeze({ name: e.name, source: "cache", ...read }),
-          staleEvent: Object.freeze({ name: e.name, source: "stale", ...read }),
-        });
-        loaded++;
-      }
-      this.#evict();
-      this.#log.warn(
-        "The backend is unreachable at start-up ({reason}); loaded {count} last-known-good " +
-          "entries from the snapshot",
-        { reason: cause.reason, count: loaded },
-      );
-    } catch (err) {
-      this.#log.error("The last-known-good snapshot cannot be used: {error}", { error: err });
+  /** Adds the snapshot's entries the cache does not hold, within the stale window; never fresh. */
+  #seed(entries: SnapshotEntry[]): number {
+    const now = this.#now();
+    let taken = 0;
+    for (const e of entries) {
+      if (now > e.expiresAt + this.#staleMs) continue;
+      const read: KeyRead = {};
+      if (e.stage !== undefined) read.stage = e.stage;
+      if (e.version !== undefined) read.version = e.version;
+      if (e.field !== undefined) read.field = e.field;
+      const key = keyOf(e.name, read);
+      if (this.#entries.has(key)) continue;
+      // Never served fresh: the backend is always asked first.
+      const at = Math.min(e.expiresAt, now);
+      this.#put(key, e.name, read, e.value, at, at, e.expiresAt + this.#staleMs, true);
+      taken++;
     }
+    this.#evict();
+    return taken;
   }
 
-  #markSnapshotDirty(): void {
-    if (this.#snapshot === undefined || this.#closed) return;
-    this.#snapshotDirty = true;
-    // Coalesced: at most one write runs; changes during it cause one more.
-    this.#snapshotWrite ??= this.#snapshotLoop();
-  }
-
-  async #snapshotLoop(): Promise<void> {
-    try {
-      // Let the current burst of fetches land first.
-      await Promise.resolve();
-      while (this.#snapshotDirty) {
-        this.#snapshotDirty = false;
-        await this.#writeSnapshot();
-      }
-    } finally {
-      this.#snapshotWrite = undefined;
-    }
-  }
-
-  async #writeSnapshot(): Promise<void> {
+  /** The entries a snapshot keeps: those still within their stale window. */
+  #liveEntries(): SnapshotEntry[] {
     const now = this.#now();
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
       if (e.staleUntil < now) continue;
       entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
     }
-    try {
-      await this.#snapshot!.save(entries, now);
-    } catch (err) {
-      this.#log.warn("The last-known-good snapshot could not be written: {error}", {
-        error: err,
-      });
-    }
+    return entries;
+  }
+
+  #markSnapshotDirty(): void {
+    if (!this.#closed) this.#snapshot?.changed();
   }
 
   async whenIdle(): Promise<void> {
-    while (this.#background.size > 0 || this.#snapshotWrite !== undefined) {
-      await Promise.all([...this.#background, this.#snapshotWrite]);
+    for (;;) {
+      const saving = this.#snapshot?.saving();
+      if (this.#background.size === 0 && saving === undefined) return;
+      await Promise.all([...this.#background, saving]);
     }
   }
 

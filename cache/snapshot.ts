@@ -10,6 +10,7 @@
  */
 
 import { ConfigError } from "../core/errors.ts";
+import { keywardLogger } from "../core/log.ts";
 import type { Stage } from "../core/types.ts";
 import {
   checkSnapshotKey,
@@ -89,27 +90,51 @@ export interface SnapshotEntry {
   expiresAt: number;
 }
 
+/** What a cache lets the snapshot bound to it see and do (see {@linkcode CacheSnapshot}). */
+export interface SnapshotHost {
+  /** The cache's clock, epoch milliseconds. */
+  now(): number;
+  /** The cached reads still within their stale window: what a snapshot keeps. */
+  entries(): SnapshotEntry[];
+  /**
+   * Adds entries read from a snapshot that the cache does not hold, each only
+   * within its stale window and never served fresh; returns how many it took.
+   */
+  seed(entries: SnapshotEntry[]): number;
+}
+
+/** A snapshot bound to one cache by {@linkcode CacheSnapshot.attach}. */
+export interface AttachedSnapshot {
+  /** The cache changed: save soon (coalesced: at most one save runs, changes meanwhile make one more). */
+  changed(): void;
+  /**
+   * The backend is unreachable at start-up: seed the cache from the snapshot.
+   * Reads it once; later calls share the first. Never rejects (a failure is logged).
+   */
+  restore(reason: string): Promise<void>;
+  /** The save in progress, or `undefined` when none is. */
+  saving(): Promise<void> | undefined;
+}
+
 /**
- * The last-known-good snapshot as `withCache({ snapshot })` uses it; build
- * it with {@linkcode encryptedSnapshot}. The cache calls `save()` after
- * successful fetches (coalesced: one call at a time, never on a hit) and
- * `load()` at most once, at start-up while the backend is unreachable; a
- * failure of either is logged and never fails a read.
+ * The last-known-good snapshot as `withCache({ snapshot })` takes it; build it
+ * with {@linkcode encryptedSnapshot}. The cache calls `attach()` once with
+ * itself as the host; the snapshot then saves after successful fetches
+ * (coalesced, never on a hit) and is read at most once, at start-up while the
+ * backend is unreachable. A failure of either is logged and never fails a read.
  */
 export interface CacheSnapshot {
-  /** The entries saved last, or `null` when there is no snapshot yet. */
-  load(): Promise<SnapshotEntry[] | null>;
-  /** Replaces the snapshot with `entries`, saved at `savedAt` (epoch milliseconds). */
-  save(entries: SnapshotEntry[], savedAt: number): Promise<void>;
+  /** Binds the snapshot to one cache. */
+  attach(host: SnapshotHost): AttachedSnapshot;
 }
 
 /**
  * The encrypted last-known-good snapshot for `withCache({ snapshot })`:
  * AES-256-GCM under `key` with a fresh nonce per write, kept in `store`.
  * Throws {@linkcode ConfigError} at once unless `store` has `read()` and
- * `write()` and `key` is 32 random bytes. `load()` rejects a snapshot under
- * another key, an altered one, and one that holds its own key
- * (`SecretAccessError`, reason `key` or `damaged`).
+ * `write()` and `key` is 32 random bytes. A snapshot under another key, an
+ * altered one, and one that holds its own key are not used (the error is
+ * logged). One snapshot may serve several caches in turn (a restarted one).
  *
  * @example
  * ```ts
@@ -135,12 +160,62 @@ export function encryptedSnapshot(options: SnapshotOptions): CacheSnapshot {
   let cryptoKey: Promise<CryptoKey> | undefined;
   const imported = (): Promise<CryptoKey> => cryptoKey ??= importSnapshotKey(raw);
   return {
-    async load(): Promise<SnapshotEntry[] | null> {
-      const data = await store.read();
-      return data === null ? null : (await openSnapshot(await imported(), raw, data)).entries;
-    },
-    async save(entries: SnapshotEntry[], savedAt: number): Promise<void> {
-      await store.write(await sealSnapshot(await imported(), entries, savedAt));
+    attach(host: SnapshotHost): AttachedSnapshot {
+      const log = keywardLogger("cache");
+      let restoring: Promise<void> | undefined;
+      let dirty = false;
+      let saving: Promise<void> | undefined;
+
+      const restore = async (reason: string): Promise<void> => {
+        try {
+          const data = await store.read();
+          if (data === null) return;
+          const { entries } = await openSnapshot(await imported(), raw, data);
+          const count = host.seed(entries);
+          log.warn(
+            "The backend is unreachable at start-up ({reason}); loaded {count} last-known-good " +
+              "entries from the snapshot",
+            { reason, count },
+          );
+        } catch (err) {
+          log.error("The last-known-good snapshot cannot be used: {error}", { error: err });
+        }
+      };
+
+      const save = async (): Promise<void> => {
+        const now = host.now();
+        try {
+          await store.write(await sealSnapshot(await imported(), host.entries(), now));
+        } catch (err) {
+          log.warn("The last-known-good snapshot could not be written: {error}", { error: err });
+        }
+      };
+
+      const saveLoop = async (): Promise<void> => {
+        try {
+          // Let the current burst of fetches land first.
+          await Promise.resolve();
+          while (dirty) {
+            dirty = false;
+            await save();
+          }
+        } finally {
+          saving = undefined;
+        }
+      };
+
+      return {
+        changed(): void {
+          dirty = true;
+          saving ??= saveLoop();
+        },
+        restore(reason: string): Promise<void> {
+          return restoring ??= restore(reason);
+        },
+        saving(): Promise<void> | undefined {
+          return saving;
+        },
+      };
     },
   };
 }

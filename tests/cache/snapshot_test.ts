@@ -298,10 +298,9 @@ Deno.test("withCache() refuses a snapshot option not built by encryptedSnapshot(
   );
 });
 
-Deno.test("encryptedSnapshot() loads what it saved, and nothing before the first save", async () => {
-  const store = new MemorySnapshotStore();
+Deno.test("encryptedSnapshot() restores what it saved into a new cache, once, and nothing before a save", async () => {
+  const store = new CountingStore();
   const snapshot = encryptedSnapshot({ store, key: newKey() });
-  assert.equal(await snapshot.load(), null);
   const entries = [
     { name: "broker/key", value: CANARY, expiresAt: 1_000 },
     {
@@ -312,8 +311,30 @@ Deno.test("encryptedSnapshot() loads what it saved, and nothing before the first
       expiresAt: 2_000,
     },
   ];
-  await snapshot.save(entries, 500);
+  const seeded: unknown[] = [];
+  const host = {
+    now: () => 500,
+    entries: () => entries,
+    seed: (e: unknown[]) => seeded.push(...e),
+  };
+
+  const empty = snapshot.attach(host);
+  await empty.restore("unreachable");
+  assert.deepEqual(seeded, [], "no snapshot yet");
+
+  const writer = snapshot.attach(host);
+  writer.changed();
+  writer.changed();
+  await writer.saving();
+  assert.equal(writer.saving(), undefined);
+  assert.equal(store.writes, 1, "changes in one burst make one save");
   const raw = latin1((await store.read())!);
   assert.ok(!raw.includes(CANARY) && !raw.includes(FIELD_CANARY), "the store sees ciphertext only");
-  assert.deepEqual(await snapshot.load(), entries);
+
+  const reader = snapshot.attach(host);
+  const reads = store.reads;
+  await Promise.all([reader.restore("unreachable"), reader.restore("timeout")]);
+  await reader.restore("unreachable");
+  assert.equal(store.reads, reads + 1, "a cache reads the snapshot once");
+  assert.deepEqual(seeded, entries);
 });
