@@ -8,7 +8,21 @@
 
 import type { Stage } from "./types.ts";
 
-/** The stable codes of {@linkcode KeywardError}. */
+/**
+ * The stable codes of {@linkcode KeywardError}.
+ *
+ * @example Deciding what to do from the code alone
+ * ```ts
+ * import { type ErrorCode, KeywardError, MemorySecretManager } from "@keyward/secrets";
+ *
+ * const retryable = (code: ErrorCode): boolean => code === "access" || code === "conflict";
+ * try {
+ *   await new MemorySecretManager().getSecret("db/password");
+ * } catch (err) {
+ *   if (!(err instanceof KeywardError) || retryable(err.code)) throw err;
+ * }
+ * ```
+ */
 export type ErrorCode =
   | "not_found"
   | "access"
@@ -20,7 +34,21 @@ export type ErrorCode =
   | "unsupported"
   | "closed";
 
-/** Where an error happened: names only, never values. */
+/**
+ * Where an error happened: names only, never values.
+ *
+ * @example The context is part of the message and of the error's fields
+ * ```ts
+ * import { type ErrorContext, SecretNotFoundError } from "@keyward/secrets";
+ *
+ * const context: ErrorContext = { secret: "db/password", stage: "pending", backend: "memory" };
+ * const err = new SecretNotFoundError(context);
+ * if (!err.message.includes('"db/password"') || !err.message.includes("stage pending")) {
+ *   throw new Error(err.message);
+ * }
+ * if (err.secret !== "db/password" || err.stage !== "pending") throw new Error();
+ * ```
+ */
 export interface ErrorContext {
   /** The secret's name. */
   secret?: string;
@@ -117,7 +145,19 @@ export class SecretAccessError extends KeywardError {
   }
 }
 
-/** Why a {@linkcode SecretAccessError} happened. */
+/**
+ * Why a {@linkcode SecretAccessError} happened.
+ *
+ * @example
+ * ```ts
+ * import { type AccessReason, SecretAccessError } from "@keyward/secrets";
+ *
+ * const transient: AccessReason[] = ["unreachable", "throttled", "timeout"];
+ * const worthRetrying = (r: AccessReason) => transient.includes(r);
+ * const err = new SecretAccessError({ secret: "db/password", backend: "vault" }, "403", "denied");
+ * if (worthRetrying(err.reason)) throw new Error("a denial does not go away by retrying");
+ * ```
+ */
 export type AccessReason =
   | "unreachable"
   | "denied"

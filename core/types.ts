@@ -8,6 +8,19 @@
  * A rotation stage. `current` is what readers get by default, `pending` is a
  * version written during a rotation and not yet promoted, `previous` is the
  * version that was current before the last promotion (the rollback target).
+ *
+ * @example A rotation, stage by stage
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-old-0123456" } });
+ * const next = await secrets.setSecret("db/password", "pw-new-0123456", { stage: "pending" });
+ * await secrets.promote("db/password", next.version);
+ * if (await secrets.getSecret("db/password") !== "pw-new-0123456") throw new Error();
+ * if (await secrets.getSecret("db/password", { stage: "previous" }) !== "pw-old-0123456") {
+ *   throw new Error();
+ * }
+ * ```
  */
 export type Stage = "current" | "pending" | "previous";
 
@@ -30,10 +43,34 @@ export const STAGES: readonly Stage[] = ["current", "pending", "previous"];
 /**
  * A secret's value: a string, or a record of string fields for credentials
  * that must change together (a key id and its secret).
+ *
+ * @example A field secret read whole or one field at a time
+ * ```ts
+ * import { MemorySecretManager, type SecretValue } from "@keyward/secrets";
+ *
+ * const login: SecretValue = { user: "app", password: "pw-0123456789" };
+ * const secrets = new MemorySecretManager();
+ * await secrets.setSecret("db/login", login);
+ * if (await secrets.getSecret("db/login", { field: "user" }) !== "app") throw new Error();
+ * const whole = JSON.parse(await secrets.getSecret("db/login"));
+ * if (whole.password !== "pw-0123456789") throw new Error();
+ * ```
  */
 export type SecretValue = string | Record<string, string>;
 
-/** Options of {@linkcode SecretManager.getSecret}. */
+/**
+ * Options of {@linkcode SecretManager.getSecret}.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, type ReadOptions } from "@keyward/secrets";
+ *
+ * const login = { user: "app", password: "pw-0123456789" };
+ * const secrets = new MemorySecretManager({ initial: { "db/login": login } });
+ * const opts: ReadOptions = { field: "user", signal: AbortSignal.timeout(5_000) };
+ * if (await secrets.getSecret("db/login", opts) !== "app") throw new Error();
+ * ```
+ */
 export interface ReadOptions {
   /**
    * The stage to read.
@@ -50,7 +87,24 @@ export interface ReadOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode SecretManager.setSecret}. */
+/**
+ * Options of {@linkcode SecretManager.setSecret}.
+ *
+ * @example A write that loses to a concurrent writer is refused
+ * ```ts
+ * import { MemorySecretManager, SecretConflictError } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager();
+ * const v1 = await secrets.setSecret("api/token", "tok-0000000001");
+ * await secrets.setSecret("api/token", "tok-0000000002"); // someone else wrote meanwhile
+ * try {
+ *   await secrets.setSecret("api/token", "tok-0000000003", { ifVersion: v1.version });
+ *   throw new Error("a stale write was accepted");
+ * } catch (err) {
+ *   if (!(err instanceof SecretConflictError)) throw err;
+ * }
+ * ```
+ */
 export interface WriteOptions {
   /**
    * `current` writes a new current version; `pending` writes the version a
@@ -64,7 +118,24 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-/** Options of {@linkcode SecretManager.deleteSecret}. */
+/**
+ * Options of {@linkcode SecretManager.deleteSecret}.
+ *
+ * @example `recoveryDays` is refused where deletion is immediate
+ * ```ts
+ * import { MemorySecretManager, UnsupportedOperationError } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "old/token": "tok-0123456789" } });
+ * try {
+ *   await secrets.deleteSecret("old/token", { recoveryDays: 7 }); // AWS only
+ *   throw new Error("accepted");
+ * } catch (err) {
+ *   if (!(err instanceof UnsupportedOperationError)) throw err;
+ * }
+ * await secrets.deleteSecret("old/token", { signal: AbortSignal.timeout(5_000) });
+ * if ((await secrets.listSecrets("old/")).length !== 0) throw new Error();
+ * ```
+ */
 export interface DeleteOptions {
   /** Days before a scheduled deletion becomes final (AWS only: 7 to 30). */
   recoveryDays?: number;
@@ -72,13 +143,38 @@ export interface DeleteOptions {
   signal?: AbortSignal;
 }
 
-/** Options that only carry a cancellation signal. */
+/**
+ * Options that only carry a cancellation signal.
+ *
+ * @example A call cancelled before it starts
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ *
+ * const controller = new AbortController();
+ * controller.abort();
+ * const listed = await new MemorySecretManager().listSecrets("", { signal: controller.signal })
+ *   .then(() => true, () => false);
+ * if (listed) throw new Error("an aborted call went through");
+ * ```
+ */
 export interface SignalOptions {
   /** Cancels the call. */
   signal?: AbortSignal;
 }
 
-/** One version of a secret and the stages it holds. */
+/**
+ * One version of a secret and the stages it holds.
+ *
+ * @example What a write returns
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ *
+ * const written = await new MemorySecretManager().setSecret("api/token", "tok-0123456789");
+ * if (written.name !== "api/token" || written.stages.join() !== "current") throw new Error();
+ * if (typeof written.version !== "string") throw new Error();
+ * if (!(written.createdAt instanceof Date)) throw new Error();
+ * ```
+ */
 export interface SecretVersion {
   /** The secret's name (without namespace). */
   name: string;
@@ -90,7 +186,20 @@ export interface SecretVersion {
   createdAt: Date;
 }
 
-/** What a backend knows about a secret, never its value. */
+/**
+ * What a backend knows about a secret, never its value.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * await secrets.setSecret("db/password", "pw-9876543210");
+ * const meta = await secrets.describeSecret("db/password");
+ * if (meta.backend !== "memory" || meta.versions.length !== 2) throw new Error();
+ * if (JSON.stringify(meta).includes("pw-")) throw new Error("metadata holds no value");
+ * ```
+ */
 export interface SecretMetadata {
   /** The secret's name (without namespace). */
   name: string;
@@ -139,13 +248,38 @@ export interface SecretManager {
   close(): Promise<void>;
 }
 
-/** How a caching wrapper served a read without the backend answering it. */
+/**
+ * How a caching wrapper served a read without the backend answering it.
+ *
+ * @example
+ * ```ts
+ * import type { ServeSource } from "@keyward/secrets";
+ *
+ * const label = (s: ServeSource): string => s === "stale" ? "stale (backend down)" : "cache hit";
+ * if (label("stale") !== "stale (backend down)") throw new Error();
+ * ```
+ */
 export type ServeSource = "cache" | "stale";
 
 /**
  * Reported by a caching wrapper for every read it serves itself (`cache`: a
  * fresh hit; `stale`: the last good value served while the backend fails).
  * Reads the backend answers are seen by whatever wraps the backend.
+ *
+ * @example Counting cache hits per secret
+ * ```ts
+ * import { MemorySecretManager, type ServeEvent, withCache } from "@keyward/secrets";
+ *
+ * const served: ServeEvent[] = [];
+ * const backend = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * const secrets = withCache(backend, { onServe: (event) => served.push(event) });
+ * await secrets.getSecret("db/password"); // the backend answers
+ * await secrets.getSecret("db/password"); // the cache answers
+ * if (served.length !== 1 || served[0].name !== "db/password" || served[0].source !== "cache") {
+ *   throw new Error();
+ * }
+ * await secrets.close();
+ * ```
  */
 export interface ServeEvent {
   /** The secret's name. */
@@ -160,5 +294,17 @@ export interface ServeEvent {
   field?: string;
 }
 
-/** Receives {@linkcode ServeEvent}s; called on the hot path, so it must not do I/O. */
+/**
+ * Receives {@linkcode ServeEvent}s; called on the hot path, so it must not do I/O.
+ *
+ * @example A listener that only counts
+ * ```ts
+ * import type { ServeListener } from "@keyward/secrets";
+ *
+ * const counts = new Map<string, number>();
+ * const onServe: ServeListener = ({ name }) => void counts.set(name, (counts.get(name) ?? 0) + 1);
+ * onServe({ name: "db/password", source: "cache" });
+ * if (counts.get("db/password") !== 1) throw new Error();
+ * ```
+ */
 export type ServeListener = (event: ServeEvent) => void;
