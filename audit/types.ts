@@ -9,6 +9,19 @@
 /**
  * What was done. `dropped` is written by a sink itself: it lost `count`
  * events while its store was unreachable and its buffer was full.
+ *
+ * @example Each call is one action
+ * ```ts
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "api" });
+ * await secrets.setSecret("db/password", "pw-0123456789");
+ * await secrets.getSecret("db/password");
+ * await secrets.listSecrets("db/");
+ * if (sink.events.map((e) => e.action).join() !== "set,get,list") throw new Error();
+ * ```
  */
 export type AuditAction =
   | "get"
@@ -43,15 +56,62 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   "dropped",
 ];
 
-/** How the call ended: `denied` is an access refusal, `error` any other failure. */
+/**
+ * How the call ended: `denied` is an access refusal, `error` any other failure.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "api" });
+ * await secrets.getSecret("missing/name").catch(() => {});
+ * const [event] = sink.events;
+ * if (event.outcome !== "not_found" || event.errorCode !== "not_found") throw new Error();
+ * ```
+ */
 export type AuditOutcome = "ok" | "not_found" | "denied" | "error";
 
-/** Who answered: the backend, a fresh cache entry, or a stale one served during an outage. */
+/**
+ * Who answered: the backend, a fresh cache entry, or a stale one served during an outage.
+ *
+ * @example Cache serves are counted through the cache's `onServe`
+ * ```ts
+ * import { MemorySecretManager, withAudit, withCache } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const backend = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * const audited = withAudit(backend, sink, { service: "api" });
+ * const secrets = withCache(audited, { onServe: audited.recordServe });
+ * await secrets.getSecret("db/password"); // the backend answers
+ * await secrets.getSecret("db/password"); // the cache answers
+ * await audited.flush();
+ * if (sink.events.map((e) => e.source).join() !== "backend,cache") throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export type AuditSource = "backend" | "cache" | "stale";
 
 /**
  * One audited access. Every field is a name, a label, a number or a time:
  * none can hold a secret's value, and none is ever filled from one.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "billing", now: () => 0 });
+ * await secrets.setSecret("db/password", "pw-0123456789");
+ * const [event] = sink.events;
+ * if (event.service !== "billing" || event.secretName !== "db/password") throw new Error();
+ * if (event.backend !== "memory" || event.accessedAtMs !== 0) throw new Error();
+ * if (event.action !== "set" || event.outcome !== "ok" || event.count !== 1) throw new Error();
+ * if (JSON.stringify(event).includes("pw-0123456789")) throw new Error("an event holds no value");
+ * ```
  */
 export interface AuditEvent {
   /** When it happened (for aggregated cache serves: the start of the minute), epoch ms. */
@@ -78,7 +138,23 @@ export interface AuditEvent {
   count: number;
 }
 
-/** An {@linkcode AuditEvent} sealed into a hash chain, as stored. */
+/**
+ * An {@linkcode AuditEvent} sealed into a hash chain, as stored.
+ *
+ * @example Consecutive events are linked
+ * ```ts
+ * import { AuditChain, AuditKey, type AuditEvent } from "@keyward/secrets";
+ *
+ * const event: AuditEvent = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get",
+ *   outcome: "ok", source: "backend", backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const chain = new AuditChain(AuditKey.fromBase64(btoa("k".repeat(32))), { chainId: "c1" });
+ * const [a, b] = [chain.seal(event), chain.seal(event)];
+ * if (a.chainId !== "c1" || a.seq !== 1 || b.seq !== 2 || b.prevMac !== a.mac) throw new Error();
+ * ```
+ */
 export interface SealedAuditEvent extends AuditEvent {
   /** The writer instance's chain (random, one per writer). */
   chainId: string;
@@ -90,13 +166,42 @@ export interface SealedAuditEvent extends AuditEvent {
   mac: string;
 }
 
-/** A stored row: a sealed event with the store's own id (insertion order). */
+/**
+ * A stored row: a sealed event with the store's own id (insertion order).
+ *
+ * @example Rows are what `verifyAuditRows` checks
+ * ```ts
+ * import { AuditChain, AuditKey, type AuditRow, verifyAuditRows } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key);
+ * const rows: AuditRow[] = [1, 2].map((id) => ({
+ *   id,
+ *   ...chain.seal({
+ *     accessedAtMs: 0, service: "api", secretName: "db/password", action: "get",
+ *     outcome: "ok", source: "backend", backend: "memory", version: null,
+ *     latencyMs: 1, errorCode: null, count: 1,
+ *   }),
+ * }));
+ * if (!(await verifyAuditRows(rows, { key })).ok) throw new Error();
+ * ```
+ */
 export interface AuditRow extends SealedAuditEvent {
   /** The store's id; increases with insertion order. */
   id: number;
 }
 
-/** The last sealed event of one chain, as exported to a checkpoint. */
+/**
+ * The last sealed event of one chain, as exported to a checkpoint.
+ *
+ * @example
+ * ```ts
+ * import { type ChainHead, checkpointOf } from "@keyward/secrets";
+ *
+ * const head: ChainHead = { chainId: "c1", seq: 12, mac: "ab".repeat(32) };
+ * if (checkpointOf([head]).chains.c1.seq !== 12) throw new Error();
+ * ```
+ */
 export interface ChainHead {
   /** The chain. */
   chainId: string;
@@ -109,6 +214,24 @@ export interface ChainHead {
 /**
  * Chain heads exported outside the database, so `audit verify` can tell a
  * truncated tail from a chain that simply ended.
+ *
+ * @example A sink's checkpoint after two events
+ * ```ts
+ * import { type AuditCheckpoint, AuditKey, JsonLinesAuditSink } from "@keyward/secrets";
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ *
+ * const checkpoints: AuditCheckpoint[] = [];
+ * const sink = new JsonLinesAuditSink(new WritableStream(), {
+ *   key: AuditKey.fromBase64(btoa("k".repeat(32))),
+ *   onCheckpoint: (cp) => void checkpoints.push(cp),
+ * });
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "api" });
+ * await secrets.listSecrets();
+ * await secrets.listSecrets();
+ * await secrets.close();
+ * const head = checkpoints[0].chains[sink.chainId!];
+ * if (checkpoints[0].version !== 1 || head.seq !== 2 || head.mac.length !== 64) throw new Error();
+ * ```
  */
 export interface AuditCheckpoint {
   /** The format version. */
@@ -122,6 +245,31 @@ export interface AuditCheckpoint {
 /**
  * Where audit events go. `record` is called on the hot path of secret reads:
  * it must be synchronous and cheap (enqueue only), and never throw.
+ *
+ * @example A sink of your own: count failures per secret
+ * ```ts
+ * import type { AuditEvent, AuditSink } from "@keyward/secrets";
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ *
+ * class FailureCounter implements AuditSink {
+ *   readonly failures = new Map<string, number>();
+ *   record(e: AuditEvent): void {
+ *     if (e.outcome === "ok") return;
+ *     this.failures.set(e.secretName, (this.failures.get(e.secretName) ?? 0) + e.count);
+ *   }
+ *   flush(): Promise<void> {
+ *     return Promise.resolve();
+ *   }
+ *   close(): Promise<void> {
+ *     return Promise.resolve();
+ *   }
+ * }
+ * const sink = new FailureCounter();
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "api" });
+ * await secrets.getSecret("missing/name").catch(() => {});
+ * await secrets.close();
+ * if (sink.failures.get("missing/name") !== 1) throw new Error();
+ * ```
  */
 export interface AuditSink {
   /** Enqueues one event. */
