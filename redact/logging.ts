@@ -12,7 +12,19 @@ import { DEFAULT_REDACT_FIELDS, JWT_PATTERN, redactByField } from "@logtape/reda
 import { redactCredentials } from "./patterns.ts";
 import type { Redactor } from "./redactor.ts";
 
-/** LogTape's log levels. */
+/**
+ * LogTape's log levels.
+ *
+ * @example
+ * ```ts
+ * import type { LogLevelName } from "@keyward/secrets";
+ *
+ * const order: LogLevelName[] = ["trace", "debug", "info", "warning", "error", "fatal"];
+ * const rank = (level: LogLevelName) => order.indexOf(level);
+ * const atLeast = (level: LogLevelName, min: LogLevelName) => rank(level) >= rank(min);
+ * if (!atLeast("error", "warning") || atLeast("debug", "info")) throw new Error();
+ * ```
+ */
 export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
 /** The fields of a LogTape `LogRecord` (a LogTape record is one of these). */
@@ -31,7 +43,25 @@ export interface LogRecordLike {
   readonly properties: Record<string, unknown>;
 }
 
-/** A LogTape sink (any LogTape `Sink` is one). */
+/**
+ * A LogTape sink (any LogTape `Sink` is one).
+ *
+ * @example A sink of your own, wrapped so it never sees a value
+ * ```ts
+ * import { type LogSink, Redactor, redactingSink } from "@keyward/secrets";
+ *
+ * const lines: string[] = [];
+ * const mine: LogSink = (record) => void lines.push(record.message.join(""));
+ * const redactor = new Redactor();
+ * redactor.register("api/token", "tok-0123456789");
+ * const sink = redactingSink(mine, redactor);
+ * sink({
+ *   category: ["app"], level: "info", timestamp: 0, rawMessage: "token {t}",
+ *   message: ["token ", "tok-0123456789", ""], properties: {},
+ * });
+ * if (lines[0] !== "token [REDACTED:api/token]") throw new Error(lines[0]);
+ * ```
+ */
 export type LogSink = (record: LogRecordLike) => void;
 
 /** Property-name patterns, as `@logtape/redaction`'s field redaction takes them. */

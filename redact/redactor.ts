@@ -25,7 +25,20 @@ import { AhoCorasick } from "./_aho_corasick.ts";
  */
 export const MIN_REDACT_BYTES = 8;
 
-/** How an occurrence of a registered value was written. */
+/**
+ * How an occurrence of a registered value was written.
+ *
+ * @example
+ * ```ts
+ * import { Redactor } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * redactor.register("api/key", "k3y/0123+456789");
+ * const text = `${encodeURIComponent("k3y/0123+456789")} ${btoa("k3y/0123+456789")}`;
+ * const forms = redactor.matches(text).map((m) => m.form);
+ * if (forms.join() !== "url,base64") throw new Error(forms.join());
+ * ```
+ */
 export type RedactionForm =
   | "plain"
   | "json"
@@ -33,7 +46,21 @@ export type RedactionForm =
   | "base64"
   | "base64url";
 
-/** One occurrence of a registered value found in a text. */
+/**
+ * One occurrence of a registered value found in a text.
+ *
+ * @example
+ * ```ts
+ * import { Redactor } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * redactor.register("db/password", "pw-0123456789");
+ * const text = "dsn=postgres://app:pw-0123456789@db";
+ * const [m] = redactor.matches(text);
+ * if (text.slice(m.start, m.end) !== "pw-0123456789") throw new Error();
+ * if (m.name !== "db/password" || m.form !== "plain") throw new Error();
+ * ```
+ */
 export interface RedactionMatch {
   /** Index of the first UTF-16 code unit of the occurrence. */
   start: number;

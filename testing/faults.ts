@@ -17,7 +17,26 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 
-/** The fault a {@linkcode FaultyManager} injects into every call. */
+/**
+ * The fault a {@linkcode FaultyManager} injects into every call: each is a
+ * `SecretAccessError` with its own `reason` (`none` injects nothing).
+ *
+ * @example
+ * ```ts
+ * import { SecretAccessError } from "@keyward/secrets";
+ * import { type Fault, FaultyManager, MemorySecretManager } from "@keyward/secrets/testing";
+ *
+ * const faulty = new FaultyManager(new MemorySecretManager({ initial: { "a/b": "value-1234" } }));
+ * const reasons: string[] = [];
+ * for (const fault of ["down", "throttle", "timeout", "deny"] satisfies Fault[]) {
+ *   faulty.fault = fault;
+ *   await faulty.getSecret("a/b").catch((err) => {
+ *     if (err instanceof SecretAccessError) reasons.push(err.reason);
+ *   });
+ * }
+ * if (reasons.join() !== "unreachable,throttled,timeout,denied") throw new Error(reasons.join());
+ * ```
+ */
 export type Fault = "none" | "down" | "throttle" | "deny" | "timeout";
 
 /**
