@@ -4,7 +4,25 @@
  * @module
  */
 
-/** The CLI's input and output. `main(args, io)` never touches anything else. */
+/**
+ * The CLI's input and output. `main(args, io)` never touches anything else.
+ *
+ * @example Feeding a value on standard input
+ * ```ts
+ * import { type CliIo, main } from "@keyward/secrets/cli";
+ *
+ * let out = "";
+ * const io: CliIo = {
+ *   stdout: (text) => { out += text; },
+ *   stderr: () => {},
+ *   readStdin: () => Promise.resolve("pw-0123456789"),
+ *   stdinIsTerminal: false,
+ *   env: { SECRET_BACKEND: "memory" },
+ * };
+ * if (await main(["set", "db/password"], io) !== 0) throw new Error();
+ * if (out.includes("pw-0123456789")) throw new Error("set never echoes the value");
+ * ```
+ */
 export interface CliIo {
   /** Writes text to standard output as it is (add your own newline). */
   stdout(text: string): void;
@@ -20,5 +38,17 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
-/** A CLI command: parses its own arguments, returns the exit code. */
+/**
+ * A CLI command: parses its own arguments, returns the exit code.
+ *
+ * @example
+ * ```ts
+ * import { type CliCommand, createScanCommand } from "@keyward/secrets/cli";
+ * import { captureIo } from "@keyward/secrets/testing";
+ *
+ * const scan: CliCommand = createScanCommand();
+ * const io = captureIo();
+ * if (await scan(["--help"], io) !== 0 || !io.stdoutText.includes("usage")) throw new Error();
+ * ```
+ */
 export type CliCommand = (args: string[], io: CliIo) => Promise<number>;

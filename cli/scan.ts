@@ -51,7 +51,26 @@ exit codes: 0 clean, 1 findings, 2 usage error`;
 
 class UsageError extends Error {}
 
-/** How {@linkcode scanCommand} reaches the outside world; tests replace parts. */
+/**
+ * How {@linkcode scanCommand} reaches the outside world; tests replace parts.
+ *
+ * @example Scanning input for the values a backend holds
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ * import { createScanCommand } from "@keyward/secrets/cli";
+ * import { captureIo } from "@keyward/secrets/testing";
+ *
+ * const backend = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * const scan = createScanCommand({ createManager: () => Promise.resolve(backend) });
+ * const io = captureIo({
+ *   stdin: "connecting with pw-0123456789\n",
+ *   env: { SECRET_BACKEND: "memory" }, // the values are looked for only with a backend set
+ * });
+ * const code = await scan(["-"], io);
+ * if (code !== 1 || !io.stdoutText.includes("db/password")) throw new Error(io.stdoutText);
+ * if (io.stdoutText.includes("pw-0123456789")) throw new Error("the report shows the value");
+ * ```
+ */
 export interface ScanDeps {
   /** File access. @default {Deno's file system} */
   fs?: ScanFs;
