@@ -161,7 +161,7 @@ export class VaultTransport {
         ) {
           relogged = true;
           this.#cfg.log.info(
-            "Vault refused the login token for {secret}; logging in again",
+            "Vault refused the token for {secret}; logging in again",
             { secret: req.ctx.secret ?? null },
           );
           if (this.#state?.token === token) this.#state = undefined;
@@ -197,8 +197,8 @@ export class VaultTransport {
       retryable: (err) => err instanceof VaultFailure && err.retryable,
       onRetry: ({ attempt, error, delayMs }) => {
         this.#cfg.log.warn(
-          "Vault request for {secret} failed ({why}); retrying in {delayMs} ms " +
-            "(attempt {attempt} of {attempts})",
+          "Vault request for {secret} failed ({why}, attempt {attempt} of {attempts}); " +
+            "retrying in {delayMs} ms",
           {
             secret: req.ctx.secret ?? null,
             why: (error as VaultFailure).message,
@@ -288,7 +288,7 @@ export class VaultTransport {
       if (err instanceof VaultFailure && err.status === 403) return undefined;
       if (!(err instanceof VaultFailure)) throw err;
       // Vault is unreachable: keep using the token while it is still valid.
-      this.#cfg.log.warn("Vault token renewal failed ({why}); the current token stays in use", {
+      this.#cfg.log.warn("Vault token renewal failed ({why}); keeping the current token", {
         why: err.message,
       });
       return state.token;
@@ -324,12 +324,14 @@ export class VaultTransport {
       method = "AppRole";
       path = `auth/${auth.appRole.mount ?? "approle"}/login`;
       body = { role_id: auth.appRole.roleId, secret_id: auth.appRole.secretId };
-    } else if ("kubernetes" in auth) {
+    } else {
+      // A static token never logs in (`#token` returns it), so this is Kubernetes.
+      const k8s = (auth as Extract<VaultAuth, { kubernetes: unknown }>).kubernetes;
       method = "Kubernetes";
-      path = `auth/${auth.kubernetes.mount ?? "kubernetes"}/login`;
+      path = `auth/${k8s.mount ?? "kubernetes"}/login`;
       let jwt: string;
       try {
-        jwt = (await auth.kubernetes.jwt()).trim();
+        jwt = (await k8s.jwt()).trim();
       } catch (err) {
         throw new SecretAccessError(
           { ...req.ctx, cause: err },
@@ -337,31 +339,22 @@ export class VaultTransport {
           "denied",
         );
       }
-      body = { role: auth.kubernetes.role, jwt };
-    } else {
-      throw new Error("unreachable: a static token never logs in");
+      body = { role: k8s.role, jwt };
     }
+    const refused = (status: number) =>
+      new SecretAccessError(
+        req.ctx,
+        `Vault refused the ${method} login (HTTP ${status})`,
+        "denied",
+      );
     let reply: VaultReply;
     try {
       reply = await this.#send("POST", path, { ...req, body }, undefined);
     } catch (err) {
-      if (err instanceof VaultFailure && err.status === 403) {
-        throw new SecretAccessError(
-          req.ctx,
-          `Vault refused the ${method} login (HTTP 403)`,
-          "denied",
-        );
-      }
-      throw err;
+      throw err instanceof VaultFailure && err.status === 403 ? refused(403) : err;
     }
     const parsed = authOf(reply);
-    if (reply.status !== 200 || !parsed || parsed.token === "") {
-      throw new SecretAccessError(
-        req.ctx,
-        `Vault refused the ${method} login (HTTP ${reply.status})`,
-        "denied",
-      );
-    }
+    if (reply.status !== 200 || !parsed || parsed.token === "") throw refused(reply.status);
     this.#state = {
       token: parsed.token,
       obtainedAt: this.#cfg.now(),
@@ -369,7 +362,7 @@ export class VaultTransport {
       renewable: parsed.renewable,
       loginTtlMs: parsed.ttlMs,
     };
-    this.#cfg.log.info("Logged in to Vault with {method}; the token lives {ttlMs} ms", {
+    this.#cfg.log.info("Logged in to Vault with {method} (token TTL {ttlMs} ms)", {
       method,
       ttlMs: parsed.ttlMs,
     });
@@ -384,21 +377,21 @@ export class VaultTransport {
     let detail: string;
     if (err.kind === "timeout") {
       reason = "timeout";
-      detail = `Vault did not answer within ${this.#cfg.timeoutMs} ms (${attempts})`;
+      detail = `no answer within ${this.#cfg.timeoutMs} ms (${attempts})`;
     } else if (err.kind === "network") {
-      detail = `Vault could not be reached (${attempts})`;
+      detail = `unreachable (${attempts})`;
     } else if (err.status === 403) {
       reason = "denied";
       detail = err.invalidToken
-        ? "Vault rejected the token as invalid or expired (HTTP 403)"
-        : "Vault denied access (HTTP 403)";
+        ? "token invalid or expired (HTTP 403)"
+        : "permission denied (HTTP 403)";
     } else if (err.status === 429) {
       reason = "throttled";
-      detail = `Vault kept throttling (HTTP 429, ${attempts})`;
+      detail = `throttled (HTTP 429, ${attempts})`;
     } else if (err.retryable) {
-      detail = `Vault kept failing (HTTP ${err.status}, ${attempts})`;
+      detail = `failing (HTTP ${err.status}, ${attempts})`;
     } else {
-      detail = `Vault answered with an unexpected status (HTTP ${err.status})`;
+      detail = `unexpected response (HTTP ${err.status})`;
     }
     if (what === "login") detail = `login failed: ${detail}`;
     return new SecretAccessError({ ...ctx, cause: err }, detail, reason);

@@ -313,22 +313,22 @@ export class VaultSecretManager implements SecretManager {
     const current = meta.current_version;
     const previous = previousOf(meta.custom_metadata, current);
     const versions: SecretVersion[] = [];
-    for (const id of sortedIds(meta.versions)) {
-      const v = meta.versions[String(id)];
-      if (!readable(v, now)) continue;
-      const stages: Stage[] = [];
-      if (id === current) stages.push("current");
-      if (id === previous) stages.push("previous");
-      versions.push(this.#version(name, String(id), stages, v.created_time));
-    }
-    if (sibling) {
-      const offset = pendingOffset(meta.custom_metadata);
-      for (const id of sortedIds(sibling.versions)) {
-        const v = sibling.versions[String(id)];
-        if (!readable(v, now)) continue;
-        const stages: Stage[] = id === sibling.current_version ? ["pending"] : [];
-        versions.push(this.#version(name, `pending:${offset + id}`, stages, v.created_time));
+    const add = (key: KeyMeta, id: (n: number) => string, stages: (n: number) => Stage[]) => {
+      for (const n of sortedIds(key.versions)) {
+        const v = key.versions[n];
+        if (readable(v, now)) versions.push(this.#version(name, id(n), stages(n), v.created_time));
       }
+    };
+    add(meta, String, (n) => [
+      ...(n === current ? ["current" as const] : []),
+      ...(n === previous ? ["previous" as const] : []),
+    ]);
+    if (sibling) {
+      add(
+        sibling,
+        (n) => pendingId(meta, n),
+        (n) => n === sibling.current_version ? ["pending"] : [],
+      );
     }
     const out: SecretMetadata = { name, backend: BACKEND, versions };
     const createdAt = toDate(meta.created_time);
@@ -447,8 +447,7 @@ export class VaultSecretManager implements SecretManager {
       if (sibling.kind !== "ok" || !meta) {
         throw new SecretNotFoundError(ctx, "no version holds this stage");
       }
-      const id = `pending:${pendingOffset(meta.custom_metadata) + sibling.meta.version}`;
-      return { id, fields: sibling.fields, stage: wanted };
+      return { id: pendingId(meta, sibling.meta.version), fields: sibling.fields, stage: wanted };
     }
     const latest = await this.#readData(this.#main(name), undefined, ctx, signal);
     if (latest.kind !== "ok") {
@@ -511,7 +510,7 @@ export class VaultSecretManager implements SecretManager {
     if (!meta) {
       throw new SecretNotFoundError(
         ctx,
-        "a pending version needs an existing secret; create it first",
+        "create the secret before a pending version",
       );
     }
     if (opts.ifVersion !== undefined) {
@@ -526,8 +525,7 @@ export class VaultSecretManager implements SecretManager {
       }
     }
     const written = await this.#writeData(this.#sibling(name), fields, undefined, ctx, opts.signal);
-    const id = `pending:${pendingOffset(meta.custom_metadata) + written.version}`;
-    return this.#version(name, id, ["pending"], written.created_time);
+    return this.#version(name, pendingId(meta, written.version), ["pending"], written.created_time);
   }
 
   async #promoteWrite(
@@ -613,13 +611,13 @@ export class VaultSecretManager implements SecretManager {
       if (required) {
         throw new SecretWriteError(
           { ...this.#ctx(name), cause: err },
-          `the value was written as version ${written}, but recording the promote in ` +
-            "custom_metadata failed; repeat the promote",
+          `written as version ${written}, but recording the promote in custom_metadata ` +
+            "failed; repeat the promote",
         );
       }
       this.#log.warn(
-        "The value of {secret} was written as version {version}, but recording its previous " +
-          "version failed ({why}); readers fall back to the version before it",
+        "Secret {secret} was written as version {version}, but recording its previous " +
+          "version failed ({why}); previous falls back to the version before it",
         { secret: name, version: written, why },
       );
     }
@@ -738,7 +736,7 @@ export class VaultSecretManager implements SecretManager {
 
   #unexpected(reply: VaultReply, ctx: ErrorContext, write = false): Error {
     // Vault's own error text is not repeated: only the status is.
-    const detail = `Vault answered with an unexpected response (HTTP ${reply.status})`;
+    const detail = `unexpected response (HTTP ${reply.status})`;
     return write
       ? new SecretWriteError(ctx, detail)
       : new SecretAccessError(ctx, detail, "damaged");
@@ -776,15 +774,11 @@ function checkAddress(address: unknown): string {
   if (typeof address !== "string" || address === "") {
     throw new ConfigError("option address (VAULT_ADDR) is required", { backend: BACKEND });
   }
-  let url: URL;
+  let url: URL | undefined;
   try {
     url = new URL(address);
-  } catch {
-    throw new ConfigError("option address (VAULT_ADDR) must be an http or https URL", {
-      backend: BACKEND,
-    });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
+  } catch { /* refused below */ }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new ConfigError("option address (VAULT_ADDR) must be an http or https URL", {
       backend: BACKEND,
     });
@@ -803,20 +797,19 @@ function checkAuth(auth: unknown): void {
   const fail = (what: string): never => {
     throw new ConfigError(`option auth: ${what}`, { backend: BACKEND });
   };
-  if (!a || typeof a !== "object") {
+  const kinds = a && typeof a === "object"
+    ? ["token", "appRole", "kubernetes"].filter((k) => a[k] !== undefined)
+    : [];
+  if (kinds.length !== 1) {
     return fail(
-      "give { token }, { appRole: { roleId, secretId } } or { kubernetes: { role, jwt } }",
+      "give exactly one of { token }, { appRole: { roleId, secretId } } or { kubernetes: { role, jwt } }",
     );
   }
-  const kinds = ["token", "appRole", "kubernetes"].filter((k) => a[k] !== undefined);
-  if (kinds.length !== 1) {
-    return fail("give exactly one of token, appRole or kubernetes");
-  }
   if (kinds[0] === "token") {
-    if (typeof a.token !== "string" || a.token === "") fail("token must be a non-empty string");
+    if (typeof a!.token !== "string" || a!.token === "") fail("token must be a non-empty string");
     return;
   }
-  const inner = a[kinds[0]] as Record<string, unknown>;
+  const inner = a![kinds[0]] as Record<string, unknown>;
   if (!inner || typeof inner !== "object") return fail(`${kinds[0]} must be an object`);
   const need = kinds[0] === "appRole" ? ["roleId", "secretId"] : ["role"];
   for (const key of need) {
@@ -907,6 +900,11 @@ function previousOf(
     return Number(recorded);
   }
   return current > 1 ? current - 1 : undefined;
+}
+
+/** The id of the sibling's KV version `n`: `pending:<n + offset>`. */
+function pendingId(meta: KeyMeta, n: number): string {
+  return `pending:${pendingOffset(meta.custom_metadata) + n}`;
 }
 
 function pendingOffset(custom: Record<string, string> | null | undefined): number {

@@ -403,8 +403,8 @@ class CachedManager implements CachedSecretManager {
       if (!flight.warned) {
         flight.warned = true;
         this.#log.warn(
-          "Serving the last good value of secret {secret} (stage {stage}, version {version}, field {field}) " +
-            "while the backend fails ({reason}); it expired {expiredMs} ms ago",
+          "Serving the stale value of secret {secret} (stage {stage}, version {version}, " +
+            "field {field}), expired {expiredMs} ms ago: the backend fails ({reason})",
           {
             secret: name,
             stage: stale.read.stage ?? null,
@@ -436,8 +436,8 @@ class CachedManager implements CachedSecretManager {
     const now = this.#now();
     if (now > entry.staleUntil) {
       this.#log.error(
-        "Secret {secret} cannot be served: the backend fails ({reason}) and its last good value " +
-          "is past the stale window",
+        "Secret {secret} cannot be served: the backend fails ({reason}) and its stale window " +
+          "is over",
         { secret: entry.name, reason: err.reason, backend: err.backend ?? null },
       );
       return undefined;
@@ -596,8 +596,8 @@ class CachedManager implements CachedSecretManager {
         await this.#events.publish([name]);
       } catch (err) {
         this.#log.warn(
-          "Secret {secret} changed but the rotation event could not be published; other " +
-            "instances see it when their cache expires: {error}",
+          "Secret {secret} changed, but publishing its rotation event failed (other caches " +
+            "see it on expiry): {error}",
           { secret: name, error: err },
         );
       }
