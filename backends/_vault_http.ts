@@ -87,18 +87,20 @@ export const RENEW_AT_FRACTION = 2 / 3;
 
 /** A failed attempt, before it becomes a keyward error. Never holds a body. */
 class VaultFailure extends Error {
+  declare readonly kind: "network" | "timeout" | "status";
+  declare readonly status: number | undefined;
+  declare readonly retryable: boolean;
+  declare readonly invalidToken: boolean;
+
   constructor(
-    readonly kind: "network" | "timeout" | "status",
-    readonly status: number | undefined,
-    readonly retryable: boolean,
-    readonly invalidToken = false,
+    kind: VaultFailure["kind"],
+    status: number | undefined,
+    retryable: boolean,
+    invalidToken = false,
     cause?: unknown,
   ) {
-    super(
-      kind === "status" ? `HTTP ${status}` : kind,
-      cause === undefined ? undefined : { cause },
-    );
-    this.name = "VaultFailure";
+    super(kind === "status" ? `HTTP ${status}` : kind, cause === undefined ? undefined : { cause });
+    Object.assign(this, { name: "VaultFailure", kind, status, retryable, invalidToken });
   }
 }
 
@@ -161,7 +163,7 @@ export class VaultTransport {
         ) {
           relogged = true;
           this.#cfg.log.info(
-            "Vault refused the token for {secret}; logging in again",
+            "Vault refused the token for {secret}; logging in",
             { secret: req.ctx.secret ?? null },
           );
           if (this.#state?.token === token) this.#state = undefined;
@@ -197,8 +199,7 @@ export class VaultTransport {
       retryable: (err) => err instanceof VaultFailure && err.retryable,
       onRetry: ({ attempt, error, delayMs }) => {
         this.#cfg.log.warn(
-          "Vault request for {secret} failed ({why}, attempt {attempt} of {attempts}); " +
-            "retrying in {delayMs} ms",
+          "Vault request for {secret} failed ({why}, attempt {attempt}/{attempts}); retry in {delayMs} ms",
           {
             secret: req.ctx.secret ?? null,
             why: (error as VaultFailure).message,
@@ -288,14 +289,14 @@ export class VaultTransport {
       if (err instanceof VaultFailure && err.status === 403) return undefined;
       if (!(err instanceof VaultFailure)) throw err;
       // Vault is unreachable: keep using the token while it is still valid.
-      this.#cfg.log.warn("Vault token renewal failed ({why}); keeping the current token", {
+      this.#cfg.log.warn("Vault token renewal failed ({why}); token kept", {
         why: err.message,
       });
       return state.token;
     }
     const auth = authOf(reply);
     if (reply.status !== 200 || !auth) {
-      this.#cfg.log.info("Vault refused to renew the token (HTTP {status}); logging in again", {
+      this.#cfg.log.info("Vault refused the renewal (HTTP {status}); logging in", {
         status: reply.status,
       });
       return undefined;
@@ -362,7 +363,7 @@ export class VaultTransport {
       renewable: parsed.renewable,
       loginTtlMs: parsed.ttlMs,
     };
-    this.#cfg.log.info("Logged in to Vault with {method} (token TTL {ttlMs} ms)", {
+    this.#cfg.log.info("Vault {method} login (TTL {ttlMs} ms)", {
       method,
       ttlMs: parsed.ttlMs,
     });

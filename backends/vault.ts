@@ -187,7 +187,7 @@ export class VaultSecretManager implements SecretManager {
     const mount = opts.mount ?? "secret";
     if (typeof mount !== "string" || !MOUNT.test(mount)) {
       throw new ConfigError(
-        "option mount must be a mount path such as secret or team/kv",
+        "option mount must be a mount path (secret, team/kv)",
         { backend: BACKEND },
       );
     }
@@ -198,7 +198,7 @@ export class VaultSecretManager implements SecretManager {
     }
     const timeoutMs = opts.timeoutMs ?? 5000;
     if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new ConfigError("option timeoutMs must be a positive number of milliseconds", {
+      throw new ConfigError("option timeoutMs must be positive", {
         backend: BACKEND,
       });
     }
@@ -353,42 +353,32 @@ export class VaultSecretManager implements SecretManager {
     const alias = promotedAlias(meta.custom_metadata);
     const isCurrent = version === String(current) ||
       (alias !== undefined && alias.version === current && alias.id === version);
-    const currentInfo = () =>
-      this.#version(name, version, ["current"], meta.versions[String(current)]?.created_time);
-
+    let source: DataRead = { kind: "missing" };
+    let siblingIsIt = false;
+    const extra: Record<string, string> = {};
     const pendingMatch = PENDING_ID.exec(version);
     if (pendingMatch) {
       const n = Number(pendingMatch[1]);
       const sibling = await this.#readData(this.#sibling(name), undefined, ctx, opts.signal);
-      const siblingIsIt = sibling.kind === "ok" && offset + sibling.meta.version === n;
-      if (isCurrent) {
-        // Already promoted; a leftover sibling (an interrupted promote) is cleaned up.
-        if (siblingIsIt) await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
-        return currentInfo();
+      siblingIsIt = sibling.kind === "ok" && offset + sibling.meta.version === n;
+      if (siblingIsIt) {
+        source = sibling;
+        extra[META_PENDING_OFFSET] = String(n);
+      } else if (!isCurrent && n - offset >= 1) {
+        source = await this.#readData(this.#sibling(name), n - offset, ctx, opts.signal);
       }
-      let source: DataRead = sibling;
-      if (!siblingIsIt) {
-        const sv = n - offset;
-        source = sv >= 1
-          ? await this.#readData(this.#sibling(name), sv, ctx, opts.signal)
-          : { kind: "missing" };
-      }
-      if (source.kind !== "ok") {
-        throw new SecretNotFoundError({ ...ctx, version }, "no such version");
-      }
-      const extra: Record<string, string> = {};
-      if (siblingIsIt) extra[META_PENDING_OFFSET] = String(n);
-      const written = await this.#promoteWrite(name, version, source.fields, current, extra, opts);
+    }
+    if (isCurrent) {
+      // Already promoted; a leftover sibling (an interrupted promote) is cleaned up.
       if (siblingIsIt) await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
-      return this.#version(name, version, ["current"], written.created_time);
+      return this.#version(name, version, ["current"], meta.versions[current]?.created_time);
     }
-    if (isCurrent) return currentInfo();
-    if (!NUMERIC_ID.test(version)) {
-      throw new SecretNotFoundError({ ...ctx, version }, "no such version");
+    if (!pendingMatch && NUMERIC_ID.test(version)) {
+      source = await this.#readData(this.#main(name), Number(version), ctx, opts.signal);
     }
-    const source = await this.#readData(this.#main(name), Number(version), ctx, opts.signal);
     if (source.kind !== "ok") throw new SecretNotFoundError({ ...ctx, version }, "no such version");
-    const written = await this.#promoteWrite(name, version, source.fields, current, {}, opts);
+    const written = await this.#promoteWrite(name, version, source.fields, current, extra, opts);
+    if (siblingIsIt) await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
     return this.#version(name, version, ["current"], written.created_time);
   }
 
@@ -401,7 +391,7 @@ export class VaultSecretManager implements SecretManager {
       throw new UnsupportedOperationError(
         "deleteSecret with recoveryDays",
         ctx,
-        "deletion in Vault KV v2 is immediate and complete",
+        "Vault KV v2 deletes at once",
       );
     }
     const meta = await this.#readMeta(this.#main(name), ctx, opts.signal);
@@ -453,7 +443,7 @@ export class VaultSecretManager implements SecretManager {
     if (latest.kind !== "ok") {
       throw new SecretNotFoundError(
         ctx,
-        latest.kind === "deleted" ? "the latest version is deleted" : undefined,
+        latest.kind === "deleted" ? "latest version deleted" : undefined,
       );
     }
     if (wanted === "current") {
@@ -465,7 +455,7 @@ export class VaultSecretManager implements SecretManager {
     if (prev.kind !== "ok") {
       throw new SecretNotFoundError(
         { ...ctx, version: String(previous) },
-        "the previous version is deleted or no longer kept",
+        "previous version deleted or not kept",
       );
     }
     return { id: String(previous), fields: prev.fields, stage: wanted };
@@ -520,7 +510,7 @@ export class VaultSecretManager implements SecretManager {
       if (!matches) {
         throw new SecretConflictError(
           { ...ctx, version: opts.ifVersion },
-          "the current version is another one",
+          "current is another version",
         );
       }
     }
@@ -542,7 +532,7 @@ export class VaultSecretManager implements SecretManager {
       written = await this.#writeData(this.#main(name), fields, current, ctx, opts.signal);
     } catch (err) {
       if (err instanceof SecretConflictError) {
-        throw new SecretConflictError(ctx, "another writer changed the secret during the promote");
+        throw new SecretConflictError(ctx, "another writer came first");
       }
       throw err;
     }
@@ -575,7 +565,7 @@ export class VaultSecretManager implements SecretManager {
     }
     throw new SecretConflictError(
       ctx,
-      meta ? "the current version is another one" : "the secret does not exist",
+      meta ? "current is another version" : "no such secret",
     );
   }
 
@@ -607,18 +597,15 @@ export class VaultSecretManager implements SecretManager {
       if (reply.status >= 300) throw new Error(`HTTP ${reply.status}`);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      const why = err instanceof Error ? err.message : "error";
       if (required) {
         throw new SecretWriteError(
           { ...this.#ctx(name), cause: err },
-          `written as version ${written}, but recording the promote in custom_metadata ` +
-            "failed; repeat the promote",
+          `version ${written} written, but the promote was not recorded; repeat the promote`,
         );
       }
       this.#log.warn(
-        "Secret {secret} was written as version {version}, but recording its previous " +
-          "version failed ({why}); previous falls back to the version before it",
-        { secret: name, version: written, why },
+        "Secret {secret} written as version {version}; its previous was not recorded: {error}",
+        { secret: name, version: written, error: err },
       );
     }
   }
@@ -697,7 +684,7 @@ export class VaultSecretManager implements SecretManager {
         if (cas !== undefined) {
           throw new SecretConflictError(
             { ...ctx, version: ctx.version ?? String(cas) },
-            "the current version is another one",
+            "current is another version",
           );
         }
         continue; // our own cas for cas_required lost a race: read again
@@ -710,7 +697,7 @@ export class VaultSecretManager implements SecretManager {
       }
       throw this.#unexpected(reply, ctx, true);
     }
-    throw new SecretConflictError(ctx, "concurrent writers kept changing the secret");
+    throw new SecretConflictError(ctx, "concurrent writers kept winning");
   }
 
   async #deleteMeta(
@@ -771,12 +758,9 @@ export class VaultSecretManager implements SecretManager {
 }
 
 function checkAddress(address: unknown): string {
-  if (typeof address !== "string" || address === "") {
-    throw new ConfigError("option address (VAULT_ADDR) is required", { backend: BACKEND });
-  }
   let url: URL | undefined;
   try {
-    url = new URL(address);
+    url = new URL(address as string);
   } catch { /* refused below */ }
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw new ConfigError("option address (VAULT_ADDR) must be an http or https URL", {
@@ -785,43 +769,48 @@ function checkAddress(address: unknown): string {
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError(
-      "option address (VAULT_ADDR) must not carry credentials, a query or a fragment",
+      "option address (VAULT_ADDR) must hold no credentials, query or fragment",
       { backend: BACKEND },
     );
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }
 
+/** The string options each kind of auth needs. */
+const AUTH_TEXTS: Record<string, string[]> = {
+  token: ["token"],
+  appRole: ["roleId", "secretId"],
+  kubernetes: ["role"],
+};
+
 function checkAuth(auth: unknown): void {
-  const a = auth as Record<string, Record<string, unknown> | string | undefined> | undefined;
   const fail = (what: string): never => {
-    throw new ConfigError(`option auth: ${what}`, { backend: BACKEND });
+    throw new ConfigError(`option auth${what}`, { backend: BACKEND });
   };
-  const kinds = a && typeof a === "object"
-    ? ["token", "appRole", "kubernetes"].filter((k) => a[k] !== undefined)
-    : [];
-  if (kinds.length !== 1) {
+  const a = (auth ?? 0) as Record<string, unknown>;
+  const kinds = Object.keys(AUTH_TEXTS).filter((k) => a[k] !== undefined);
+  if (typeof a !== "object" || kinds.length !== 1) {
     return fail(
-      "give exactly one of { token }, { appRole: { roleId, secretId } } or { kubernetes: { role, jwt } }",
+      " must hold exactly one of token, appRole { roleId, secretId } or kubernetes { role, jwt }",
     );
   }
-  if (kinds[0] === "token") {
-    if (typeof a!.token !== "string" || a!.token === "") fail("token must be a non-empty string");
-    return;
-  }
-  const inner = a![kinds[0]] as Record<string, unknown>;
-  if (!inner || typeof inner !== "object") return fail(`${kinds[0]} must be an object`);
-  const need = kinds[0] === "appRole" ? ["roleId", "secretId"] : ["role"];
-  for (const key of need) {
+  const kind = kinds[0];
+  // A token is a string of `auth` itself; the others are objects of their own.
+  const inner = (kind === "token" ? a : a[kind] ?? {}) as Record<string, unknown>;
+  const at = kind === "token" ? "." : `.${kind}.`;
+  for (const key of AUTH_TEXTS[kind]) {
     if (typeof inner[key] !== "string" || inner[key] === "") {
-      fail(`${kinds[0]}.${key} must be a non-empty string`);
+      fail(`${at}${key} must be a non-empty string`);
     }
   }
-  if (kinds[0] === "kubernetes" && typeof inner.jwt !== "function") {
-    fail("kubernetes.jwt must be a function returning the service-account token");
+  if (kind === "kubernetes" && typeof inner.jwt !== "function") {
+    fail(".kubernetes.jwt must be a function");
   }
-  if (inner.mount !== undefined && (typeof inner.mount !== "string" || !MOUNT.test(inner.mount))) {
-    fail(`${kinds[0]}.mount must be an auth mount path such as approle`);
+  if (
+    kind !== "token" && inner.mount !== undefined &&
+    (typeof inner.mount !== "string" || !MOUNT.test(inner.mount))
+  ) {
+    fail(`${at}mount must be a mount path`);
   }
 }
 
@@ -860,7 +849,7 @@ function versionMeta(value: unknown): VersionMeta | undefined {
  */
 function toFields(data: unknown, ctx: ErrorContext): Record<string, string> {
   if (!data || typeof data !== "object" || Array.isArray(data)) {
-    throw new SecretAccessError(ctx, "the KV data is not an object of fields", "damaged");
+    throw new SecretAccessError(ctx, "KV data is not an object", "damaged");
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) {

@@ -253,10 +253,11 @@ function readOf(opts: ReadOptions | undefined): KeyRead {
   return read;
 }
 
-function nonNegativeInteger(value: unknown, option: string, fallback: number): number {
+/** An integer option of at least `min`, or `fallback` when not given. */
+function integerOption(value: unknown, option: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw new ConfigError(`option ${option} must be a non-negative integer of milliseconds`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new ConfigError(`option ${option} must be an integer of at least ${min}`);
   }
   return value;
 }
@@ -296,30 +297,30 @@ class CachedManager implements CachedSecretManager {
 
   constructor(inner: SecretManager, options: CacheOptions) {
     this.#inner = inner;
-    this.#ttlMs = nonNegativeInteger(options.ttlMs, "ttlMs", DEFAULT_CACHE_TTL_MS);
-    if (this.#ttlMs === 0) throw new ConfigError("option ttlMs must be at least 1 millisecond");
-    this.#staleMs = nonNegativeInteger(
+    this.#ttlMs = integerOption(options.ttlMs, "ttlMs", DEFAULT_CACHE_TTL_MS, 1);
+    this.#staleMs = integerOption(
       options.staleIfErrorMs,
       "staleIfErrorMs",
       DEFAULT_CACHE_STALE_MS,
+      0,
     );
-    this.#staleRetryMs = nonNegativeInteger(options.staleRetryMs, "staleRetryMs", 5_000);
-    this.#maxEntries = nonNegativeInteger(
+    this.#staleRetryMs = integerOption(options.staleRetryMs, "staleRetryMs", 5_000, 0);
+    this.#maxEntries = integerOption(
       options.maxEntries,
       "maxEntries",
       DEFAULT_CACHE_MAX_ENTRIES,
+      1,
     );
-    if (this.#maxEntries === 0) throw new ConfigError("option maxEntries must be at least 1");
     this.#moveAfter = Math.max(1, this.#maxEntries >> 1);
     if (options.now !== undefined && typeof options.now !== "function") {
-      throw new ConfigError("option now must be a function returning epoch milliseconds");
+      throw new ConfigError("option now must be a function");
     }
     this.#now = options.now ?? Date.now;
     this.#onServe = options.onServe;
     const snapshot = options.snapshot;
     if (snapshot !== undefined) {
       if (typeof snapshot?.attach !== "function") {
-        throw new ConfigError("option snapshot must come from encryptedSnapshot({ store, key })");
+        throw new ConfigError("option snapshot must be an encryptedSnapshot()");
       }
       this.#snapshot = snapshot.attach({
         now: () => this.#now(),
@@ -332,7 +333,7 @@ class CachedManager implements CachedSecretManager {
       this.ready = this.subscribe(this.#events).then(() => {});
       // Marked handled here; a caller awaiting `ready` still sees a failure.
       this.ready.catch((err) => {
-        this.#log.error("Could not subscribe to rotation events: {error}", { error: err });
+        this.#log.error("Subscribing failed: {error}", { error: err });
       });
     } else {
       this.ready = Promise.resolve();
@@ -403,8 +404,8 @@ class CachedManager implements CachedSecretManager {
       if (!flight.warned) {
         flight.warned = true;
         this.#log.warn(
-          "Serving the stale value of secret {secret} (stage {stage}, version {version}, " +
-            "field {field}), expired {expiredMs} ms ago: the backend fails ({reason})",
+          "Serving stale secret {secret} (stage {stage}, version {version}, field {field}), " +
+            "{expiredMs} ms past expiry: {reason}",
           {
             secret: name,
             stage: stale.read.stage ?? null,
@@ -436,8 +437,7 @@ class CachedManager implements CachedSecretManager {
     const now = this.#now();
     if (now > entry.staleUntil) {
       this.#log.error(
-        "Secret {secret} cannot be served: the backend fails ({reason}) and its stale window " +
-          "is over",
+        "Secret {secret} past its stale window: {reason}",
         { secret: entry.name, reason: err.reason, backend: err.backend ?? null },
       );
       return undefined;
@@ -596,8 +596,7 @@ class CachedManager implements CachedSecretManager {
         await this.#events.publish([name]);
       } catch (err) {
         this.#log.warn(
-          "Secret {secret} changed, but publishing its rotation event failed (other caches " +
-            "see it on expiry): {error}",
+          "Secret {secret} changed; its rotation event failed: {error}",
           { secret: name, error: err },
         );
       }
@@ -662,7 +661,7 @@ class CachedManager implements CachedSecretManager {
   }
 
   #onReconnected(): void {
-    this.#log.info("Rotation events reconnected; refreshing every cached secret");
+    this.#log.info("Rotation events reconnected; refreshing all");
     this.#refetchWhere(() => true);
   }
 
@@ -745,7 +744,7 @@ class CachedManager implements CachedSecretManager {
       try {
         await stop();
       } catch (err) {
-        this.#log.warn("Stopping a rotation-event subscription failed: {error}", { error: err });
+        this.#log.warn("Unsubscribing failed: {error}", { error: err });
       }
     }
     await this.whenIdle();

@@ -67,12 +67,12 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.startsWith("/") || name.endsWith("/")) return "a name must not start or end with '/'";
   const segments = name.split("/");
   for (const segment of segments) {
-    if (segment.length === 0) return "a name must not contain an empty segment ('//')";
+    if (segment.length === 0) return "empty segment ('//')";
     if (!SEGMENT.test(segment)) {
-      return "segments may only hold letters, digits, '_', '.' and '-'";
+      return "a segment holds only letters, digits, '_', '.' and '-'";
     }
-    if (segment === "." || segment === "..") return "'.' and '..' segments are not allowed";
-    if (segment.endsWith(".")) return "a segment must not end in '.'";
+    if (segment === "." || segment === "..") return "'.' or '..' segment";
+    if (segment.endsWith(".")) return "a segment ends in '.'";
   }
   if (segments[0].startsWith(RESERVED_PREFIX)) {
     return `names starting with '${RESERVED_PREFIX}' are reserved`;
@@ -108,7 +108,7 @@ export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (!/^[A-Za-z0-9_./-]*$/.test(prefix)) {
     throw new InvalidSecretNameError(
       prefix,
-      "a prefix may only hold letters, digits, '_', '.', '-' and '/'",
+      "a prefix holds only letters, digits, '_', '.', '-' and '/'",
     );
   }
   if (prefix.includes("//")) {
@@ -205,7 +205,7 @@ function checkString(name: string, value: string, field: string | undefined): vo
   if (!value.isWellFormed()) {
     throw new InvalidSecretValueError(
       ctx,
-      "a value must be valid UTF-8 (it holds a lone surrogate)",
+      "a value must be valid UTF-8 (lone surrogate)",
     );
   }
   const size = utf8Length(value);
@@ -280,9 +280,7 @@ export function validateReadOptions(
     opts.stage !== undefined && !["current", "pending", "previous"].includes(opts.stage as string)
   ) {
     throw new ConfigError(
-      `option stage of secret ${quoteName(name)} must be one of current, pending, previous, got ${
-        JSON.stringify(String(opts.stage)).slice(0, 40)
-      }`,
+      `option stage of secret ${quoteName(name)} must be one of current, pending, previous`,
       { secret: name },
     );
   }

@@ -104,7 +104,7 @@ export function validateRetryPolicy(policy: RetryPolicy, label = "retry"): void 
   }
   for (const [key, value] of [["baseDelayMs", baseDelayMs], ["maxDelayMs", maxDelayMs]] as const) {
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
-      throw new RangeError(`option ${label}.${key} must be a non-negative number of milliseconds`);
+      throw new RangeError(`option ${label}.${key} must be a non-negative number`);
     }
   }
 }
