@@ -336,7 +336,7 @@ export class VaultTransport {
       } catch (err) {
         throw new SecretAccessError(
           { ...req.ctx, cause: err },
-          "the Kubernetes service-account token could not be read",
+          "the service-account token could not be read",
           "denied",
         );
       }

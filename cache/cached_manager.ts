@@ -536,7 +536,7 @@ class CachedManager implements CachedSecretManager {
       () => {},
       (err: unknown) => {
         this.#log.warn(
-          "Background refresh of secret {secret} failed: {code}",
+          "Refreshing secret {secret} failed: {code}",
           { secret: entry.name, code: hasCode(err) ? err.code : "error" },
         );
       },
@@ -549,7 +549,7 @@ class CachedManager implements CachedSecretManager {
     try {
       this.#onServe!(event);
     } catch (err) {
-      this.#log.error("The onServe listener threw: {error}", { error: err });
+      this.#log.error("onServe threw: {error}", { error: err });
     }
   }
 

@@ -155,7 +155,7 @@ export function normalizeValue(name: string, value: unknown): Record<string, str
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidSecretValueError(
       { secret: name },
-      `a value must be a string or a record of string fields, got ${
+      `a value must be a string or a record of strings, got ${
         value === null ? "null" : Array.isArray(value) ? "an array" : typeof value
       }`,
     );
