@@ -55,7 +55,7 @@ export type RedactionForm =
  *
  * const redactor = new Redactor();
  * redactor.register("db/password", "pw-0123456789");
- * const text = "dsn=postgres://app:pw-0123456789@db";
+ * const text = "login failed for password pw-0123456789";
  * const [m] = redactor.matches(text);
  * if (text.slice(m.start, m.end) !== "pw-0123456789") throw new Error();
  * if (m.name !== "db/password" || m.form !== "plain") throw new Error();
