@@ -1,24 +1,14 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import type { LogRecord } from "@logtape/logtape";
 import { EnvSecretManager, MemorySecretManager, type SecretManager } from "../../mod.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
+import { withLogs } from "../cache/_helpers.ts";
 
 async function captured(fn: () => Promise<void>): Promise<LogRecord[]> {
-  const records: LogRecord[] = [];
-  await configure({
-    reset: true,
-    sinks: { test: (r: LogRecord) => records.push(r) },
-    loggers: [
-      { category: ["keyward"], sinks: ["test"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "error" },
-    ],
-  });
-  try {
+  return await withLogs(async (records) => {
     await fn();
-  } finally {
-    await reset();
-  }
-  return records;
+    return records;
+  });
 }
 
 const CANARY = `canary-${crypto.randomUUID()}`;
