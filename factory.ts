@@ -32,7 +32,13 @@ import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { setting } from "./factory/_settings.ts";
 import { wrapWithAudit } from "./factory/_audit.ts";
-import { wrapWithCache } from "./factory/_cache.ts";
+import { parseCacheSettings, wrapWithCache } from "./factory/_cache.ts";
+import {
+  closingAlso,
+  rotationEventsFromSettings,
+  type RotationWiring,
+} from "./factory/_rotation.ts";
+import type { CachedSecretManager } from "./cache/cached_manager.ts";
 
 export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 
@@ -98,6 +104,7 @@ export interface CreateSecretManagerOptions {
  * | `KEYWARD_ENV_FILE` | env: a `.env` file to read besides the environment (optional) |
  * | `KEYWARD_ENV_PREFIXES` | env: comma-separated variable prefixes `listSecrets` covers (optional) |
  * | `SECRET_CACHE_TTL_MS`, `SECRET_CACHE_STALE_MS`, `SECRET_CACHE_MAX_ENTRIES`, `SECRET_CACHE_SNAPSHOT`, `KEYWARD_SNAPSHOT_KEY` | vault, aws: the cache in front of the backend (on by default; see `withCache`) |
+ * | `SECRET_ROTATION_EVENTS` (`off`, `postgres`), `SECRET_ROTATION_DATABASE_SECRET` or `DATABASE_URL` | vault, aws: the cache listens for rotation events on Postgres LISTEN/NOTIFY and publishes the names written through it (off by default) |
  * | `SECRET_AUDIT` (`off`, `jsonl`, `postgres`), `SECRET_AUDIT_SERVICE`, `SECRET_AUDIT_FILE`, `KEYWARD_AUDIT_KEY` or `SECRET_AUDIT_KEY_SECRET`, `SECRET_AUDIT_DATABASE_SECRET` or `DATABASE_URL`, `SECRET_AUDIT_CHECKPOINT` | the audit trail (off by default; see `withAudit`) |
  *
  * Every problem with a setting is a `ConfigError` naming the setting; none
@@ -140,22 +147,32 @@ export async function createSecretManager(
     readTextFile: options.readTextFile ?? defaultReadTextFile,
   };
   const { build } = await load();
-  let manager = await build(settings);
+  const backendManager = await build(settings);
+  let manager = backendManager;
+  let rotation: RotationWiring | undefined;
   try {
     // The audit trail sits inside the cache: backend calls are one event
     // each, cache serves are counted (SECRET_AUDIT*; see factory/_audit.ts).
     const audit = await wrapWithAudit(manager, settings);
     manager = audit.manager;
-    // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts).
-    if (backend === "vault" || backend === "aws") {
-      manager = await wrapWithCache(
-        manager,
-        settings,
-        audit.onServe ? { onServe: audit.onServe } : {},
-      );
+    // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts),
+    // and the cache can listen for rotation events (SECRET_ROTATION_EVENTS).
+    const remote = backend === "vault" || backend === "aws";
+    const cached = remote && parseCacheSettings(env).ttlMs !== 0;
+    rotation = await rotationEventsFromSettings(backendManager, settings, cached);
+    if (remote) {
+      const cache = await wrapWithCache(manager, settings, {
+        ...(audit.onServe ? { onServe: audit.onServe } : {}),
+        ...(rotation ? { rotationEvents: rotation.events } : {}),
+      });
+      manager = cache;
+      // Listening before the first read, so no promotion is missed.
+      if (rotation) await (cache as CachedSecretManager).ready;
     }
+    if (rotation) manager = closingAlso(manager, rotation.close);
   } catch (err) {
     await manager.close().catch(() => {});
+    await rotation?.close().catch(() => {});
     throw err;
   }
   return namespace === undefined ? manager : withNamespace(manager, namespace);

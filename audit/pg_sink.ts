@@ -11,6 +11,7 @@ import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { connectFromSecret } from "./_pg_connect.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { checkpointOf } from "./jsonl_sink.ts";
 import type {
@@ -476,33 +477,7 @@ export async function postgresSinkFromSecret(
   name: string,
   options: Omit<PostgresAuditSinkOptions, "sql" | "url">,
 ): Promise<PostgresAuditSink> {
-  const text = await manager.getSecret(name);
-  if (/^postgres(ql)?:\/\//.test(text)) return new PostgresAuditSink({ ...options, url: text });
-  let fields: Record<string, string>;
-  try {
-    fields = JSON.parse(text);
-  } catch {
-    throw new ConfigError(
-      `secret ${JSON.stringify(name)} holds neither a postgres:// URL nor connection fields`,
-      { secret: name },
-    );
-  }
-  if (typeof fields !== "object" || fields === null || !fields.host || !fields.password) {
-    throw new ConfigError(
-      `secret ${JSON.stringify(name)} needs fields host, user, password and database`,
-      { secret: name },
-    );
-  }
-  const sql = postgres({
-    host: fields.host,
-    port: fields.port ? Number(fields.port) : 5432,
-    user: fields.user ?? fields.username,
-    password: fields.password,
-    database: fields.database ?? fields.dbname,
-    max: 1,
-    onnotice: () => {},
-    connect_timeout: 5,
-  });
+  const sql = await connectFromSecret(manager, name);
   return new OwningPostgresAuditSink(sql, options);
 }
 
