@@ -3,9 +3,28 @@
  * match selection: one pass over the text finds every occurrence of every
  * pattern, whatever the number of patterns.
  *
- * Memory is kept compact for large pattern sets (10,000 secrets × their
- * encodings is a few million nodes): most trie nodes have one child, so a
- * node stores that child inline and only branching nodes get a `Map`.
+ * The layout is built for large pattern sets (10,000 secrets × their
+ * encodings is over a million states), where a search costs cache misses and
+ * mispredicted branches rather than instructions:
+ *
+ * - Code units are mapped to a small alphabet of classes: the code units
+ *   that occur in some pattern, and class 0 for every other unit.
+ * - The shallow states, where a search over ordinary text spends nearly all
+ *   its time, are a plain DFA: one dense row over the alphabet per state,
+ *   with the failure links already resolved, so a step is one array read.
+ *   Whole trie levels are made dense while they branch (a level of mostly
+ *   single-child states gains nothing from a row) and the rows fit a budget.
+ * - Every deeper state is one small record in the same `Int32Array`: header,
+ *   failure link, then its edges inline (a single child, the common case,
+ *   is one word). Records are laid out breadth-first after the rows.
+ * - A state is referred to by its index in that array shifted left by one,
+ *   the low bit saying whether some pattern ends at the state (itself or
+ *   along its failure chain), so the search never reads a record to learn
+ *   that nothing matched.
+ *
+ * The trie is built from the patterns sorted by code units: each pattern
+ * shares its common prefix with the previous one, so insertion is a single
+ * append-only pass with no child look-ups.
  *
  * @module
  */
@@ -22,255 +41,429 @@ export interface AcMatch {
 
 const NONE = -1;
 
-class IntArray {
-  data: Int32Array;
-  length = 0;
-  constructor(capacity: number) {
-    this.data = new Int32Array(Math.max(16, capacity));
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Int32Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = value;
-  }
-}
+// Record header: kind in bits 0-1, from bit 2 on the child's class (SINGLE)
+// or the number of edges (SPARSE). Words: header, failure ref, edges.
+const LEAF = 0;
+const SINGLE = 1;
+const SPARSE = 2;
+const SHIFT = 2;
+/** Most dense-row entries (4 bytes each) the automaton may use; the root's row is always dense. */
+const DENSE_BUDGET = 1 << 19;
+/** A trie level is made dense only while it has at least this many children per state. */
+const DENSE_MIN_FANOUT = 1.5;
+/** Sparse edge lists up to this length are scanned, longer ones bisected. */
+const SCAN_MAX = 8;
+/** Longest window of the start filter, in code units. */
+const FILTER_WINDOW = 4;
+/** Size bounds of the start filter, as powers of two of its bits (4 KB to 128 KB). */
+const FILTER_MIN_BITS = 15;
+const FILTER_MAX_BITS = 20;
+/** Multiplier that mixes a window (its classes' low bytes, packed) into a bit index. */
+const HASH_MIX = 0x9e3779b1 | 0;
 
-const LEAF = -1;
-/** `oneChar` value of a branching node: its children are in the branch tables. */
-const BRANCH = -2;
-const ASCII = 128;
-
-/** A read-only automaton built once from a list of non-empty patterns. */
+/** A read-only automaton built once from a list of patterns (empty ones never match). */
 export class AhoCorasick {
-  /** Code unit of the single child; LEAF (no child) or BRANCH. */
-  readonly #oneChar: Int32Array;
-  /** The single child, or for a BRANCH node the index of its branch tables. */
-  readonly #oneNode: Int32Array;
-  /** Branch tables: 128 ASCII children per branching node, flat. */
-  readonly #ascii: Int32Array;
-  /** Branch tables: children beyond ASCII, per branching node. */
-  readonly #wide: (Map<number, number> | undefined)[];
-  readonly #fail: Int32Array;
-  /** Pattern id ending exactly at this node, or NONE. */
-  readonly #out: Int32Array;
-  /** Nearest node on the failure chain with an output, or NONE. */
-  readonly #dict: Int32Array;
+  /** Class of each UTF-16 code unit, 0 when no pattern holds it. */
+  readonly #classes: Int32Array;
+  /** Dense rows (`#width` refs each, the root's first), then the records of the other states. */
+  readonly #table: Int32Array;
+  /** Index in `#table` where the records start. */
+  readonly #denseEnd: number;
+  /** For a state flagged in its ref: the first state on its failure chain (itself included) where a pattern ends. */
+  readonly #firstOutput: Map<number, number>;
+  /** For a state where a pattern ends: that pattern's id. */
+  readonly #outputId: Map<number, number>;
+  /** For a state where a pattern ends: the next such state on its failure chain, or NONE. */
+  readonly #nextOutput: Map<number, number>;
   readonly #lengths: Int32Array;
+  /** `#levelIndex[d]`: index of the first state `d` code units deep (states are laid out breadth-first). */
+  readonly #levelIndex: Int32Array;
+  /** Length of the start filter's windows: the shortest pattern's length, at most 4. */
+  readonly #window: number;
+  /** The start filter: a bit set over hashes of every pattern's first `#window` classes (low 8 bits each, packed). */
+  readonly #filter: Int32Array;
+  /** Right shift that turns a 32-bit hash into a bit index of `#filter`. */
+  readonly #filterShift: number;
+  /** Number of states, the root included. */
+  readonly states: number;
+  /** Number of states stored as dense rows. */
+  readonly denseStates: number;
 
   /** Builds the automaton; duplicate patterns keep the lowest id. */
   constructor(patterns: readonly string[]) {
+    const count = patterns.length;
+    const lengths = new Int32Array(count);
+    const classes = new Int32Array(0x10000);
     let total = 1;
-    for (const p of patterns) total += p.length;
-    const oneChar = new IntArray(total);
-    const oneNode = new IntArray(total);
-    const out = new IntArray(total);
-    const ascii = new IntArray(ASCII * 64);
-    const wide: (Map<number, number> | undefined)[] = [];
-    const newNode = (): number => {
-      oneChar.push(LEAF);
-      oneNode.push(NONE);
-      out.push(NONE);
-      return oneChar.length - 1;
-    };
-    const newBranch = (): number => {
-      const index = wide.length;
-      wide.push(undefined);
-      for (let i = 0; i < ASCII; i++) ascii.push(NONE);
-      return index;
-    };
-    const setBranchChild = (branch: number, c: number, child: number): void => {
-      if (c < ASCII) ascii.data[branch * ASCII + c] = child;
-      else (wide[branch] ??= new Map()).set(c, child);
-    };
-    const childOf = (node: number, c: number): number => {
-      const oc = oneChar.data[node];
-      if (oc >= 0) return oc === c ? oneNode.data[node] : NONE;
-      if (oc === LEAF) return NONE;
-      const b = oneNode.data[node];
-      return c < ASCII ? ascii.data[b * ASCII + c] : (wide[b]?.get(c) ?? NONE);
-    };
-    newNode();
-    const lengths = new Int32Array(patterns.length);
-    patterns.forEach((pattern, id) => {
-      lengths[id] = pattern.length;
-      let node = 0;
-      for (let i = 0; i < pattern.length; i++) {
-        const c = pattern.charCodeAt(i);
-        let next = childOf(node, c);
-        if (next === NONE) {
-          next = newNode();
-          const oc = oneChar.data[node];
-          if (oc === LEAF) {
-            oneChar.data[node] = c;
-            oneNode.data[node] = next;
-          } else if (oc === BRANCH) {
-            setBranchChild(oneNode.data[node], c, next);
-          } else {
-            const b = newBranch();
-            setBranchChild(b, oc, oneNode.data[node]);
-            setBranchChild(b, c, next);
-            oneChar.data[node] = BRANCH;
-            oneNode.data[node] = b;
-          }
-        }
-        node = next;
-      }
-      if (pattern.length > 0 && out.data[node] === NONE) out.data[node] = id;
+    let longest = 0;
+    let shortest = Infinity;
+    for (let id = 0; id < count; id++) {
+      const p = patterns[id];
+      lengths[id] = p.length;
+      total += p.length;
+      if (p.length > longest) longest = p.length;
+      if (p.length > 0 && p.length < shortest) shortest = p.length;
+      for (let i = 0; i < p.length; i++) classes[p.charCodeAt(i)] = 1;
+    }
+    // Classes in code-unit order, so sorted patterns give sorted edge labels.
+    let width = 1;
+    for (let unit = 0; unit < 0x10000; unit++) if (classes[unit] !== 0) classes[unit] = width++;
+
+    // The trie, depth-first, from the sorted patterns (ties: lowest id first).
+    const order = new Int32Array(count);
+    for (let i = 0; i < count; i++) order[i] = i;
+    order.sort((a, b) => {
+      const pa = patterns[a];
+      const pb = patterns[b];
+      return pa < pb ? -1 : pa > pb ? 1 : a - b;
     });
-    const size = oneChar.length;
-    // Renumber nodes (and branch tables) breadth-first, so that the shallow
-    // nodes the search visits all the time sit together in memory.
-    const order = new Int32Array(size);
-    const newId = new Int32Array(size);
-    let head = 0;
+    const label = new Int32Array(total);
+    const firstChild = new Int32Array(total).fill(NONE);
+    const lastChild = new Int32Array(total).fill(NONE);
+    const nextSibling = new Int32Array(total).fill(NONE);
+    const childCount = new Int32Array(total);
+    const out = new Int32Array(total).fill(NONE);
+    const path = new Int32Array(longest + 1);
+    let size = 1;
+    let previous = "";
+    for (let k = 0; k < count; k++) {
+      const id = order[k];
+      const p = patterns[id];
+      if (p.length === 0) continue;
+      const common = Math.min(p.length, previous.length);
+      let depth = 0;
+      while (depth < common && p.charCodeAt(depth) === previous.charCodeAt(depth)) depth++;
+      let node = path[depth];
+      for (let i = depth; i < p.length; i++) {
+        const child = size++;
+        label[child] = classes[p.charCodeAt(i)];
+        if (lastChild[node] === NONE) firstChild[node] = child;
+        else nextSibling[lastChild[node]] = child;
+        lastChild[node] = child;
+        childCount[node]++;
+        path[i + 1] = child;
+        node = child;
+      }
+      if (out[node] === NONE) out[node] = id;
+      previous = p;
+    }
+
+    // Breadth-first order, and where each trie level starts in it.
+    const bfs = new Int32Array(size);
+    const levelStart = [0, 1];
     let tail = 1;
-    const branches = wide.length;
-    const branchOrder = new Int32Array(branches);
-    let nextBranch = 0;
-    while (head < tail) {
-      const node = order[head++];
-      const oc = oneChar.data[node];
-      if (oc >= 0) order[tail++] = oneNode.data[node];
-      else if (oc === BRANCH) {
-        const b = oneNode.data[node];
-        branchOrder[nextBranch++] = b;
-        for (let c = 0; c < ASCII; c++) {
-          const child = ascii.data[b * ASCII + c];
-          if (child !== NONE) order[tail++] = child;
+    for (let head = 0; head < tail; head++) {
+      if (head === levelStart[levelStart.length - 1] && head > 0) levelStart.push(tail);
+      for (let c = firstChild[bfs[head]]; c !== NONE; c = nextSibling[c]) bfs[tail++] = c;
+    }
+
+    // Dense states: the root, then whole levels while they branch and fit.
+    let rows = 1;
+    for (let level = 1; level + 1 < levelStart.length; level++) {
+      const end = levelStart[level + 1];
+      const below = (levelStart[level + 2] ?? size) - end;
+      if (end * width > DENSE_BUDGET || below < DENSE_MIN_FANOUT * (end - levelStart[level])) break;
+      rows = end;
+    }
+    const denseEnd = rows * width;
+
+    // Failure links, complete dense rows (node ids for now) and report links,
+    // breadth-first. A dense state's row is its failure state's row (dense:
+    // shallower) with its own children written over it.
+    const rowOf = new Int32Array(size).fill(NONE);
+    for (let k = 0; k < rows; k++) rowOf[bfs[k]] = k;
+    const dense = new Int32Array(denseEnd);
+    const fail = new Int32Array(size);
+    const report = new Int32Array(size).fill(NONE);
+    const step = (state: number, c: number): number => {
+      const row = rowOf[state];
+      if (row !== NONE) return dense[row * width + c];
+      for (let child = firstChild[state]; child !== NONE; child = nextSibling[child]) {
+        const l = label[child];
+        if (l >= c) return l === c ? child : NONE;
+      }
+      return NONE;
+    };
+    for (let k = 0; k < size; k++) {
+      const node = bfs[k];
+      if (k > 0) report[node] = out[node] !== NONE ? node : report[fail[node]];
+      if (k < rows) {
+        const base = k * width;
+        if (k > 0) {
+          dense.copyWithin(base, rowOf[fail[node]] * width, rowOf[fail[node]] * width + width);
         }
-        for (const child of wide[b]?.values() ?? []) order[tail++] = child;
+        for (let c = firstChild[node]; c !== NONE; c = nextSibling[c]) dense[base + label[c]] = c;
+      }
+      if (k === 0) continue; // the root's children fail to the root
+      for (let child = firstChild[node]; child !== NONE; child = nextSibling[child]) {
+        const c = label[child];
+        let f = fail[node];
+        let target = step(f, c);
+        while (target === NONE) {
+          f = fail[f];
+          target = step(f, c);
+        }
+        fail[child] = target;
       }
     }
-    for (let i = 0; i < size; i++) newId[order[i]] = i;
-    const newBranchId = new Int32Array(branches);
-    for (let i = 0; i < branches; i++) newBranchId[branchOrder[i]] = i;
-    const nOneChar = new Int32Array(size);
-    const nOneNode = new Int32Array(size);
-    const nOut = new Int32Array(size);
-    const nAscii = new Int32Array(branches * ASCII).fill(NONE);
-    const nWide: (Map<number, number> | undefined)[] = new Array(branches).fill(undefined);
-    for (let old = 0; old < size; old++) {
-      const id = newId[old];
-      const oc = oneChar.data[old];
-      nOneChar[id] = oc;
-      nOut[id] = out.data[old];
-      if (oc >= 0) nOneNode[id] = newId[oneNode.data[old]];
-      else if (oc === BRANCH) {
-        const b = oneNode.data[old];
-        const nb = newBranchId[b];
-        nOneNode[id] = nb;
-        for (let c = 0; c < ASCII; c++) {
-          const child = ascii.data[b * ASCII + c];
-          if (child !== NONE) nAscii[nb * ASCII + c] = newId[child];
-        }
-        const w = wide[b];
-        if (w) nWide[nb] = new Map([...w].map(([c, child]) => [c, newId[child]]));
-      } else nOneNode[id] = NONE;
+
+    // Indexes: rows first, then records breadth-first.
+    const index = new Int32Array(size);
+    let words = denseEnd;
+    for (let k = 0; k < size; k++) {
+      const node = bfs[k];
+      if (k < rows) {
+        index[node] = k * width;
+        continue;
+      }
+      index[node] = words;
+      const n = childCount[node];
+      words += 2 + (n === 1 ? 1 : 2 * n);
     }
-    this.#oneChar = nOneChar;
-    this.#oneNode = nOneNode;
-    this.#out = nOut;
-    this.#ascii = nAscii;
-    this.#wide = nWide;
+    if (words >= 1 << 30) throw new RangeError("too many patterns for one automaton");
+    const ref = (node: number): number => (index[node] << 1) | (report[node] !== NONE ? 1 : 0);
+    const table = new Int32Array(words);
+    for (let i = 0; i < denseEnd; i++) table[i] = ref(dense[i]);
+    const firstOutput = new Map<number, number>();
+    const outputId = new Map<number, number>();
+    const nextOutput = new Map<number, number>();
+    for (let k = 0; k < size; k++) {
+      const node = bfs[k];
+      if (report[node] !== NONE) firstOutput.set(index[node], index[report[node]]);
+      if (out[node] !== NONE) {
+        outputId.set(index[node], out[node]);
+        const next = report[fail[node]];
+        nextOutput.set(index[node], next === NONE ? NONE : index[next]);
+      }
+      if (k < rows) continue;
+      let at = index[node];
+      const n = childCount[node];
+      table[at++] = n === 0
+        ? LEAF
+        : n === 1
+        ? SINGLE | (label[firstChild[node]] << SHIFT)
+        : SPARSE | (n << SHIFT);
+      table[at++] = ref(fail[node]);
+      for (let c = firstChild[node]; c !== NONE; c = nextSibling[c]) {
+        if (n > 1) table[at++] = label[c];
+        table[at++] = ref(c);
+      }
+    }
+
+    const levelIndex = new Int32Array(levelStart.length + 1);
+    for (let d = 0; d < levelStart.length; d++) {
+      levelIndex[d] = levelStart[d] < size ? index[bfs[levelStart[d]]] : words;
+    }
+    levelIndex[levelStart.length] = words;
+
+    // The start filter over every pattern's first classes.
+    const window = shortest === Infinity ? 0 : Math.min(FILTER_WINDOW, shortest);
+    const bits = Math.min(FILTER_MAX_BITS, Math.max(FILTER_MIN_BITS, 32 - Math.clz32(count * 16)));
+    const filter = new Int32Array(Math.max(1, (1 << bits) >>> 5));
+    for (let id = 0; id < count; id++) {
+      const p = patterns[id];
+      if (p.length === 0) continue;
+      let packed = 0;
+      for (let k = 0; k < window; k++) packed = (packed << 8) | (classes[p.charCodeAt(k)] & 0xff);
+      const bit = Math.imul(packed, HASH_MIX) >>> (32 - bits);
+      filter[bit >>> 5] |= 1 << (bit & 31);
+    }
+
+    this.#classes = classes;
+    this.#levelIndex = levelIndex;
+    this.#window = window;
+    this.#filter = filter;
+    this.#filterShift = 32 - bits;
+    this.#table = table;
+    this.#denseEnd = denseEnd;
+    this.#firstOutput = firstOutput;
+    this.#outputId = outputId;
+    this.#nextOutput = nextOutput;
     this.#lengths = lengths;
-    this.#fail = new Int32Array(size);
-    this.#dict = new Int32Array(size).fill(NONE);
-    this.#link(size);
-  }
-
-  #child(node: number, c: number): number {
-    const oc = this.#oneChar[node];
-    if (oc >= 0) return oc === c ? this.#oneNode[node] : NONE;
-    if (oc === LEAF) return NONE;
-    const b = this.#oneNode[node];
-    return c < ASCII ? this.#ascii[b * ASCII + c] : (this.#wide[b]?.get(c) ?? NONE);
-  }
-
-  #eachChild(node: number, fn: (c: number, child: number) => void): void {
-    const oc = this.#oneChar[node];
-    if (oc >= 0) {
-      fn(oc, this.#oneNode[node]);
-      return;
-    }
-    if (oc === LEAF) return;
-    const b = this.#oneNode[node];
-    for (let c = 0; c < ASCII; c++) {
-      const child = this.#ascii[b * ASCII + c];
-      if (child !== NONE) fn(c, child);
-    }
-    for (const [c, child] of this.#wide[b] ?? []) fn(c, child);
-  }
-
-  /** Breadth-first: failure links and dictionary (output) links. */
-  #link(size: number): void {
-    const queue = new Int32Array(size);
-    let head = 0;
-    let tail = 0;
-    this.#eachChild(0, (_c, child) => {
-      this.#fail[child] = 0;
-      queue[tail++] = child;
-    });
-    while (head < tail) {
-      const node = queue[head++];
-      this.#eachChild(node, (c, child) => {
-        let f = this.#fail[node];
-        let target = this.#child(f, c);
-        while (target === NONE && f !== 0) {
-          f = this.#fail[f];
-          target = this.#child(f, c);
-        }
-        const fail = target === NONE ? 0 : target;
-        this.#fail[child] = fail;
-        this.#dict[child] = this.#out[fail] !== NONE ? fail : this.#dict[fail];
-        queue[tail++] = child;
-      });
-    }
+    this.states = size;
+    this.denseStates = rows;
   }
 
   /**
    * The leftmost-longest, non-overlapping matches in `text`, in order: at
    * each position the longest pattern starting there wins, and scanning
    * resumes after it.
+   *
+   * Most positions of ordinary text start no pattern, and a bit set over the
+   * patterns' first code units says so without touching the automaton: only
+   * positions that pass it are walked down the trie. Walks can be long on
+   * adversarial text (`aaaa…` against `aaaa…b`), so once they have cost
+   * `stepBudget` steps the rest of the text goes through the plain
+   * Aho–Corasick pass, which is linear whatever the text.
+   *
+   * @param stepBudget Trie steps allowed to the walks before switching to the
+   * plain pass (tests set it to exercise both). Default: four per code unit.
    */
-  matches(text: string): AcMatch[] {
-    // Hot loop: locals, and the child lookup inlined.
-    const oneChar = this.#oneChar;
-    const oneNode = this.#oneNode;
-    const ascii = this.#ascii;
-    const wide = this.#wide;
-    const fail = this.#fail;
-    const out = this.#out;
-    const dict = this.#dict;
+  matches(text: string, stepBudget: number = 4 * text.length + 1024): AcMatch[] {
+    const result: AcMatch[] = [];
+    const q = this.#window;
+    if (q === 0) return result;
+    const classes = this.#classes;
+    const filter = this.#filter;
+    const shift = this.#filterShift;
+    const mask = q >= 4 ? -1 : (1 << (8 * q)) - 1;
+    const n = text.length;
+    let budget = stepBudget;
+    // The last q classes (low 8 bits each), and how many units in a row up
+    // to here some pattern holds: a unit no pattern holds rules out every
+    // window containing it.
+    let window = 0;
+    let run = 0;
+    for (let j = 0; j < n; j++) {
+      const c = classes[text.charCodeAt(j)];
+      if (c === 0) {
+        run = 0;
+        continue;
+      }
+      window = ((window << 8) | (c & 0xff)) & mask;
+      if (++run < q) continue;
+      const bit = Math.imul(window, HASH_MIX) >>> shift;
+      if ((filter[bit >>> 5] & (1 << (bit & 31))) === 0) continue;
+      const start = j - q + 1;
+      if (budget <= 0) {
+        this.#scan(text, start, result);
+        return result;
+      }
+      const id = this.#walk(text, start);
+      budget -= this.#walked;
+      if (id !== NONE) {
+        const end = start + this.#lengths[id];
+        result.push({ start, end, id });
+        j = end - 1;
+        run = 0;
+      }
+    }
+    return result;
+  }
+
+  /** Steps taken by the last {@linkcode #walk}. */
+  #walked = 0;
+
+  /**
+   * The longest pattern starting at `start`, or NONE: a walk down the trie
+   * from the root, the deepest state on the path that ends a pattern.
+   */
+  #walk(text: string, start: number): number {
+    const classes = this.#classes;
+    const table = this.#table;
+    const denseEnd = this.#denseEnd;
+    const levelIndex = this.#levelIndex;
+    const n = text.length;
+    let state = 0;
+    let depth = 0;
+    let best = NONE;
+    for (let j = start; j < n; j++) {
+      const c = classes[text.charCodeAt(j)];
+      if (c === 0) break;
+      const at = state >> 1;
+      let next = NONE;
+      if (at < denseEnd) {
+        // A dense row also holds failure transitions; a child is one level down.
+        next = table[at + c];
+        if (next >> 1 < levelIndex[depth + 1]) break;
+      } else {
+        const header = table[at];
+        const kind = header & 3;
+        if (kind === SINGLE) {
+          if (header >> SHIFT === c) next = table[at + 2];
+        } else if (kind === SPARSE) {
+          for (let e = at + 2, end = at + 2 + 2 * (header >> SHIFT); e < end; e += 2) {
+            if (table[e] === c) {
+              next = table[e + 1];
+              break;
+            }
+          }
+        }
+        if (next === NONE) break;
+      }
+      state = next;
+      depth++;
+      if ((state & 1) !== 0) {
+        const id = this.#outputId.get(state >> 1);
+        if (id !== undefined) best = id;
+      }
+    }
+    this.#walked = depth + 1;
+    return best;
+  }
+
+  /**
+   * The plain Aho–Corasick pass over `text` from `from` on, starting at the
+   * root: linear whatever the text. Appends the leftmost-longest matches.
+   */
+  #scan(text: string, from: number, result: AcMatch[]): void {
+    // Hot loop: locals only; a dense state is one read.
+    const classes = this.#classes;
+    const table = this.#table;
+    const denseEnd = this.#denseEnd;
     const lengths = this.#lengths;
     // For each start position, the longest pattern that starts there.
     let bestLen: Map<number, number> | undefined;
     let bestId: Map<number, number> | undefined;
     let state = 0;
     const n = text.length;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      for (;;) {
-        const oc = oneChar[state];
-        let next = NONE;
-        if (oc >= 0) {
-          if (oc === c) next = oneNode[state];
-        } else if (oc === BRANCH) {
-          const b = oneNode[state];
-          next = c < ASCII ? ascii[b * ASCII + c] : (wide[b]?.get(c) ?? NONE);
+    for (let i = from; i < n; i++) {
+      const c = classes[text.charCodeAt(i)];
+      let at = state >> 1;
+      if (at < denseEnd) state = table[at + c];
+      else if (c === 0) state = 0;
+      else {
+        for (;;) {
+          const header = table[at];
+          const kind = header & 3;
+          if (kind === SINGLE) {
+            if (header >> SHIFT === c) {
+              state = table[at + 2];
+              break;
+            }
+          } else if (kind === SPARSE) {
+            const edges = header >> SHIFT;
+            let target = NONE;
+            if (edges <= SCAN_MAX) {
+              for (let e = at + 2, end = at + 2 + 2 * edges; e < end; e += 2) {
+                const l = table[e];
+                if (l >= c) {
+                  if (l === c) target = table[e + 1];
+                  break;
+                }
+              }
+            } else {
+              let lo = 0;
+              let hi = edges - 1;
+              while (lo <= hi) {
+                const mid = (lo + hi) >> 1;
+                const l = table[at + 2 + 2 * mid];
+                if (l < c) lo = mid + 1;
+                else if (l > c) hi = mid - 1;
+                else {
+                  target = table[at + 3 + 2 * mid];
+                  break;
+                }
+              }
+            }
+            if (target !== NONE) {
+              state = target;
+              break;
+            }
+          }
+          state = table[at + 1];
+          at = state >> 1;
+          if (at < denseEnd) {
+            state = table[at + c];
+            break;
+          }
         }
-        if (next !== NONE) {
-          state = next;
-          break;
-        }
-        if (state === 0) break;
-        state = fail[state];
       }
-      let hit = out[state] !== NONE ? state : dict[state];
+      if ((state & 1) === 0) continue;
+      // Every pattern ending here: the output chain.
+      let hit = this.#firstOutput.get(state >> 1)!;
       while (hit !== NONE) {
-        const id = out[hit];
+        const id = this.#outputId.get(hit)!;
         const len = lengths[id];
         const start = i - len + 1;
         bestLen ??= new Map();
@@ -280,19 +473,16 @@ export class AhoCorasick {
           bestLen.set(start, len);
           bestId.set(start, id);
         }
-        hit = dict[hit];
+        hit = this.#nextOutput.get(hit)!;
       }
     }
-    if (!bestLen || !bestId) return [];
+    if (!bestLen || !bestId) return;
     const starts = [...bestLen.keys()].sort((a, b) => a - b);
-    const result: AcMatch[] = [];
-    let from = 0;
     for (const start of starts) {
       if (start < from) continue;
       const end = start + bestLen.get(start)!;
       result.push({ start, end, id: bestId.get(start)! });
       from = end;
     }
-    return result;
   }
 }
