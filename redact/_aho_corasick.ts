@@ -22,9 +22,9 @@
  *   along its failure chain), so the search never reads a record to learn
  *   that nothing matched.
  *
- * The trie is built from the patterns sorted by code units: each pattern
- * shares its common prefix with the previous one, so insertion is a single
- * append-only pass with no child look-ups.
+ * The trie is built from the patterns sorted by code units, one level at a
+ * time: no child look-ups, states numbered breadth-first as they are made,
+ * and every later pass reads the arrays in order.
  *
  * @module
  */
@@ -95,13 +95,11 @@ export class AhoCorasick {
     const lengths = new Int32Array(count);
     const classes = new Int32Array(0x10000);
     let total = 1;
-    let longest = 0;
     let shortest = Infinity;
     for (let id = 0; id < count; id++) {
       const p = patterns[id];
       lengths[id] = p.length;
       total += p.length;
-      if (p.length > longest) longest = p.length;
       if (p.length > 0 && p.length < shortest) shortest = p.length;
       for (let i = 0; i < p.length; i++) classes[p.charCodeAt(i)] = 1;
     }
@@ -109,53 +107,67 @@ export class AhoCorasick {
     let width = 1;
     for (let unit = 0; unit < 0x10000; unit++) if (classes[unit] !== 0) classes[unit] = width++;
 
-    // The trie, depth-first, from the sorted patterns (ties: lowest id first).
-    const order = new Int32Array(count);
-    for (let i = 0; i < count; i++) order[i] = i;
-    order.sort((a, b) => {
+    // The non-empty patterns sorted by code units (ties: lowest id first),
+    // and how many code units each shares with the one before.
+    const all = new Int32Array(count);
+    for (let i = 0; i < count; i++) all[i] = i;
+    all.sort((a, b) => {
       const pa = patterns[a];
       const pb = patterns[b];
       return pa < pb ? -1 : pa > pb ? 1 : a - b;
     });
-    const label = new Int32Array(total);
-    const firstChild = new Int32Array(total).fill(NONE);
-    const lastChild = new Int32Array(total).fill(NONE);
-    const nextSibling = new Int32Array(total).fill(NONE);
-    const childCount = new Int32Array(total);
-    const out = new Int32Array(total).fill(NONE);
-    const path = new Int32Array(longest + 1);
-    let size = 1;
-    let previous = "";
-    for (let k = 0; k < count; k++) {
-      const id = order[k];
-      const p = patterns[id];
-      if (p.length === 0) continue;
-      const common = Math.min(p.length, previous.length);
-      let depth = 0;
-      while (depth < common && p.charCodeAt(depth) === previous.charCodeAt(depth)) depth++;
-      let node = path[depth];
-      for (let i = depth; i < p.length; i++) {
-        const child = size++;
-        label[child] = classes[p.charCodeAt(i)];
-        if (lastChild[node] === NONE) firstChild[node] = child;
-        else nextSibling[lastChild[node]] = child;
-        lastChild[node] = child;
-        childCount[node]++;
-        path[i + 1] = child;
-        node = child;
-      }
-      if (out[node] === NONE) out[node] = id;
-      previous = p;
+    const ids = all.filter((id) => lengths[id] > 0);
+    let alive = ids.length;
+    const common = new Int32Array(alive);
+    for (let k = 1; k < alive; k++) {
+      const p = patterns[ids[k]];
+      const q = patterns[ids[k - 1]];
+      const most = Math.min(p.length, q.length);
+      let l = 0;
+      while (l < most && p.charCodeAt(l) === q.charCodeAt(l)) l++;
+      common[k] = l;
     }
 
-    // Breadth-first order, and where each trie level starts in it.
-    const bfs = new Int32Array(size);
-    const levelStart = [0, 1];
-    let tail = 1;
-    for (let head = 0; head < tail; head++) {
-      if (head === levelStart[levelStart.length - 1] && head > 0) levelStart.push(tail);
-      for (let c = firstChild[bfs[head]]; c !== NONE; c = nextSibling[c]) bfs[tail++] = c;
+    // The trie, numbered breadth-first, one level at a time: at depth d the
+    // patterns still long enough, in sorted order, start a new state
+    // wherever they share fewer than d code units with the one before. The
+    // children of a state are then consecutive, in increasing class order.
+    const label = new Int32Array(total);
+    const first = new Int32Array(total);
+    const kids = new Int32Array(total);
+    const out = new Int32Array(total).fill(NONE);
+    const at = new Int32Array(alive); // each pattern's state one level up
+    const levelStart = [0];
+    let size = 1;
+    for (let d = 1; alive > 0; d++) {
+      let kept = 0;
+      let run = Infinity;
+      for (let k = 0; k < alive; k++) {
+        run = Math.min(run, common[k]);
+        const id = ids[k];
+        if (lengths[id] < d) continue;
+        ids[kept] = id;
+        common[kept] = run;
+        at[kept] = at[k];
+        kept++;
+        run = Infinity;
+      }
+      alive = kept;
+      if (alive === 0) break;
+      levelStart.push(size);
+      for (let k = 0; k < alive; k++) {
+        const id = ids[k];
+        if (k === 0 || common[k] < d) {
+          const parent = at[k];
+          const node = size++;
+          label[node] = classes[patterns[id].charCodeAt(d - 1)];
+          if (kids[parent]++ === 0) first[parent] = node;
+          at[k] = node;
+        } else at[k] = at[k - 1];
+        if (lengths[id] === d && out[at[k]] === NONE) out[at[k]] = id;
+      }
     }
+    levelStart.push(size);
 
     // Dense states: the root, then whole levels while they branch and fit.
     let rows = 1;
@@ -167,35 +179,31 @@ export class AhoCorasick {
     }
     const denseEnd = rows * width;
 
-    // Failure links, complete dense rows (node ids for now) and report links,
-    // breadth-first. A dense state's row is its failure state's row (dense:
-    // shallower) with its own children written over it.
-    const rowOf = new Int32Array(size).fill(NONE);
-    for (let k = 0; k < rows; k++) rowOf[bfs[k]] = k;
+    // Failure links, complete dense rows (state numbers for now) and report
+    // links, breadth-first. A dense state's row is its failure state's row
+    // (dense: shallower) with its own children written over it.
     const dense = new Int32Array(denseEnd);
     const fail = new Int32Array(size);
     const report = new Int32Array(size).fill(NONE);
     const step = (state: number, c: number): number => {
-      const row = rowOf[state];
-      if (row !== NONE) return dense[row * width + c];
-      for (let child = firstChild[state]; child !== NONE; child = nextSibling[child]) {
+      if (state < rows) return dense[state * width + c];
+      for (let child = first[state], end = child + kids[state]; child < end; child++) {
         const l = label[child];
         if (l >= c) return l === c ? child : NONE;
       }
       return NONE;
     };
-    for (let k = 0; k < size; k++) {
-      const node = bfs[k];
-      if (k > 0) report[node] = out[node] !== NONE ? node : report[fail[node]];
-      if (k < rows) {
-        const base = k * width;
-        if (k > 0) {
-          dense.copyWithin(base, rowOf[fail[node]] * width, rowOf[fail[node]] * width + width);
-        }
-        for (let c = firstChild[node]; c !== NONE; c = nextSibling[c]) dense[base + label[c]] = c;
+    for (let node = 0; node < size; node++) {
+      if (node > 0) report[node] = out[node] !== NONE ? node : report[fail[node]];
+      const from = first[node];
+      const to = from + kids[node];
+      if (node < rows) {
+        const base = node * width;
+        if (node > 0) dense.copyWithin(base, fail[node] * width, fail[node] * width + width);
+        for (let child = from; child < to; child++) dense[base + label[child]] = child;
       }
-      if (k === 0) continue; // the root's children fail to the root
-      for (let child = firstChild[node]; child !== NONE; child = nextSibling[child]) {
+      if (node === 0) continue; // the root's children fail to the root
+      for (let child = from; child < to; child++) {
         const c = label[child];
         let f = fail[node];
         let target = step(f, c);
@@ -207,17 +215,16 @@ export class AhoCorasick {
       }
     }
 
-    // Indexes: rows first, then records breadth-first.
+    // Indexes: rows first, then records.
     const index = new Int32Array(size);
     let words = denseEnd;
-    for (let k = 0; k < size; k++) {
-      const node = bfs[k];
-      if (k < rows) {
-        index[node] = k * width;
+    for (let node = 0; node < size; node++) {
+      if (node < rows) {
+        index[node] = node * width;
         continue;
       }
       index[node] = words;
-      const n = childCount[node];
+      const n = kids[node];
       words += 2 + (n === 1 ? 1 : 2 * n);
     }
     if (words >= 1 << 30) throw new RangeError("too many patterns for one automaton");
@@ -227,32 +234,30 @@ export class AhoCorasick {
     const firstOutput = new Map<number, number>();
     const outputId = new Map<number, number>();
     const nextOutput = new Map<number, number>();
-    for (let k = 0; k < size; k++) {
-      const node = bfs[k];
+    for (let node = 0; node < size; node++) {
       if (report[node] !== NONE) firstOutput.set(index[node], index[report[node]]);
       if (out[node] !== NONE) {
         outputId.set(index[node], out[node]);
         const next = report[fail[node]];
         nextOutput.set(index[node], next === NONE ? NONE : index[next]);
       }
-      if (k < rows) continue;
-      let at = index[node];
-      const n = childCount[node];
-      table[at++] = n === 0
+      if (node < rows) continue;
+      let w = index[node];
+      const n = kids[node];
+      table[w++] = n === 0
         ? LEAF
         : n === 1
-        ? SINGLE | (label[firstChild[node]] << SHIFT)
+        ? SINGLE | (label[first[node]] << SHIFT)
         : SPARSE | (n << SHIFT);
-      table[at++] = ref(fail[node]);
-      for (let c = firstChild[node]; c !== NONE; c = nextSibling[c]) {
-        if (n > 1) table[at++] = label[c];
-        table[at++] = ref(c);
+      table[w++] = ref(fail[node]);
+      for (let child = first[node], end = child + n; child < end; child++) {
+        if (n > 1) table[w++] = label[child];
+        table[w++] = ref(child);
       }
     }
-
     const levelIndex = new Int32Array(levelStart.length + 1);
     for (let d = 0; d < levelStart.length; d++) {
-      levelIndex[d] = levelStart[d] < size ? index[bfs[levelStart[d]]] : words;
+      levelIndex[d] = levelStart[d] < size ? index[levelStart[d]] : words;
     }
     levelIndex[levelStart.length] = words;
 
