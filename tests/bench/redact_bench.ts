@@ -1,7 +1,8 @@
 /**
  * Redacting a 10 KB log line with 100 (baseline), 1,000 and 10,000
  * registered values: one pass over the text through the automaton, so the
- * cost should not grow with the number of values.
+ * cost should not grow with the number of values. Also the build (first
+ * redaction after the registrations) at 1,000 and 10,000 values.
  *
  * Run: deno bench --allow-read --allow-env tests/bench/redact_bench.ts
  */
@@ -67,6 +68,24 @@ for (const count of [100, 1_000, 10_000]) {
     baseline: count === 100,
     fn: () => {
       redactor.redact(line);
+    },
+  });
+}
+
+// Build cost: the first redaction after registering every value (encoded
+// forms and the automaton), against the same with 1,000 values.
+for (const count of [1_000, 10_000]) {
+  const { values } = redactorWith(count);
+  Deno.bench({
+    name: `build after ${count.toLocaleString("en")} registrations`,
+    group: "build",
+    baseline: count === 1_000,
+    n: 10,
+    warmup: 2,
+    fn: () => {
+      const redactor = new Redactor();
+      values.forEach((value, i) => redactor.register(`bench/secret-${i}`, value));
+      if (redactor.redact(values[0]) === values[0]) throw new Error("not redacted");
     },
   });
 }
