@@ -7,7 +7,7 @@
  */
 
 import type { Sql } from "postgres";
-import { ConfigError } from "../core/errors.ts";
+import { ConfigError, KeywardError } from "../core/errors.ts";
 import { MIGRATIONS } from "./_sql.ts";
 
 /** One migration: its id (`0001_secret_access_log`) and its SQL. */
@@ -190,7 +190,17 @@ if (import.meta.main) {
       `${report.applied.length} applied, ${report.alreadyApplied.length} already applied`,
     );
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
+    // keyward's own errors and the server's (a failing statement) hold no
+    // secret; other driver errors may quote the connection string, so only
+    // their name and code are shown.
+    const code = (err as { code?: unknown })?.code;
+    console.error(
+      err instanceof KeywardError || (err instanceof Error && err.name === "PostgresError")
+        ? err.message
+        : `migration failed: ${err instanceof Error ? err.name : "error"}${
+          typeof code === "string" && /^[A-Z0-9_]{1,40}$/.test(code) ? ` (${code})` : ""
+        }`,
+    );
     Deno.exitCode = 1;
   } finally {
     await sql.end();
