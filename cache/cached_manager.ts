@@ -29,7 +29,32 @@ import type {
 import type { RotationEvents } from "./rotation_events.ts";
 import type { AttachedSnapshot, CacheSnapshot, SnapshotEntry } from "./snapshot.ts";
 
-/** Options of {@linkcode withCache}. */
+/**
+ * Options of {@linkcode withCache}.
+ *
+ * @example Every option on the memory backend, with a clock you move by hand
+ * ```ts
+ * import { InMemoryRotationEvents, MemorySecretManager, type ServeEvent, withCache } from "@keyward/secrets";
+ *
+ * let now = 0;
+ * const served: ServeEvent["source"][] = [];
+ * const secrets = withCache(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }), {
+ *   ttlMs: 30_000,
+ *   staleIfErrorMs: 600_000,
+ *   staleRetryMs: 2_000,
+ *   maxEntries: 500,
+ *   now: () => now,
+ *   onServe: (event) => served.push(event.source),
+ *   rotationEvents: new InMemoryRotationEvents(),
+ * });
+ * await secrets.ready;
+ * await secrets.getSecret("db/password"); // fetched
+ * now = 29_000;
+ * await secrets.getSecret("db/password"); // still within ttlMs: a cache hit
+ * if (served.join() !== "cache" || secrets.stats().hits !== 1) throw new Error(served.join());
+ * await secrets.close();
+ * ```
+ */
 export interface CacheOptions {
   /**
    * How long a fetched value is served without I/O, in milliseconds.
@@ -84,7 +109,23 @@ export interface CacheOptions {
   rotationEvents?: RotationEvents;
 }
 
-/** Counters of a {@linkcode CachedSecretManager}, since it was created. */
+/**
+ * Counters of a {@linkcode CachedSecretManager}, since it was created.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, withCache } from "@keyward/secrets";
+ *
+ * const backend = new MemorySecretManager({ initial: { "a/one": "value-0001", "a/two": "value-0002" } });
+ * const secrets = withCache(backend, { maxEntries: 1 });
+ * await secrets.getSecret("a/one"); // a miss
+ * await secrets.getSecret("a/one"); // a hit
+ * await secrets.getSecret("a/two"); // a miss that evicts a/one
+ * const { hits, misses, evictions, size, inFlight } = secrets.stats();
+ * if (hits !== 1 || misses !== 2 || evictions !== 1 || size !== 1 || inFlight !== 0) throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export interface CacheStats {
   /** Reads served fresh from the cache, without I/O. */
   hits: number;
@@ -102,7 +143,32 @@ export interface CacheStats {
   size: number;
 }
 
-/** A {@linkcode SecretManager} with a cache in front; see {@linkcode withCache}. */
+/**
+ * A {@linkcode SecretManager} with a cache in front; see {@linkcode withCache}.
+ *
+ * @example Invalidate, clear and follow rotation events
+ * ```ts
+ * import { type CachedSecretManager, InMemoryRotationEvents, MemorySecretManager, withCache } from "@keyward/secrets";
+ *
+ * const backend = new MemorySecretManager({ initial: { "db/password": "pw-0001" } });
+ * const events = new InMemoryRotationEvents();
+ * const secrets: CachedSecretManager = withCache(backend, { ttlMs: 60_000 });
+ * const stop = await secrets.subscribe(events);
+ *
+ * await secrets.getSecret("db/password");
+ * await backend.setSecret("db/password", "pw-0002"); // written behind the cache's back
+ * if (await secrets.getSecret("db/password") !== "pw-0001") throw new Error("not cached");
+ * await events.publish(["db/password"]); // another instance rotated it
+ * await secrets.whenIdle(); // the refetch has landed
+ * if (await secrets.getSecret("db/password") !== "pw-0002") throw new Error("not refetched");
+ *
+ * secrets.invalidate("db/password");
+ * secrets.clear();
+ * if (secrets.stats().size !== 0) throw new Error();
+ * await stop();
+ * await secrets.close();
+ * ```
+ */
 export interface CachedSecretManager extends SecretManager {
   /** Drops every cached read of `name` (all stages, versions and fields). */
   invalidate(name: string): void;
@@ -126,11 +192,60 @@ export interface CachedSecretManager extends SecretManager {
   whenIdle(): Promise<void>;
 }
 
-/** The default `ttlMs`: one hour. */
+/**
+ * The default `ttlMs`: one hour.
+ *
+ * @example An entry older than the default TTL is fetched again
+ * ```ts
+ * import { DEFAULT_CACHE_TTL_MS, MemorySecretManager, withCache } from "@keyward/secrets";
+ *
+ * let now = 0;
+ * const secrets = withCache(new MemorySecretManager({ initial: { "a/b": "value-0001" } }), {
+ *   now: () => now,
+ * });
+ * await secrets.getSecret("a/b");
+ * now = DEFAULT_CACHE_TTL_MS + 1;
+ * await secrets.getSecret("a/b");
+ * if (secrets.stats().misses !== 2) throw new Error();
+ * ```
+ */
 export const DEFAULT_CACHE_TTL_MS = 3_600_000;
-/** The default `staleIfErrorMs`: one hour. */
+/**
+ * The default `staleIfErrorMs`: one hour.
+ *
+ * @example An outage longer than the default stale window surfaces
+ * ```ts
+ * import { DEFAULT_CACHE_STALE_MS, DEFAULT_CACHE_TTL_MS, MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * let now = 0;
+ * const backend = new FaultyManager(new MemorySecretManager({ initial: { "a/b": "value-0001" } }));
+ * const secrets = withCache(backend, { now: () => now, staleRetryMs: 0 });
+ * await secrets.getSecret("a/b");
+ * backend.fault = "down";
+ * now = DEFAULT_CACHE_TTL_MS + DEFAULT_CACHE_STALE_MS - 1;
+ * if (await secrets.getSecret("a/b") !== "value-0001") throw new Error("not served stale");
+ * now = DEFAULT_CACHE_TTL_MS + DEFAULT_CACHE_STALE_MS + 1;
+ * const failed = await secrets.getSecret("a/b").then(() => false, () => true);
+ * if (!failed) throw new Error("served past the stale window");
+ * ```
+ */
 export const DEFAULT_CACHE_STALE_MS = 3_600_000;
-/** The default `maxEntries`. */
+/**
+ * The default `maxEntries`.
+ *
+ * @example The cache never holds more than the default number of entries
+ * ```ts
+ * import { DEFAULT_CACHE_MAX_ENTRIES, MemorySecretManager, withCache } from "@keyward/secrets";
+ *
+ * const initial: Record<string, string> = {};
+ * for (let i = 0; i <= DEFAULT_CACHE_MAX_ENTRIES; i++) initial[`app/key-${i}`] = `value-${i}`;
+ * const secrets = withCache(new MemorySecretManager({ initial }));
+ * for (const name of Object.keys(initial)) await secrets.getSecret(name);
+ * const { size, evictions } = secrets.stats();
+ * if (size !== DEFAULT_CACHE_MAX_ENTRIES || evictions !== 1) throw new Error(`${size} ${evictions}`);
+ * ```
+ */
 export const DEFAULT_CACHE_MAX_ENTRIES = 1000;
 
 /** The share of an entry's life after which a read refreshes it in the background. */
