@@ -11,13 +11,48 @@ import { keywardLogger } from "../core/log.ts";
 import { nameProblem } from "../core/names.ts";
 import type { RotationEvents, RotationListener } from "./rotation_events.ts";
 
-/** The channel keyward's rotation events use. */
+/**
+ * The channel keyward's rotation events use.
+ *
+ * @example The channel used unless `channel` is given (shown with a stand-in client that records NOTIFYs)
+ * ```ts
+ * import type postgres from "postgres";
+ * import { PostgresRotationEvents, ROTATION_CHANNEL } from "@keyward/secrets/postgres";
+ *
+ * const notified: string[] = [];
+ * const sql = { // records what a postgres.js client would send; use postgres(url) in production
+ *   notify: (channel: string, payload: string) => Promise.resolve(void notified.push(`${channel} ${payload}`)),
+ *   listen: () => Promise.reject(new Error("not used here")),
+ * };
+ * const events = new PostgresRotationEvents(sql as unknown as postgres.Sql);
+ * await events.publish(["db/password"]);
+ * if (notified[0] !== `${ROTATION_CHANNEL} ["db/password"]`) throw new Error(notified[0]);
+ * ```
+ */
 export const ROTATION_CHANNEL = "keyward_rotation";
 
 /** Postgres refuses NOTIFY payloads of 8000 bytes or more; stay well below. */
 const MAX_PAYLOAD_BYTES = 7_000;
 
-/** Options of {@linkcode PostgresRotationEvents}. */
+/**
+ * Options of {@linkcode PostgresRotationEvents}.
+ *
+ * @example A channel per environment (needs Postgres: `DATABASE_URL`)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { PostgresRotationEvents } from "@keyward/secrets/postgres";
+ * import { MemorySecretManager, withCache } from "@keyward/secrets";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const events = new PostgresRotationEvents(sql, { channel: "keyward_rotation_staging" });
+ * const secrets = withCache(new MemorySecretManager(), { rotationEvents: events });
+ * await secrets.ready; // LISTEN keyward_rotation_staging
+ * await events.publish(["db/password"]); // NOTIFY keyward_rotation_staging, '["db/password"]'
+ * if (events.channel !== "keyward_rotation_staging") throw new Error();
+ * await secrets.close();
+ * await sql.end();
+ * ```
+ */
 export interface PostgresRotationEventsOptions {
   /**
    * The LISTEN/NOTIFY channel.

@@ -6,13 +6,45 @@
  * @module
  */
 
-/** Receives the names of secrets that changed. Must not throw; must not do long work. */
+/**
+ * Receives the names of secrets that changed. Must not throw; must not do long work.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryRotationEvents, type RotationListener } from "@keyward/secrets";
+ *
+ * const changed = new Set<string>();
+ * const listener: RotationListener = (names) => names.forEach((n) => changed.add(n));
+ * const events = new InMemoryRotationEvents();
+ * const stop = await events.subscribe(listener);
+ * await events.publish(["db/password", "api/token"]);
+ * await stop();
+ * if ([...changed].sort().join() !== "api/token,db/password") throw new Error();
+ * ```
+ */
 export type RotationListener = (names: string[]) => void;
 
 /**
  * Carries "these secrets changed" between processes (Postgres LISTEN/NOTIFY in
  * `@keyward/secrets/postgres`) or inside one (the in-memory implementation).
  * Events hold names only, never values.
+ *
+ * @example Two caches that agree: a write through one refetches in the other
+ * ```ts
+ * import { InMemoryRotationEvents, MemorySecretManager, type RotationEvents, withCache } from "@keyward/secrets";
+ *
+ * const events: RotationEvents = new InMemoryRotationEvents();
+ * const backend = new MemorySecretManager({ initial: { "db/password": "pw-0001" } });
+ * const a = withCache(backend, { rotationEvents: events });
+ * const b = withCache(backend, { rotationEvents: events });
+ * await Promise.all([a.ready, b.ready]);
+ * await b.getSecret("db/password");
+ * await a.setSecret("db/password", "pw-0002"); // publishes "db/password"
+ * await b.whenIdle();
+ * if (await b.getSecret("db/password") !== "pw-0002") throw new Error();
+ * await a.close();
+ * await b.close();
+ * ```
  */
 export interface RotationEvents {
   /** Tells every subscriber that `names` changed. */

@@ -22,6 +22,25 @@ import {
 /**
  * Holds one encrypted snapshot. `read()` resolves to `null` when there is
  * none yet. A store sees ciphertext only.
+ *
+ * @example A store of your own (here a `Map`; a KV namespace or an object store in practice)
+ * ```ts
+ * import { encryptedSnapshot, MemorySecretManager, type SnapshotStore, withCache } from "@keyward/secrets";
+ *
+ * const kv = new Map<string, Uint8Array>();
+ * const store: SnapshotStore = {
+ *   read: () => Promise.resolve(kv.get("snapshot") ?? null),
+ *   write: (data) => Promise.resolve(void kv.set("snapshot", data.slice())),
+ * };
+ * const key = crypto.getRandomValues(new Uint8Array(32));
+ * const secrets = withCache(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }), {
+ *   snapshot: encryptedSnapshot({ store, key }),
+ * });
+ * await secrets.getSecret("db/password");
+ * await secrets.close();
+ * const bytes = kv.get("snapshot");
+ * if (bytes === undefined || new TextDecoder().decode(bytes).includes("pw-0001")) throw new Error();
+ * ```
  */
 export interface SnapshotStore {
   /** The last snapshot written, or `null`. */
@@ -30,7 +49,28 @@ export interface SnapshotStore {
   write(data: Uint8Array): Promise<void>;
 }
 
-/** Options of {@linkcode encryptedSnapshot}. */
+/**
+ * Options of {@linkcode encryptedSnapshot}.
+ *
+ * @example A restarted instance rides out an outage with the snapshot
+ * ```ts
+ * import { encryptedSnapshot, MemorySecretManager, MemorySnapshotStore, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * const store = new MemorySnapshotStore();
+ * const key = crypto.getRandomValues(new Uint8Array(32)); // from KEYWARD_SNAPSHOT_KEY in production
+ * const backend = new FaultyManager(new MemorySecretManager({ initial: { "db/password": "pw-0001" } }));
+ *
+ * const first = withCache(backend, { snapshot: encryptedSnapshot({ store, key }) });
+ * await first.getSecret("db/password");
+ * await first.close(); // the snapshot is written
+ *
+ * backend.fault = "down";
+ * const restarted = withCache(backend, { snapshot: encryptedSnapshot({ store, key }) });
+ * if (await restarted.getSecret("db/password") !== "pw-0001") throw new Error();
+ * await restarted.close();
+ * ```
+ */
 export interface SnapshotOptions {
   /** Where the encrypted snapshot lives. */
   store: SnapshotStore;
@@ -74,7 +114,29 @@ export class MemorySnapshotStore implements SnapshotStore {
   }
 }
 
-/** One cached read as a snapshot keeps it. */
+/**
+ * One cached read as a snapshot keeps it.
+ *
+ * @example The entries a cache offers its snapshot
+ * ```ts
+ * import { type CacheSnapshot, MemorySecretManager, type SnapshotEntry, withCache } from "@keyward/secrets";
+ *
+ * let offered: SnapshotEntry[] = [];
+ * const recording: CacheSnapshot = { // a test double: keeps nothing, records what it is offered
+ *   attach: (host) => ({
+ *     changed: () => void (offered = host.entries()),
+ *     restore: () => Promise.resolve(),
+ *     saving: () => undefined,
+ *   }),
+ * };
+ * const backend = new MemorySecretManager({ initial: { "db/login": { user: "app", password: "pw-0001" } } });
+ * const secrets = withCache(backend, { snapshot: recording, now: () => 0, ttlMs: 60_000 });
+ * await secrets.getSecret("db/login", { field: "user" });
+ * const [entry] = offered;
+ * if (entry.name !== "db/login" || entry.field !== "user" || entry.expiresAt !== 60_000) throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export interface SnapshotEntry {
   /** The secret's name. */
   name: string;
@@ -90,7 +152,32 @@ export interface SnapshotEntry {
   expiresAt: number;
 }
 
-/** What a cache lets the snapshot bound to it see and do (see {@linkcode CacheSnapshot}). */
+/**
+ * What a cache lets the snapshot bound to it see and do (see {@linkcode CacheSnapshot}).
+ *
+ * @example Seeding a cache through its host while the backend is down
+ * ```ts
+ * import { type CacheSnapshot, MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * const seeding: CacheSnapshot = { // a test double standing in for encryptedSnapshot()
+ *   attach: (host) => ({
+ *     changed: () => {},
+ *     restore: () => {
+ *       host.seed([{ name: "db/password", value: "pw-0001", expiresAt: host.now() }]);
+ *       return Promise.resolve();
+ *     },
+ *     saving: () => undefined,
+ *   }),
+ * };
+ * const backend = new FaultyManager(new MemorySecretManager());
+ * backend.fault = "down";
+ * const secrets = withCache(backend, { snapshot: seeding });
+ * if (await secrets.getSecret("db/password") !== "pw-0001") throw new Error();
+ * if (secrets.stats().staleServes !== 1) throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export interface SnapshotHost {
   /** The cache's clock, epoch milliseconds. */
   now(): number;
@@ -103,7 +190,33 @@ export interface SnapshotHost {
   seed(entries: SnapshotEntry[]): number;
 }
 
-/** A snapshot bound to one cache by {@linkcode CacheSnapshot.attach}. */
+/**
+ * A snapshot bound to one cache by {@linkcode CacheSnapshot.attach}.
+ *
+ * @example When the cache calls each method
+ * ```ts
+ * import { type CacheSnapshot, MemorySecretManager, withCache } from "@keyward/secrets";
+ * import { FaultyManager } from "@keyward/secrets/testing";
+ *
+ * const calls: string[] = [];
+ * const spy: CacheSnapshot = {
+ *   attach: () => ({
+ *     changed: () => void calls.push("changed"),
+ *     restore: (reason) => Promise.resolve(void calls.push(`restore:${reason}`)),
+ *     saving: () => undefined,
+ *   }),
+ * };
+ * const backend = new FaultyManager(new MemorySecretManager({ initial: { "a/b": "value-0001" } }));
+ * backend.fault = "down";
+ * const secrets = withCache(backend, { snapshot: spy });
+ * await secrets.getSecret("a/b").catch(() => {}); // down at start-up, nothing to restore
+ * backend.fault = "none";
+ * await secrets.getSecret("a/b"); // fetched: the snapshot should save
+ * await secrets.getSecret("a/b"); // a hit: no save
+ * if (calls.join() !== "restore:unreachable,changed") throw new Error(calls.join());
+ * await secrets.close();
+ * ```
+ */
 export interface AttachedSnapshot {
   /** The cache changed: save soon (coalesced: at most one save runs, changes meanwhile make one more). */
   changed(): void;
@@ -122,6 +235,19 @@ export interface AttachedSnapshot {
  * itself as the host; the snapshot then saves after successful fetches
  * (coalesced, never on a hit) and is read at most once, at start-up while the
  * backend is unreachable. A failure of either is logged and never fails a read.
+ *
+ * @example
+ * ```ts
+ * import { type CacheSnapshot, encryptedSnapshot, MemorySnapshotStore } from "@keyward/secrets";
+ *
+ * const snapshot: CacheSnapshot = encryptedSnapshot({
+ *   store: new MemorySnapshotStore(),
+ *   key: crypto.getRandomValues(new Uint8Array(32)),
+ * });
+ * const attached = snapshot.attach({ now: () => 0, entries: () => [], seed: () => 0 });
+ * await attached.restore("unreachable"); // nothing stored yet: seeds nothing, never rejects
+ * if (attached.saving() !== undefined) throw new Error();
+ * ```
  */
 export interface CacheSnapshot {
   /** Binds the snapshot to one cache. */
