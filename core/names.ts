@@ -14,13 +14,56 @@ import {
 } from "./errors.ts";
 import type { Stage } from "./types.ts";
 
-/** The longest name, namespace included. */
+/**
+ * The longest name, namespace included.
+ *
+ * @example
+ * ```ts
+ * import { MAX_NAME_LENGTH, nameProblem } from "@keyward/secrets";
+ *
+ * if (nameProblem("a".repeat(MAX_NAME_LENGTH)) !== undefined) throw new Error();
+ * if (nameProblem("a".repeat(MAX_NAME_LENGTH + 1)) === undefined) throw new Error();
+ * ```
+ */
 export const MAX_NAME_LENGTH = 512;
-/** The largest value in UTF-8 bytes (AWS's limit, enforced on every backend). */
+/**
+ * The largest value in UTF-8 bytes (AWS's limit, enforced on every backend).
+ *
+ * @example Every backend refuses a larger value before any I/O
+ * ```ts
+ * import { InvalidSecretValueError, MAX_VALUE_BYTES, MemorySecretManager } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager();
+ * await secrets.setSecret("blob/ok", "x".repeat(MAX_VALUE_BYTES));
+ * const error = await secrets.setSecret("blob/big", "x".repeat(MAX_VALUE_BYTES + 1)).catch((e) => e);
+ * if (!(error instanceof InvalidSecretValueError)) throw new Error();
+ * ```
+ */
 export const MAX_VALUE_BYTES = 65_536;
-/** The first-segment prefix reserved for keyward's own bookkeeping. */
+/**
+ * The first-segment prefix reserved for keyward's own bookkeeping.
+ *
+ * @example
+ * ```ts
+ * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets";
+ *
+ * if (nameProblem(`${RESERVED_PREFIX}/state`) === undefined) throw new Error("not reserved");
+ * if (nameProblem("app/.keyward-like") !== undefined) throw new Error(); // only the first segment
+ * ```
+ */
 export const RESERVED_PREFIX = ".keyward";
-/** The field a plain string value is stored under. */
+/**
+ * The field a plain string value is stored under.
+ *
+ * @example A plain string is stored as one field of this name
+ * ```ts
+ * import { MemorySecretManager, normalizeValue, VALUE_FIELD } from "@keyward/secrets";
+ *
+ * if (normalizeValue("a/b", "value-0001")[VALUE_FIELD] !== "value-0001") throw new Error();
+ * const secrets = new MemorySecretManager({ initial: { "a/b": "value-0001" } });
+ * if (await secrets.getSecret("a/b", { field: VALUE_FIELD }) !== "value-0001") throw new Error();
+ * ```
+ */
 export const VALUE_FIELD = "value";
 
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;

@@ -7,7 +7,26 @@
  * @module
  */
 
-/** How a call is retried. */
+/**
+ * How a call is retried.
+ *
+ * @example A policy with a recorded sleep and no jitter
+ * ```ts
+ * import { retry, type RetryPolicy } from "@keyward/secrets";
+ *
+ * const waits: number[] = [];
+ * const policy: RetryPolicy = {
+ *   attempts: 4,
+ *   baseDelayMs: 50,
+ *   maxDelayMs: 120,
+ *   sleep: (ms) => Promise.resolve(void waits.push(ms)),
+ *   random: () => 0.999999, // the top of each jitter range
+ * };
+ * await retry(() => Promise.reject(new Error("down")), { ...policy, retryable: () => true })
+ *   .catch(() => {});
+ * if (waits.join() !== "49,99,119") throw new Error(waits.join()); // 50, 100, then capped at 120
+ * ```
+ */
 export interface RetryPolicy {
   /**
    * Attempts in all, the first one included (1 means no retry).
@@ -36,7 +55,25 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-/** What {@linkcode retry} tells the callbacks about one failed attempt. */
+/**
+ * What {@linkcode retry} tells the callbacks about one failed attempt.
+ *
+ * @example
+ * ```ts
+ * import { retry, type RetryAttempt } from "@keyward/secrets";
+ *
+ * const failures: RetryAttempt[] = [];
+ * await retry(async (attempt) => {
+ *   if (attempt < 3) throw new Error(`attempt ${attempt} failed`);
+ * }, {
+ *   retryable: () => true,
+ *   sleep: () => Promise.resolve(),
+ *   onRetry: ({ attempt, error }) => void failures.push({ attempt, error }),
+ * });
+ * if (failures.map((f) => f.attempt).join() !== "1,2") throw new Error();
+ * if ((failures[1].error as Error).message !== "attempt 2 failed") throw new Error();
+ * ```
+ */
 export interface RetryAttempt {
   /** The attempt that failed, starting at 1. */
   attempt: number;
@@ -44,7 +81,40 @@ export interface RetryAttempt {
   error: unknown;
 }
 
-/** Options of one {@linkcode retry} call. */
+/**
+ * Options of one {@linkcode retry} call.
+ *
+ * @example Only some errors are retried
+ * ```ts
+ * import { retry, SecretAccessError, SecretNotFoundError } from "@keyward/secrets";
+ *
+ * let calls = 0;
+ * const error = await retry(() => {
+ *   calls += 1;
+ *   return Promise.reject(new SecretNotFoundError({ secret: "a/b" }));
+ * }, {
+ *   retryable: (e) => e instanceof SecretAccessError && e.reason === "unreachable",
+ *   sleep: () => Promise.resolve(),
+ * }).catch((e) => e);
+ * if (!(error instanceof SecretNotFoundError) || calls !== 1) throw new Error("retried");
+ * ```
+ *
+ * @example An abort ends the retries with the signal's reason
+ * ```ts
+ * import { retry } from "@keyward/secrets";
+ *
+ * const controller = new AbortController();
+ * const failed = retry(() => Promise.reject(new Error("down")), {
+ *   retryable: () => true,
+ *   baseDelayMs: 60_000,
+ *   random: () => 0.5,
+ *   signal: controller.signal,
+ * });
+ * controller.abort(new Error("shutting down"));
+ * const error = await failed.catch((e) => e);
+ * if (error.message !== "shutting down") throw new Error(error.message);
+ * ```
+ */
 export interface RetryOptions extends RetryPolicy {
   /** Whether a failed attempt may be retried; errors it refuses are thrown at once. */
   retryable: (error: unknown) => boolean;
@@ -54,7 +124,19 @@ export interface RetryOptions extends RetryPolicy {
   signal?: AbortSignal;
 }
 
-/** The defaults of {@linkcode RetryPolicy}. */
+/**
+ * The defaults of {@linkcode RetryPolicy}.
+ *
+ * @example
+ * ```ts
+ * import { backoffDelayMs, DEFAULT_RETRY } from "@keyward/secrets";
+ *
+ * if (DEFAULT_RETRY.attempts !== 3) throw new Error();
+ * // A policy with no options uses the defaults: the first backoff stays under baseDelayMs.
+ * const first = backoffDelayMs(1, { random: () => 0.999999 });
+ * if (first >= DEFAULT_RETRY.baseDelayMs) throw new Error();
+ * ```
+ */
 export const DEFAULT_RETRY: Readonly<
   Required<Pick<RetryPolicy, "attempts" | "baseDelayMs" | "maxDelayMs">>
 > = {
