@@ -15,7 +15,33 @@ import type { Logger } from "@logtape/logtape";
 import { type AccessReason, type ErrorContext, SecretAccessError } from "../core/errors.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../core/retry.ts";
 
-/** How the backend authenticates to Vault. */
+/**
+ * How the backend authenticates to Vault.
+ *
+ * @example AppRole: the backend logs in first and sends the token it got (against a stand-in `fetch`)
+ * ```ts
+ * import { type VaultAuth, VaultSecretManager } from "@keyward/secrets";
+ *
+ * const requests: string[] = [];
+ * const fakeVault: typeof fetch = (input, init) => {
+ *   const path = new URL(String(input)).pathname;
+ *   requests.push(`${path} token=${new Headers(init?.headers).get("X-Vault-Token")}`);
+ *   if (path === "/v1/auth/approle/login") {
+ *     return Promise.resolve(Response.json({ auth: { client_token: "login-token-1", lease_duration: 3600 } }));
+ *   }
+ *   return Promise.resolve(Response.json({
+ *     data: { data: { value: "value-0001" }, metadata: { version: 1, created_time: "2026-11-29T00:00:00Z" } },
+ *   }));
+ * };
+ * const auth: VaultAuth = { appRole: { roleId: "example-role", secretId: "example-secret-id" } };
+ * // or { token: "..." }, or { kubernetes: { role: "app", jwt: () => Deno.readTextFile(tokenPath) } }
+ * const secrets = new VaultSecretManager({ address: "http://127.0.0.1:8200", auth, fetch: fakeVault });
+ * await secrets.getSecret("db/password");
+ * if (requests[0] !== "/v1/auth/approle/login token=null") throw new Error(requests[0]);
+ * if (requests[1] !== "/v1/secret/data/db/password token=login-token-1") throw new Error(requests[1]);
+ * await secrets.close();
+ * ```
+ */
 export type VaultAuth =
   | {
     /** A Vault token (`VAULT_TOKEN`); never renewed or replaced. */

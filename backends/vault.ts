@@ -75,7 +75,39 @@ import { errorsOf, type VaultAuth, type VaultReply, VaultTransport } from "./_va
 
 export type { VaultAuth } from "./_vault_http.ts";
 
-/** Options of {@linkcode VaultSecretManager}. */
+/**
+ * Options of {@linkcode VaultSecretManager}.
+ *
+ * @example A mount, a namespace and a retry policy (against a stand-in `fetch`)
+ * ```ts
+ * import { VaultSecretManager } from "@keyward/secrets";
+ *
+ * const seen: string[] = [];
+ * let calls = 0;
+ * // A stand-in for Vault: the first request fails with 503, the retry succeeds.
+ * const fakeVault: typeof fetch = (input, init) => {
+ *   calls += 1;
+ *   const headers = new Headers(init?.headers);
+ *   seen.push(`${new URL(String(input)).pathname} ns=${headers.get("X-Vault-Namespace")}`);
+ *   if (calls === 1) return Promise.resolve(new Response(null, { status: 503 }));
+ *   return Promise.resolve(Response.json({
+ *     data: { data: { value: "value-0001" }, metadata: { version: 3, created_time: "2026-11-29T00:00:00Z" } },
+ *   }));
+ * };
+ * const secrets = new VaultSecretManager({
+ *   address: "http://127.0.0.1:8200",
+ *   auth: { token: "dev-only-token" },
+ *   mount: "team/kv",
+ *   namespace: "payments",
+ *   timeoutMs: 2_000,
+ *   retry: { attempts: 2, sleep: () => Promise.resolve() },
+ *   fetch: fakeVault,
+ * });
+ * if (await secrets.getSecret("db/password") !== "value-0001") throw new Error();
+ * if (seen[1] !== "/v1/team/kv/data/db/password ns=payments" || calls !== 2) throw new Error(seen[1]);
+ * await secrets.close();
+ * ```
+ */
 export interface VaultOptions {
   /** Vault's address, e.g. `https://vault.internal:8200` (`VAULT_ADDR`). */
   address: string;
