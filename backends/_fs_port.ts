@@ -9,7 +9,29 @@
 import * as fs from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 
-/** What `stat` reports. */
+/**
+ * What `stat` reports.
+ *
+ * @example What the port reports for a lock left by a crashed writer, which the backend then breaks
+ * ```ts
+ * import { FileSecretManager, type FsStat, generateFileKey } from "@keyward/secrets/file";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const lockPath = `${dir}/store.json.lock`;
+ * const anHourAgo = new Date(Date.now() - 3_600_000);
+ * await Deno.writeTextFile(lockPath, "crashed-writer");
+ * await Deno.utime(lockPath, anHourAgo, anHourAgo);
+ * const info = await Deno.stat(lockPath);
+ * const st: FsStat = { mode: info.mode ?? 0, mtimeMs: info.mtime!.getTime(), isDirectory: info.isDirectory };
+ * if (Date.now() - st.mtimeMs <= 30_000 || st.isDirectory) throw new Error();
+ *
+ * const secrets = new FileSecretManager({ path: `${dir}/store.json`, key: generateFileKey(), staleLockMs: 30_000 });
+ * await secrets.setSecret("db/password", "pw-0001"); // breaks the stale lock instead of waiting
+ * await Deno.stat(lockPath).then(() => { throw new Error("lock left"); }, () => {});
+ * await secrets.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface FsStat {
   /** The permission bits and file type, as `stat(2)` reports them. */
   mode: number;
@@ -19,7 +41,45 @@ export interface FsStat {
   isDirectory: boolean;
 }
 
-/** The file operations the file backend uses. Errors carry a Node-style `code` (`ENOENT`, ...). */
+/**
+ * The file operations the file backend uses. Errors carry a Node-style `code` (`ENOENT`, ...).
+ *
+ * @example The file backend on an in-memory file system
+ * ```ts
+ * import { FileSecretManager, type FsPort, type FsStat, generateFileKey } from "@keyward/secrets/file";
+ *
+ * const files = new Map<string, { data: Uint8Array; mtimeMs: number }>();
+ * const put = (path: string, data: Uint8Array) => void files.set(path, { data, mtimeMs: Date.now() });
+ * const memoryFs: FsPort = {
+ *   readFile: (path) => Promise.resolve(files.get(path)?.data),
+ *   writeFileAtomic: (path, data) => Promise.resolve(put(path, data)),
+ *   createExclusive: (path, data) => Promise.resolve(!files.has(path) && (put(path, data), true)),
+ *   stat: (path) => {
+ *     const file = files.get(path);
+ *     const st: FsStat | undefined = file && { mode: 0o100600, mtimeMs: file.mtimeMs, isDirectory: false };
+ *     return Promise.resolve(st);
+ *   },
+ *   rename: (from, to) => {
+ *     const file = files.get(from);
+ *     if (file) (files.delete(from), files.set(to, file));
+ *     return Promise.resolve(file !== undefined);
+ *   },
+ *   link: (from, to) => {
+ *     const file = files.get(from);
+ *     const linked = file !== undefined && !files.has(to);
+ *     if (linked) files.set(to, file);
+ *     return Promise.resolve(linked);
+ *   },
+ *   remove: (path) => Promise.resolve(void files.delete(path)),
+ *   mkdir: () => Promise.resolve(),
+ * };
+ * const secrets = new FileSecretManager({ path: "/virtual/store.json", key: generateFileKey(), fsPort: memoryFs });
+ * await secrets.setSecret("db/password", "pw-0001");
+ * if (await secrets.getSecret("db/password") !== "pw-0001") throw new Error();
+ * if ([...files.keys()].join() !== "/virtual/store.json") throw new Error([...files.keys()].join());
+ * await secrets.close();
+ * ```
+ */
 export interface FsPort {
   /** The file's bytes, or `undefined` when it does not exist. */
   readFile(path: string): Promise<Uint8Array | undefined>;

@@ -38,7 +38,27 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 
-/** Options of {@linkcode EnvSecretManager}. */
+/**
+ * Options of {@linkcode EnvSecretManager}.
+ *
+ * @example The environment over a `.env` text, listing one prefix
+ * ```ts
+ * import { EnvSecretManager } from "@keyward/secrets";
+ *
+ * const environment: Record<string, string> = { ALPACA_API_KEY_ID: "PKFROMENV0000000", HOME: "/home/app" };
+ * const secrets = new EnvSecretManager({
+ *   lookup: (key) => environment[key],
+ *   keys: () => Object.keys(environment),
+ *   dotenv: "ALPACA_API_KEY_ID=PKFROMFILE000000\nDB_PASSWORD=pw-from-dotenv\n",
+ *   listPrefixes: ["ALPACA_"],
+ *   now: () => 0,
+ * });
+ * if (await secrets.getSecret("alpaca/api_key_id") !== "PKFROMENV0000000") throw new Error("env wins");
+ * if (await secrets.getSecret("db/password") !== "pw-from-dotenv") throw new Error();
+ * const listed = await secrets.listSecrets();
+ * if (listed.includes("home")) throw new Error("HOME is not under a listed prefix");
+ * ```
+ */
 export interface EnvOptions {
   /**
    * Looks up one environment variable, e.g. `(k) => Deno.env.get(k)` or

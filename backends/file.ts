@@ -85,7 +85,30 @@ import { type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
 
 export type { FsPort, FsStat };
 
-/** Options of {@linkcode FileSecretManager}. */
+/**
+ * Options of {@linkcode FileSecretManager}.
+ *
+ * @example Lock timings, a clock and a version limit
+ * ```ts
+ * import { FileSecretManager, generateFileKey } from "@keyward/secrets/file";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const secrets = new FileSecretManager({
+ *   path: `${dir}/store.json`,
+ *   key: generateFileKey(), // from KEYWARD_FILE_KEY or readKeyFile() in production
+ *   lockTimeoutMs: 2_000,
+ *   staleLockMs: 10_000,
+ *   now: () => Date.UTC(2026, 10, 29),
+ *   maxVersions: 2,
+ * });
+ * for (const value of ["pw-0001", "pw-0002", "pw-0003"]) await secrets.setSecret("db/password", value);
+ * const meta = await secrets.describeSecret("db/password");
+ * if (meta.versions.length !== 2) throw new Error("the oldest unstaged version is dropped");
+ * if (meta.versions[1].createdAt.getTime() !== Date.UTC(2026, 10, 29)) throw new Error();
+ * await secrets.close();
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface FileOptions {
   /** The store file; a missing file is an empty store, created (with its directory) by the first write. */
   path: string;

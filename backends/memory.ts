@@ -35,7 +35,25 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 
-/** Options of {@linkcode MemorySecretManager}. */
+/**
+ * Options of {@linkcode MemorySecretManager}.
+ *
+ * @example A fixed clock, a version limit and initial secrets
+ * ```ts
+ * import { MemorySecretManager } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({
+ *   now: () => Date.UTC(2026, 10, 29),
+ *   maxVersions: 2,
+ *   initial: { "db/password": "pw-0001" },
+ * });
+ * await secrets.setSecret("db/password", "pw-0002");
+ * await secrets.setSecret("db/password", "pw-0003");
+ * const meta = await secrets.describeSecret("db/password");
+ * if (meta.versions.length !== 2) throw new Error("the oldest unstaged version is dropped");
+ * if (meta.versions[0].createdAt.toISOString() !== "2026-11-29T00:00:00.000Z") throw new Error();
+ * ```
+ */
 export interface MemoryOptions {
   /**
    * The clock, in epoch milliseconds.
