@@ -12,7 +12,20 @@
 import { StandardRetryStrategy } from "@smithy/core/retry";
 import { keywardLogger } from "../core/log.ts";
 
-/** The SDK's retry token, as far as keyward looks at it. */
+/**
+ * The SDK's retry token, as far as keyward looks at it.
+ *
+ * @example
+ * ```ts
+ * import { KeywardAwsRetryStrategy, type RetryToken } from "@keyward/secrets/aws";
+ *
+ * const strategy = new KeywardAwsRetryStrategy({ retryDelayMs: () => 0 });
+ * const first: RetryToken = await strategy.acquireInitialRetryToken("secretsmanager");
+ * const second = await strategy.refreshRetryTokenForRetry(first, { errorType: "TRANSIENT" });
+ * const third = await strategy.refreshRetryTokenForRetry(second, { errorType: "THROTTLING" });
+ * if ([first, second, third].map((t) => t.getRetryCount()).join() !== "0,1,2") throw new Error();
+ * ```
+ */
 export interface RetryToken {
   /** Retries made so far in this call. */
   getRetryCount(): number;
@@ -20,7 +33,21 @@ export interface RetryToken {
   getRetryDelay(): number;
 }
 
-/** What the SDK tells a retry strategy about a failed attempt. */
+/**
+ * What the SDK tells a retry strategy about a failed attempt.
+ *
+ * @example A client error is not retried, a transient one (5xx, network) is
+ * ```ts
+ * import { KeywardAwsRetryStrategy, type RetryErrorInfo } from "@keyward/secrets/aws";
+ *
+ * const strategy = new KeywardAwsRetryStrategy({ retryDelayMs: () => 0 });
+ * const token = await strategy.acquireInitialRetryToken("secretsmanager");
+ * const retried = (info: RetryErrorInfo) =>
+ *   strategy.refreshRetryTokenForRetry(token, info).then(() => true, () => false);
+ * if (await retried({ errorType: "CLIENT_ERROR" })) throw new Error();
+ * if (!(await retried({ errorType: "TRANSIENT" }))) throw new Error();
+ * ```
+ */
 export interface RetryErrorInfo {
   /** The SDK's classification: `THROTTLING`, `TRANSIENT`, `SERVER_ERROR`, `CLIENT_ERROR`. */
   errorType: string;
@@ -33,7 +60,22 @@ export interface RetryErrorInfo {
 /** Error names the SDK would retry that keyward never does. */
 export const NOT_RETRIED_ERRORS: readonly string[] = ["LimitExceededException"];
 
-/** Options of {@linkcode KeywardAwsRetryStrategy}. */
+/**
+ * Options of {@linkcode KeywardAwsRetryStrategy}.
+ *
+ * @example `maxAttempts` counts the first attempt
+ * ```ts
+ * import { type AwsRetryOptions, KeywardAwsRetryStrategy } from "@keyward/secrets/aws";
+ *
+ * const options: AwsRetryOptions = { maxAttempts: 2, retryDelayMs: () => 0 };
+ * const strategy = new KeywardAwsRetryStrategy(options);
+ * const token = await strategy.acquireInitialRetryToken("secretsmanager");
+ * const next = await strategy.refreshRetryTokenForRetry(token, { errorType: "TRANSIENT" });
+ * const again = await strategy.refreshRetryTokenForRetry(next, { errorType: "TRANSIENT" })
+ *   .then(() => true, () => false);
+ * if (again) throw new Error("a third attempt");
+ * ```
+ */
 export interface AwsRetryOptions {
   /**
    * Attempts per call, the first one included (1 means no retry).

@@ -105,7 +105,37 @@ export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
   previous: "AWSPREVIOUS",
 };
 
-/** AWS credentials. */
+/**
+ * AWS credentials.
+ *
+ * @example Temporary credentials sign every request (seen by a stand-in request handler)
+ * ```ts
+ * import { type AwsCredentials, AwsSecretManager } from "@keyward/secrets/aws";
+ *
+ * const credentials: AwsCredentials = {
+ *   accessKeyId: "AKIDEXAMPLE",
+ *   secretAccessKey: "example-only",
+ *   sessionToken: "example-session",
+ *   expiration: new Date(Date.now() + 3_600_000),
+ * };
+ * const signed: string[] = [];
+ * const secrets = new AwsSecretManager({
+ *   region: "eu-west-1",
+ *   credentials,
+ *   requestHandler: {
+ *     handle: (request: { headers: Record<string, string> }) => {
+ *       signed.push(request.headers["authorization"].split(" ")[1].split("/")[0]);
+ *       signed.push(request.headers["x-amz-security-token"]);
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
+ *     },
+ *   },
+ * });
+ * await secrets.getSecret("app/key");
+ * if (signed.join() !== "Credential=AKIDEXAMPLE,example-session") throw new Error(signed.join());
+ * await secrets.close();
+ * ```
+ */
 export interface AwsCredentials {
   /** The access key id. */
   accessKeyId: string;
@@ -117,19 +147,89 @@ export interface AwsCredentials {
   expiration?: Date;
 }
 
-/** Credentials, as the SDK takes them: an object or a provider function. */
+/**
+ * Credentials, as the SDK takes them: an object or a provider function.
+ *
+ * @example A provider is asked when a request is signed, not at construction
+ * ```ts
+ * import { type AwsCredentialsOption, AwsSecretManager } from "@keyward/secrets/aws";
+ *
+ * let asked = 0;
+ * const credentials: AwsCredentialsOption = () => {
+ *   asked += 1; // e.g. read a rotated token file, or call an STS client
+ *   return Promise.resolve({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-only" });
+ * };
+ * const secrets = new AwsSecretManager({
+ *   region: "eu-west-1",
+ *   credentials,
+ *   requestHandler: {
+ *     handle: () => {
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
+ *     },
+ *   },
+ * });
+ * if (asked > 0) throw new Error("asked at construction");
+ * await secrets.getSecret("app/key");
+ * if (asked !== 1) throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export type AwsCredentialsOption = AwsCredentials | (() => Promise<AwsCredentials>);
 
 /**
  * An SDK HTTP handler, such as `new FetchHttpHandler()` from
  * `@smithy/fetch-http-handler` (typed loosely here; the SDK checks it).
+ *
+ * @example A stand-in handler that answers `GetSecretValue` itself (no network)
+ * ```ts
+ * import { AwsSecretManager, type AwsRequestHandler } from "@keyward/secrets/aws";
+ *
+ * const targets: string[] = [];
+ * const handler: AwsRequestHandler = {
+ *   handle: (request: { headers: Record<string, string> }) => {
+ *     targets.push(request.headers["x-amz-target"]);
+ *     const body = JSON.stringify({ Name: "app/key", SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *     return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
+ *   },
+ * };
+ * // In production: requestHandler: new FetchHttpHandler() from "@smithy/fetch-http-handler" (edge runtimes).
+ * const secrets = new AwsSecretManager({
+ *   region: "eu-west-1",
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-only" },
+ *   requestHandler: handler,
+ * });
+ * if (await secrets.getSecret("app/key") !== "value-0001") throw new Error();
+ * if (targets.join() !== "secretsmanager.GetSecretValue") throw new Error(targets.join());
+ * await secrets.close();
+ * ```
  */
 export interface AwsRequestHandler {
   /** Sends one HTTP request. */
   handle(request: never, options?: never): Promise<{ response: unknown }>;
 }
 
-/** The SDK client keyward needs: a `SecretsManagerClient` from `@aws-sdk/client-secrets-manager`. */
+/**
+ * The SDK client keyward needs: a `SecretsManagerClient` from `@aws-sdk/client-secrets-manager`.
+ *
+ * @example A stand-in client for a unit test (use a `SecretsManagerClient` in production)
+ * ```ts
+ * import { AwsSecretManager, type AwsSdkClient } from "@keyward/secrets/aws";
+ *
+ * const sent: string[] = [];
+ * const client: AwsSdkClient = {
+ *   send: (command: { constructor: { name: string }; input: { SecretId?: string } }) => {
+ *     sent.push(`${command.constructor.name} ${command.input.SecretId}`);
+ *     return Promise.resolve({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *   },
+ *   destroy: () => {},
+ * };
+ * const secrets = new AwsSecretManager({ client });
+ * if (await secrets.getSecret("app/key") !== "value-0001") throw new Error();
+ * if (sent.join() !== "GetSecretValueCommand app/key") throw new Error(sent.join());
+ * await secrets.close(); // an injected client is not destroyed
+ * ```
+ */
 export interface AwsSdkClient {
   /** Sends one command. */
   send(command: never, options?: never): Promise<unknown>;
@@ -137,7 +237,37 @@ export interface AwsSdkClient {
   destroy(): void;
 }
 
-/** Options of {@linkcode AwsSecretManager}. */
+/**
+ * Options of {@linkcode AwsSecretManager}.
+ *
+ * @example Retries with a fixed delay, a timeout and a stand-in handler (the first answer is a 500)
+ * ```ts
+ * import { AwsSecretManager } from "@keyward/secrets/aws";
+ *
+ * let calls = 0;
+ * const secrets = new AwsSecretManager({
+ *   region: "eu-west-1",
+ *   endpoint: "http://127.0.0.1:4566", // e.g. LocalStack or moto; the handler below answers instead
+ *   credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "example-only" },
+ *   maxAttempts: 2,
+ *   retryDelayMs: () => 0,
+ *   timeoutMs: 5_000,
+ *   now: () => Date.UTC(2026, 10, 29),
+ *   requestHandler: {
+ *     handle: () => {
+ *       calls += 1;
+ *       const [statusCode, body] = calls === 1
+ *         ? [500, { __type: "InternalServiceError" }]
+ *         : [200, { SecretString: "value-0001", VersionStages: ["AWSCURRENT"] }];
+ *       const bytes = new TextEncoder().encode(JSON.stringify(body));
+ *       return Promise.resolve({ response: { statusCode, headers: {}, body: bytes } });
+ *     },
+ *   },
+ * });
+ * if (await secrets.getSecret("app/key") !== "value-0001" || calls !== 2) throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export interface AwsOptions {
   /**
    * The AWS Region, e.g. `eu-west-1`.
