@@ -8,7 +8,19 @@
  * @module
  */
 
-/** The kinds of credential {@linkcode findCredentials} recognises. */
+/**
+ * The kinds of credential {@linkcode findCredentials} recognises.
+ *
+ * @example Counting findings by kind
+ * ```ts
+ * import { type CredentialKind, findCredentials } from "@keyward/secrets";
+ *
+ * const text = "SERVICE_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd" + "\nVAULT=" + "hvs." + "CAESIJ7mZr2vLm0pWx7TnB4kYdQ9";
+ * const counts = new Map<CredentialKind, number>();
+ * for (const { kind } of findCredentials(text)) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+ * if (counts.get("assigned-secret") !== 1 || counts.get("vault-token") !== 1) throw new Error([...counts].join());
+ * ```
+ */
 export type CredentialKind =
   | "aws-access-key"
   | "vault-token"
@@ -17,7 +29,19 @@ export type CredentialKind =
   | "connection-string"
   | "assigned-secret";
 
-/** One credential found in a text. */
+/**
+ * One credential found in a text.
+ *
+ * @example The spans cover the credential, not its name
+ * ```ts
+ * import { findCredentials } from "@keyward/secrets";
+ *
+ * const text = "API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
+ * const [match] = findCredentials(text);
+ * const [[start, end]] = match.spans;
+ * if (match.start !== 0 || text.slice(start, end) !== "q8Zr2vLm0pWx7TnB4kYd") throw new Error();
+ * ```
+ */
 export interface CredentialMatch {
   /** What was found. */
   kind: CredentialKind;
@@ -27,7 +51,19 @@ export interface CredentialMatch {
   spans: [number, number][];
 }
 
-/** Options of {@linkcode findCredentials}. */
+/**
+ * Options of {@linkcode findCredentials}.
+ *
+ * @example Tightening the assigned-secret detector
+ * ```ts
+ * import { findCredentials } from "@keyward/secrets";
+ *
+ * const text = "DB_PASSWORD=" + "tR7#qLp2";
+ * if (findCredentials(text).length !== 0) throw new Error("8 characters is under the default 16");
+ * const found = findCredentials(text, { minAssignedLength: 8, minEntropyBits: 2.5 });
+ * if (found[0]?.kind !== "assigned-secret") throw new Error();
+ * ```
+ */
 export interface CredentialOptions {
   /**
    * Least Shannon entropy, in bits per character, of a value assigned to a
