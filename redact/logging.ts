@@ -27,7 +27,29 @@ import type { Redactor } from "./redactor.ts";
  */
 export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "fatal";
 
-/** The fields of a LogTape `LogRecord` (a LogTape record is one of these). */
+/**
+ * The fields of a LogTape `LogRecord` (a LogTape record is one of these).
+ *
+ * @example A record as LogTape hands it to a sink, redacted
+ * ```ts
+ * import { type LogRecordLike, Redactor, redactingSink } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * redactor.register("db/password", "pw-0123456789");
+ * const out: LogRecordLike[] = [];
+ * const record: LogRecordLike = {
+ *   category: ["app", "db"],
+ *   level: "warning",
+ *   timestamp: Date.UTC(2026, 10, 29),
+ *   rawMessage: "connect failed with {dsn}",
+ *   message: ["connect failed with ", "user=app pass=pw-0123456789", ""],
+ *   properties: { dsn: "user=app pass=pw-0123456789" },
+ * };
+ * redactingSink((r) => void out.push(r), redactor)(record);
+ * if (JSON.stringify(out).includes("pw-0123456789")) throw new Error();
+ * if (out[0].level !== "warning" || out[0].category.join(".") !== "app.db") throw new Error();
+ * ```
+ */
 export interface LogRecordLike {
   /** The logger's category. */
   readonly category: readonly string[];
@@ -64,10 +86,43 @@ export interface LogRecordLike {
  */
 export type LogSink = (record: LogRecordLike) => void;
 
-/** Property-name patterns, as `@logtape/redaction`'s field redaction takes them. */
+/**
+ * Property-name patterns, as `@logtape/redaction`'s field redaction takes them.
+ *
+ * @example Property names masked whatever they hold
+ * ```ts
+ * import { type FieldPatternList, type LogRecordLike, Redactor, redactingSink } from "@keyward/secrets";
+ *
+ * const fieldPatterns: FieldPatternList = ["sessionId", /^x-api-/i];
+ * const out: LogRecordLike[] = [];
+ * const sink = redactingSink((r) => void out.push(r), new Redactor(), { fieldPatterns });
+ * sink({
+ *   category: ["app"], level: "info", timestamp: 0, rawMessage: "request", message: ["request"],
+ *   properties: { sessionId: "s-1", "X-Api-Key": "k-2", user: "app" },
+ * });
+ * const { sessionId, "X-Api-Key": apiKey, user } = out[0].properties;
+ * if (sessionId !== "[REDACTED]" || apiKey !== "[REDACTED]" || user !== "app") throw new Error();
+ * ```
+ */
 export type FieldPatternList = readonly (string | RegExp)[];
 
-/** A text pattern in `@logtape/redaction`'s format; the regular expression has the `g` flag. */
+/**
+ * A text pattern in `@logtape/redaction`'s format; the regular expression has the `g` flag.
+ *
+ * @example A pattern of your own next to the standard ones
+ * ```ts
+ * import { Redactor, redactLogValue, STANDARD_TEXT_PATTERNS, type TextPattern } from "@keyward/secrets";
+ *
+ * const orderIds: TextPattern = {
+ *   pattern: /\border-(\d{4})\d+\b/g,
+ *   replacement: (_match, prefix) => `order-${prefix}…`,
+ * };
+ * const out = redactLogValue("shipped order-123456789", new Redactor(), {
+ *   textPatterns: [...STANDARD_TEXT_PATTERNS, orderIds],
+ * });
+ * if (out !== "shipped order-1234…") throw new Error(String(out));
+ * ```
+ */
 export interface TextPattern {
   /** What to find (global flag). */
   readonly pattern: RegExp;
@@ -145,11 +200,33 @@ export const KEYWARD_REDACT_FIELDS: FieldPatternList = /* @__PURE__ */ DEFAULT_R
  */
 export const STANDARD_TEXT_PATTERNS: readonly TextPattern[] = [JWT_PATTERN];
 
-/** Options of {@linkcode redactingSink}, {@linkcode redactConsole} and {@linkcode redactLogValue}. */
+/**
+ * Options of {@linkcode redactingSink}, {@linkcode redactConsole} and {@linkcode redactLogValue}.
+ *
+ * @example Each option's effect
+ * ```ts
+ * import { type LogRecordLike, Redactor, redactingSink, redactLogValue } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * const awsKey = "AKIA" + "Q3EXAMP1E7K2M4ZP";
+ * // credentials (on by default) and textPatterns act on every string ...
+ * if (redactLogValue(`key ${awsKey}`, redactor) !== "key [REDACTED:aws-access-key]") throw new Error();
+ * if (redactLogValue(`key ${awsKey}`, redactor, { credentials: false }) !== `key ${awsKey}`) throw new Error();
+ * // ... fieldPatterns on the properties of a record a sink receives.
+ * const out: LogRecordLike[] = [];
+ * redactingSink((r) => void out.push(r), redactor, { fieldPatterns: ["ticket"], textPatterns: [] })({
+ *   category: ["app"], level: "info", timestamp: 0, rawMessage: "", message: [""],
+ *   properties: { ticket: "T-42", user: "app" },
+ * });
+ * if (out[0].properties.ticket !== "[REDACTED]" || out[0].properties.user !== "app") throw new Error();
+ * ```
+ */
 export interface LogRedactionOptions {
   /**
    * Property names whose values are replaced by `[REDACTED]` whatever they
-   * hold (`@logtape/redaction`'s field redaction).
+   * hold (`@logtape/redaction`'s field redaction). Applied to the properties
+   * of the records {@linkcode redactingSink} receives; {@linkcode redactLogValue}
+   * and {@linkcode redactConsole} do not use it.
    * @default {KEYWARD_REDACT_FIELDS}
    */
   fieldPatterns?: FieldPatternList;
@@ -342,7 +419,29 @@ export function redactingSink(
   return wrapped;
 }
 
-/** Options of {@linkcode configureRedactedLogging}. */
+/**
+ * Options of {@linkcode configureRedactedLogging}.
+ *
+ * @example Routing every category at debug level to a sink of your own
+ * ```ts
+ * import { getLogger, reset } from "@logtape/logtape";
+ * import { configureRedactedLogging, type LogRecordLike, Redactor } from "@keyward/secrets";
+ *
+ * const redactor = new Redactor();
+ * redactor.register("api/token", "tok-0123456789");
+ * const lines: LogRecordLike[] = [];
+ * await configureRedactedLogging(redactor, {
+ *   sinks: { memory: (r) => void lines.push(r) },
+ *   categories: [["billing"]],
+ *   lowestLevel: "debug",
+ *   reset: true,
+ * });
+ * getLogger(["billing", "stripe"]).debug("retrying with {token}", { token: "tok-0123456789" });
+ * getLogger(["other"]).error("not routed");
+ * await reset();
+ * if (lines.length !== 1 || JSON.stringify(lines).includes("tok-0123456789")) throw new Error();
+ * ```
+ */
 export interface RedactedLoggingOptions extends LogRedactionOptions {
   /**
    * The sinks, by name; each is wrapped by {@linkcode redactingSink}.
@@ -441,7 +540,24 @@ export const CONSOLE_METHODS: readonly ("log" | "info" | "warn" | "error" | "deb
   "debug",
 ];
 
-/** Options of {@linkcode redactConsole}. */
+/**
+ * Options of {@linkcode redactConsole}.
+ *
+ * @example A text pattern of your own on console output
+ * ```ts
+ * import { Redactor, redactConsole } from "@keyward/secrets";
+ *
+ * const printed: unknown[] = [];
+ * const fake = { log() {}, info() {}, warn: (...a: unknown[]) => void printed.push(...a), error() {}, debug() {} };
+ * const restore = redactConsole(new Redactor(), {
+ *   console: fake,
+ *   textPatterns: [{ pattern: /\bsid=\w+/g, replacement: "sid=[REDACTED]" }],
+ * });
+ * fake.warn("cookie sid=abc123 expired");
+ * restore();
+ * if (printed[0] !== "cookie sid=[REDACTED] expired") throw new Error(String(printed[0]));
+ * ```
+ */
 export interface RedactConsoleOptions extends LogRedactionOptions {
   /**
    * The console to wrap.
