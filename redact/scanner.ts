@@ -15,7 +15,20 @@ import { withRedaction } from "./manager.ts";
 import { type CredentialKind, type CredentialOptions, findCredentials } from "./patterns.ts";
 import { MIN_REDACT_BYTES, type RedactionForm, Redactor } from "./redactor.ts";
 
-/** What a finding is: a known secret's value, or a credential shape. */
+/**
+ * What a finding is: a known secret's value, or a credential shape.
+ *
+ * @example Counting findings by kind
+ * ```ts
+ * import { type FindingKind, scanText } from "@keyward/secrets";
+ *
+ * const values = new Map([["db/password", ["pw-0123456789"]]]);
+ * const text = "pw-0123456789\nAPI_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
+ * const { findings } = await scanText(text, "app.log", { values });
+ * const kinds: FindingKind[] = findings.map((f) => f.kind);
+ * if (kinds.join() !== "secret-value,assigned-secret") throw new Error(kinds.join());
+ * ```
+ */
 export type FindingKind = "secret-value" | CredentialKind;
 
 /**
@@ -40,7 +53,20 @@ export const FINDING_KINDS: readonly FindingKind[] = [
   "assigned-secret",
 ];
 
-/** One finding: where and what, never the value or the matched text. */
+/**
+ * One finding: where and what, never the value or the matched text.
+ *
+ * @example A finding names the place and the secret, never the value
+ * ```ts
+ * import { scanText } from "@keyward/secrets";
+ *
+ * const values = new Map([["db/password", ["pw-0123456789"]]]);
+ * const { findings: [finding] } = await scanText(`dsn: ${btoa("pw-0123456789")}`, "config.yaml", { values });
+ * if (finding.path !== "config.yaml" || finding.line !== 1 || finding.form !== "base64") throw new Error();
+ * if (!/^[0-9a-f]{8}$/.test(finding.fingerprint)) throw new Error();
+ * if (JSON.stringify(finding).includes("pw-0123456789")) throw new Error("the value leaked");
+ * ```
+ */
 export interface ScanFinding {
   /** The file (as given, `/`-separated) or `<stdin>`. */
   path: string;
@@ -59,7 +85,27 @@ export interface ScanFinding {
   fingerprint: string;
 }
 
-/** A parsed allow-list. */
+/**
+ * A parsed allow-list.
+ *
+ * @example An allow-list entry of each form
+ * ```ts
+ * import { type AllowList, parseAllowList, scanText } from "@keyward/secrets";
+ *
+ * const text = "TEST_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
+ * const { findings: [finding] } = await scanText(text, "tests/fixture.env");
+ * const list: AllowList = parseAllowList([
+ *   `${finding.fingerprint} # the fixture token, not a live credential`,
+ *   "docs/example.env:3:assigned-secret",
+ *   "docs/*.md",
+ * ].join("\n"));
+ * if (!list.fingerprints.has(finding.fingerprint) || list.locations.size !== 1 || list.globs.length !== 1) {
+ *   throw new Error();
+ * }
+ * const again = await scanText(text, "tests/fixture.env", { allowList: list });
+ * if (again.findings.length !== 0 || again.allowed !== 1) throw new Error();
+ * ```
+ */
 export interface AllowList {
   /** Fingerprints of allowed findings. */
   fingerprints: Set<string>;
@@ -168,7 +214,21 @@ export function normalizePath(path: string): string {
   return p.replace(/\/{2,}/g, "/");
 }
 
-/** Options of {@linkcode scanText} and {@linkcode scanPaths}. */
+/**
+ * Options of {@linkcode scanText} and {@linkcode scanPaths}.
+ *
+ * @example Known values only, with an allow-list
+ * ```ts
+ * import { parseAllowList, scanText } from "@keyward/secrets";
+ *
+ * const values = new Map([["db/password", ["pw-0123456789"]]]);
+ * const text = "pw-0123456789 and API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
+ * const shapesOff = await scanText(text, "notes.txt", { values, patterns: false });
+ * if (shapesOff.findings.map((f) => f.kind).join() !== "secret-value") throw new Error();
+ * const allowed = await scanText(text, "notes.txt", { values, patterns: false, allowList: parseAllowList("notes.txt") });
+ * if (allowed.findings.length !== 0 || allowed.allowed !== 1) throw new Error();
+ * ```
+ */
 export interface ScanOptions extends CredentialOptions {
   /** Known secret values: a redactor holding them, or name -> values. */
   values?: Redactor | Map<string, string[]>;
@@ -287,7 +347,25 @@ function lineOf(starts: number[], index: number): number {
   return lo + 1;
 }
 
-/** One entry of a folder, as {@linkcode ScanFs.readDir} lists it. */
+/**
+ * One entry of a folder, as {@linkcode ScanFs.readDir} lists it.
+ *
+ * @example Symbolic links inside a folder are listed but never followed
+ * ```ts
+ * import { type ScanDirEntry, scanPaths } from "@keyward/secrets";
+ *
+ * const entries: ScanDirEntry[] = [
+ *   { name: "app.env", isFile: true, isDirectory: false, isSymlink: false },
+ *   { name: "elsewhere", isFile: false, isDirectory: false, isSymlink: true },
+ * ];
+ * const report = await scanPaths(["repo"], {
+ *   stat: (p) => Promise.resolve({ isFile: p !== "repo", isDirectory: p === "repo" }),
+ *   readDir: () => entries,
+ *   readFile: () => Promise.resolve(new TextEncoder().encode("LOG_LEVEL=info\n")),
+ * });
+ * if (report.files !== 1 || report.findings.length !== 0) throw new Error();
+ * ```
+ */
 export interface ScanDirEntry {
   /** The entry's name (no folder part). */
   name: string;
@@ -299,7 +377,32 @@ export interface ScanDirEntry {
   isSymlink: boolean;
 }
 
-/** The file access the scanner needs; the CLI passes Deno's. */
+/**
+ * The file access the scanner needs; the CLI passes Deno's.
+ *
+ * @example An in-memory tree
+ * ```ts
+ * import { type ScanFs, scanPaths } from "@keyward/secrets";
+ *
+ * const tree: Record<string, string[] | string> = {
+ *   "repo": ["src", "README.md"],
+ *   "repo/src": ["config.ts"],
+ *   "repo/src/config.ts": "export const url = Deno.env.get(\"DATABASE_URL\");\n",
+ *   "repo/README.md": "# app\n",
+ * };
+ * const fs: ScanFs = {
+ *   stat: (p) => Promise.resolve({ isFile: typeof tree[p] === "string", isDirectory: Array.isArray(tree[p]) }),
+ *   readDir: (p) =>
+ *     (tree[p] as string[]).map((name) => {
+ *       const isDirectory = Array.isArray(tree[`${p}/${name}`]);
+ *       return { name, isFile: !isDirectory, isDirectory, isSymlink: false };
+ *     }),
+ *   readFile: (p) => Promise.resolve(new TextEncoder().encode(tree[p] as string)),
+ * };
+ * const report = await scanPaths(["repo"], fs);
+ * if (report.files !== 2 || report.findings.length !== 0) throw new Error();
+ * ```
+ */
 export interface ScanFs {
   /** Describes a path (following a link given on the command line). */
   stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean }>;
@@ -309,7 +412,33 @@ export interface ScanFs {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** Options of {@linkcode scanPaths}. */
+/**
+ * Options of {@linkcode scanPaths}.
+ *
+ * @example Skipping a folder and large files
+ * ```ts
+ * import { scanPaths } from "@keyward/secrets";
+ *
+ * const token = "API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
+ * const tree: Record<string, string[] | string> = {
+ *   "repo": ["vendor", "big.log", "app.env"],
+ *   "repo/vendor": ["lib.env"],
+ *   "repo/vendor/lib.env": token,
+ *   "repo/big.log": token + "\n".repeat(2_000),
+ *   "repo/app.env": "LOG_LEVEL=info\n",
+ * };
+ * const report = await scanPaths(["repo"], {
+ *   stat: (p) => Promise.resolve({ isFile: typeof tree[p] === "string", isDirectory: Array.isArray(tree[p]) }),
+ *   readDir: (p) =>
+ *     (tree[p] as string[]).map((name) => {
+ *       const isDirectory = Array.isArray(tree[`${p}/${name}`]);
+ *       return { name, isFile: !isDirectory, isDirectory, isSymlink: false };
+ *     }),
+ *   readFile: (p) => Promise.resolve(new TextEncoder().encode(tree[p] as string)),
+ * }, { skipDirs: ["vendor"], maxFileBytes: 1_024 });
+ * if (report.findings.length !== 0 || report.files !== 1 || report.large !== 1) throw new Error(JSON.stringify(report));
+ * ```
+ */
 export interface ScanPathsOptions extends ScanOptions {
   /**
    * Folder names never entered.
@@ -323,7 +452,28 @@ export interface ScanPathsOptions extends ScanOptions {
   maxFileBytes?: number;
 }
 
-/** The result of {@linkcode scanPaths}. */
+/**
+ * The result of {@linkcode scanPaths}.
+ *
+ * @example Reading a report
+ * ```ts
+ * import { scanPaths } from "@keyward/secrets";
+ *
+ * const files: Record<string, Uint8Array> = {
+ *   "a.env": new TextEncoder().encode("API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd"),
+ *   "b.bin": new Uint8Array([0, 1, 2]),
+ * };
+ * const report = await scanPaths(["a.env", "b.bin"], {
+ *   stat: () => Promise.resolve({ isFile: true, isDirectory: false }),
+ *   readDir: () => [],
+ *   readFile: (p) => Promise.resolve(files[p]),
+ * });
+ * const { findings, allowed, files: scanned, binary, large } = report;
+ * if (findings.length !== 1 || allowed !== 0 || scanned !== 1 || binary !== 1 || large !== 0) {
+ *   throw new Error(JSON.stringify(report));
+ * }
+ * ```
+ */
 export interface ScanReport {
   /** Findings not covered by the allow-list, by path then position. */
   findings: ScanFinding[];
@@ -410,7 +560,20 @@ export async function scanPaths(
   return report;
 }
 
-/** The known values of a backend, for a scan. */
+/**
+ * The known values of a backend, for a scan.
+ *
+ * @example
+ * ```ts
+ * import { MemorySecretManager, scanText, valuesFromManager } from "@keyward/secrets";
+ *
+ * const manager = new MemorySecretManager({ initial: { "db/password": "pw-0123456789", "app/pin": "1234" } });
+ * const { redactor, secrets, short } = await valuesFromManager(manager);
+ * if (secrets !== 2 || short.join() !== "app/pin") throw new Error();
+ * const { findings } = await scanText("leaked pw-0123456789", "app.log", { values: redactor });
+ * if (findings[0]?.name !== "db/password") throw new Error();
+ * ```
+ */
 export interface BackendValues {
   /** A redactor holding every value (each stage, each field). */
   redactor: Redactor;
