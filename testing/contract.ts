@@ -11,7 +11,31 @@ import { withNamespace } from "../core/namespace.ts";
 import { MAX_VALUE_BYTES } from "../core/names.ts";
 import type { SecretManager, SecretVersion, Stage } from "../core/types.ts";
 
-/** What the suite needs to know about the backend under test. */
+/**
+ * What the suite needs to know about the backend under test.
+ *
+ * @example A target for a backend of your own, here a wrapper around the memory backend
+ * ```ts
+ * import { contractSuite, type ContractTarget, FaultyManager, MemorySecretManager } from "@keyward/secrets/testing";
+ *
+ * const opened = new Set<FaultyManager>();
+ * const target: ContractTarget = {
+ *   create: (seed) => {
+ *     const manager = new FaultyManager(new MemorySecretManager({ initial: seed }));
+ *     opened.add(manager);
+ *     return manager;
+ *   },
+ *   retainedVersions: 100,
+ *   dispose: async (manager) => {
+ *     opened.delete(manager as FaultyManager);
+ *     await manager.close();
+ *   },
+ * };
+ * const cases = contractSuite(target);
+ * for (const c of cases) await c.fn();
+ * if (opened.size !== 0) throw new Error("every case disposed of its manager");
+ * ```
+ */
 export interface ContractTarget {
   /** A fresh, empty manager for one case (for a read-only target: one holding `seed`). */
   create(seed: Record<string, string>): Promise<SecretManager> | SecretManager;
@@ -27,7 +51,19 @@ export interface ContractTarget {
   dispose?: (manager: SecretManager) => Promise<void> | void;
 }
 
-/** One case of the suite. */
+/**
+ * One case of the suite.
+ *
+ * @example Registering the cases with `Deno.test`
+ * ```ts
+ * import { type ContractCase, contractSuite, MemorySecretManager } from "@keyward/secrets/testing";
+ *
+ * const cases: ContractCase[] = contractSuite({ create: () => new MemorySecretManager() });
+ * if (cases.length === 0 || new Set(cases.map((c) => c.name)).size !== cases.length) throw new Error();
+ * // In a test file: for (const c of cases) Deno.test(`memory: ${c.name}`, c.fn);
+ * await cases[0].fn();
+ * ```
+ */
 export interface ContractCase {
   /** A sentence saying what the case checks. */
   name: string;
