@@ -42,7 +42,20 @@ import type { CachedSecretManager } from "./cache/cached_manager.ts";
 
 export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 
-/** The values `SECRET_BACKEND` accepts. */
+/**
+ * The values `SECRET_BACKEND` accepts.
+ *
+ * @example
+ * ```ts
+ * import { type BackendName, createSecretManager } from "@keyward/secrets/factory";
+ *
+ * const backend: BackendName = "memory";
+ * const secrets = await createSecretManager({ env: { SECRET_BACKEND: backend } });
+ * await secrets.setSecret("app/key", "value-0001");
+ * if ((await secrets.describeSecret("app/key")).backend !== "memory") throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export type BackendName = "file" | "env" | "memory" | "vault" | "aws";
 
 /**
@@ -73,7 +86,22 @@ const BUILDERS: Record<BackendName, (() => Promise<{ build: BackendBuilder }>) |
   aws: () => import("./factory/_aws.ts"),
 };
 
-/** Options of {@linkcode createSecretManager}. */
+/**
+ * Options of {@linkcode createSecretManager}.
+ *
+ * @example Settings and files from a test instead of the process
+ * ```ts
+ * import { createSecretManager } from "@keyward/secrets/factory";
+ *
+ * const files: Record<string, string> = { "/run/app/.env": "DB_PASSWORD=pw-from-mounted-file\n" };
+ * const secrets = await createSecretManager({
+ *   env: { SECRET_BACKEND: "env", KEYWARD_ENV_FILE: "/run/app/.env" },
+ *   readTextFile: (path) => Promise.resolve(files[path]),
+ * });
+ * if (await secrets.getSecret("db/password") !== "pw-from-mounted-file") throw new Error();
+ * await secrets.close();
+ * ```
+ */
 export interface CreateSecretManagerOptions {
   /**
    * The settings to read.
