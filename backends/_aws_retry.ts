@@ -29,7 +29,14 @@ import { keywardLogger } from "../core/log.ts";
 export interface RetryToken {
   /** Retries made so far in this call. */
   getRetryCount(): number;
-  /** The delay before the next attempt, in milliseconds. */
+  /**
+   * The delay the SDK waits before the next attempt, in milliseconds. With
+   * the pinned `@smithy/core` (3.41.1) a token returned by
+   * `refreshRetryTokenForRetry` always reports 0: the strategy waits out the
+   * backoff inside `refreshRetryTokenForRetry` itself, before it resolves, so
+   * the SDK adds no wait of its own. (The initial token reports the SDK's
+   * 50 ms base delay, which the SDK never reads.)
+   */
   getRetryDelay(): number;
 }
 
