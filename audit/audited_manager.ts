@@ -21,7 +21,32 @@ import type {
 } from "../core/types.ts";
 import type { AuditAction, AuditEvent, AuditOutcome, AuditSink, AuditSource } from "./types.ts";
 
-/** Options of {@linkcode withAudit}. */
+/**
+ * Options of {@linkcode withAudit}.
+ *
+ * @example A fixed clock, an explicit backend name and a sink shared with other managers
+ * ```ts
+ * import { type AuditOptions, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const noon = Date.UTC(2026, 10, 29, 12);
+ * const options: AuditOptions = {
+ *   service: "billing",
+ *   backend: "vault-eu", // instead of "memory", derived from the class name
+ *   now: () => noon,
+ *   closeSink: false, // the sink outlives this manager: close() only flushes it
+ * };
+ * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * const audited = withAudit(secrets, sink, options);
+ * await audited.getSecret("db/password");
+ * await audited.close();
+ * const [event] = sink.events;
+ * if (event.service !== "billing" || event.backend !== "vault-eu") throw new Error();
+ * if (event.accessedAtMs !== noon) throw new Error();
+ * if (sink.closed || sink.flushes !== 1) throw new Error("closeSink: false flushes, never closes");
+ * ```
+ */
 export interface AuditOptions {
   /** The service's name, written on every event. */
   service: string;
@@ -42,7 +67,29 @@ export interface AuditOptions {
   closeSink?: boolean;
 }
 
-/** What a rotation step reports to {@linkcode AuditedSecretManager.recordRotation}. */
+/**
+ * What a rotation step reports to {@linkcode AuditedSecretManager.recordRotation}.
+ *
+ * @example Recording a step that succeeded and one that failed
+ * ```ts
+ * import { MemorySecretManager, type RotationAuditDetails, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * const audited = withAudit(secrets, sink, { service: "rotator" });
+ * const pending = await secrets.setSecret("db/password", "pw-9876543210", { stage: "pending" });
+ * const done: RotationAuditDetails = { version: pending.version, latencyMs: 42 };
+ * const failed: RotationAuditDetails = { outcome: "error", errorCode: "access:timeout" };
+ * audited.recordRotation("db/password", done);
+ * audited.recordRotation("api/token", failed);
+ * await audited.close();
+ * const [ok, bad] = sink.find({ action: "rotate" });
+ * if (ok.outcome !== "ok" || ok.version !== pending.version || ok.latencyMs !== 42) throw new Error();
+ * if (bad.secretName !== "api/token" || bad.errorCode !== "access:timeout") throw new Error();
+ * if (bad.version !== null || bad.latencyMs !== 0) throw new Error("the defaults");
+ * ```
+ */
 export interface RotationAuditDetails {
   /**
    * How the step ended.
@@ -60,7 +107,28 @@ export interface RotationAuditDetails {
   errorCode?: string;
 }
 
-/** A {@linkcode SecretManager} that records every call to an {@linkcode AuditSink}. */
+/**
+ * A {@linkcode SecretManager} that records every call to an {@linkcode AuditSink}.
+ *
+ * @example Cache serves are counted, then written as one event per secret and source
+ * ```ts
+ * import { type AuditedSecretManager, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const audited: AuditedSecretManager = withAudit(new MemorySecretManager(), sink, {
+ *   service: "api",
+ *   now: () => 90_000, // in the minute that starts at 60 000 ms
+ * });
+ * for (let i = 0; i < 3; i++) audited.recordServe({ name: "db/password", source: "cache" });
+ * audited.recordServe({ name: "db/password", source: "stale" });
+ * if (sink.events.length !== 0) throw new Error("a serve is a counter bump, not an event");
+ * await audited.flush();
+ * const written = sink.events.map((e) => `${e.source}:${e.count}@${e.accessedAtMs}`).join();
+ * if (written !== "cache:3@60000,stale:1@60000") throw new Error(written);
+ * await audited.close();
+ * ```
+ */
 export interface AuditedSecretManager extends SecretManager {
   /**
    * Counts a read a cache served itself: pass it as the cache's `onServe`.
