@@ -204,7 +204,25 @@ export function canonicalAnchorText(a: ChainHead & { prunedBeforeMs: number }): 
   return JSON.stringify(["keyward-audit-anchor-v1", a.chainId, a.seq, a.mac, a.prunedBeforeMs]);
 }
 
-/** Options of {@linkcode AuditChain}. */
+/**
+ * Options of {@linkcode AuditChain}.
+ *
+ * @example A chain id that names the writer, so its rows are easy to find
+ * ```ts
+ * import { AuditChain, type AuditChainOptions, AuditKey } from "@keyward/secrets";
+ *
+ * const options: AuditChainOptions = { chainId: `billing-worker-${crypto.randomUUID()}` };
+ * const chain = new AuditChain(AuditKey.fromBase64(btoa("k".repeat(32))), options);
+ * const sealed = chain.seal({
+ *   accessedAtMs: 0, service: "billing", secretName: "db/password", action: "get",
+ *   outcome: "ok", source: "backend", backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * });
+ * if (sealed.chainId !== options.chainId || chain.head()?.chainId !== options.chainId) {
+ *   throw new Error();
+ * }
+ * ```
+ */
 export interface AuditChainOptions {
   /**
    * The chain's id.

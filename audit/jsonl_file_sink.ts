@@ -9,7 +9,33 @@
 import { type FileHandle, open, rename, rm, stat } from "node:fs/promises";
 import { JsonLinesAuditSink, type JsonLinesSinkOptions } from "./jsonl_sink.ts";
 
-/** Options of {@linkcode jsonLinesFileSink}. */
+/**
+ * Options of {@linkcode jsonLinesFileSink}.
+ *
+ * @example Two files at most: the oldest lines are deleted, never the disk filled
+ * ```ts
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { jsonLinesFileSink, type JsonLinesFileSinkOptions } from "@keyward/secrets/file";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/audit.jsonl`;
+ * // Tiny, so every write after the first rotates; use megabytes in production.
+ * const options: JsonLinesFileSinkOptions = { maxBytes: 1, maxFiles: 2 };
+ * const audited = withAudit(new MemorySecretManager(), jsonLinesFileSink(path, options), {
+ *   service: "api",
+ * });
+ * for (const prefix of ["a/", "b/", "c/"]) {
+ *   await audited.listSecrets(prefix);
+ *   await audited.flush(); // one write per flush
+ * }
+ * await audited.close();
+ * const newest = JSON.parse(await Deno.readTextFile(path));
+ * const older = JSON.parse(await Deno.readTextFile(`${path}.1`));
+ * if (newest.secret_name !== "c/" || older.secret_name !== "b/") throw new Error();
+ * if ((await Array.fromAsync(Deno.readDir(dir))).length !== 2) throw new Error("a/ was deleted");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
 export interface JsonLinesFileSinkOptions extends JsonLinesSinkOptions {
   /**
    * The size at which the file is rotated, in bytes.

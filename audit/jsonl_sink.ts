@@ -16,7 +16,45 @@ import type {
   SealedAuditEvent,
 } from "./types.ts";
 
-/** Options of {@linkcode JsonLinesAuditSink}. */
+/**
+ * Options of {@linkcode JsonLinesAuditSink}.
+ *
+ * @example Sealed lines and a checkpoint that proves nothing was cut off the end
+ * ```ts
+ * import {
+ *   type AuditCheckpoint,
+ *   AuditKey,
+ *   fromJsonLine,
+ *   JsonLinesAuditSink,
+ *   type JsonLinesSinkOptions,
+ *   MemorySecretManager,
+ *   verifyAuditRows,
+ *   withAudit,
+ * } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const checkpoints: AuditCheckpoint[] = [];
+ * const options: JsonLinesSinkOptions = {
+ *   key,
+ *   chainId: "api-1",
+ *   maxBufferedEvents: 1_000,
+ *   onCheckpoint: (cp) => void checkpoints.push(cp), // store it away from the log
+ *   now: () => 0,
+ * };
+ * let text = "";
+ * const decoder = new TextDecoder();
+ * const stream = new WritableStream<Uint8Array>({ write: (c) => void (text += decoder.decode(c)) });
+ * const audited = withAudit(new MemorySecretManager(), new JsonLinesAuditSink(stream, options), {
+ *   service: "api",
+ * });
+ * await audited.listSecrets();
+ * await audited.listSecrets("db/");
+ * await audited.close(); // writes the lines, then hands over the checkpoint
+ * const rows = text.trim().split("\n").map((line, i) => ({ ...fromJsonLine(line), id: i + 1 }));
+ * if (rows.length !== 2 || checkpoints[0].chains["api-1"].seq !== 2) throw new Error();
+ * if (!(await verifyAuditRows(rows, { key, checkpoint: checkpoints[0] })).ok) throw new Error();
+ * ```
+ */
 export interface JsonLinesSinkOptions {
   /** Seals events into a hash chain under this key; without it, lines carry no chain fields. */
   key?: AuditKey;
