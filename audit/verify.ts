@@ -10,7 +10,40 @@
 import { type AuditKey, canonicalAnchorText, canonicalEventText, GENESIS_MAC } from "./chain.ts";
 import type { AuditCheckpoint, AuditRow } from "./types.ts";
 
-/** What went wrong with a chain. */
+/**
+ * What went wrong with a chain.
+ *
+ * @example Turning a kind into advice for the operator
+ * ```ts
+ * import { AuditChain, AuditKey, verifyAuditRows, type VerifyProblemKind } from "@keyward/secrets";
+ *
+ * const advice = (kind: VerifyProblemKind): string => {
+ *   switch (kind) {
+ *     case "changed":
+ *     case "inserted":
+ *     case "reordered":
+ *       return "someone wrote to the log: restore it from the archive";
+ *     case "deleted":
+ *     case "truncated":
+ *       return "rows are missing: compare with the archive and the checkpoint";
+ *     case "anchor":
+ *       return "a prune anchor was forged: distrust the pruned range";
+ *   }
+ * };
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key);
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [1, 2, 3].map((id) => ({ ...chain.seal(event), id }));
+ * const report = await verifyAuditRows([rows[0], rows[2]], { key });
+ * if (report.first?.kind !== "deleted" || !advice(report.first.kind).includes("missing")) {
+ *   throw new Error();
+ * }
+ * ```
+ */
 export type VerifyProblemKind =
   | "changed"
   | "deleted"
@@ -19,7 +52,27 @@ export type VerifyProblemKind =
   | "truncated"
   | "anchor";
 
-/** The first problem found in one chain. */
+/**
+ * The first problem found in one chain.
+ *
+ * @example A deleted row is named by position, never by content
+ * ```ts
+ * import { AuditChain, AuditKey, verifyAuditRows, type VerifyProblem } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key, { chainId: "api-1" });
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [10, 11, 12].map((id) => ({ ...chain.seal(event), id }));
+ * const problem: VerifyProblem | null = (await verifyAuditRows([rows[0], rows[2]], { key })).first;
+ * if (problem?.kind !== "deleted" || problem.chainId !== "api-1") throw new Error();
+ * if (problem.seq !== 2 || problem.rowId !== 12) throw new Error("seq 2 is missing before row 12");
+ * if (problem.detail !== "chain api-1 misses seq 2 (before row 12)") throw new Error(problem.detail);
+ * ```
+ */
 export interface VerifyProblem {
   /** What went wrong. */
   kind: VerifyProblemKind;
@@ -33,7 +86,34 @@ export interface VerifyProblem {
   detail: string;
 }
 
-/** What {@linkcode verifyAuditRows} found. */
+/**
+ * What {@linkcode verifyAuditRows} found.
+ *
+ * @example One problem per broken chain; the intact chain reports none
+ * ```ts
+ * import { AuditChain, AuditKey, verifyAuditRows, type VerifyReport } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const a = new AuditChain(key, { chainId: "a" });
+ * const b = new AuditChain(key, { chainId: "b" });
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [
+ *   { ...a.seal(event), id: 1 },
+ *   { ...a.seal(event), id: 3 },
+ *   { ...b.seal(event), id: 2 },
+ *   { ...b.seal(event), id: 4 },
+ * ];
+ * rows[3].latencyMs = 0; // tampered with
+ * const report: VerifyReport = await verifyAuditRows(rows, { key });
+ * if (report.ok || report.rows !== 4 || report.chains !== 2) throw new Error();
+ * if (report.problems.length !== 1 || report.first?.chainId !== "b") throw new Error();
+ * if (report.first.kind !== "changed" || report.first.rowId !== 4) throw new Error();
+ * ```
+ */
 export interface VerifyReport {
   /** True when no problem was found. */
   ok: boolean;
@@ -47,7 +127,37 @@ export interface VerifyReport {
   first: VerifyProblem | null;
 }
 
-/** Where a pruned chain now starts: the last pruned row's position and MAC, sealed by `anchorMac`. */
+/**
+ * Where a pruned chain now starts: the last pruned row's position and MAC, sealed by `anchorMac`.
+ *
+ * @example The remaining rows verify from the anchor; a forged anchor does not
+ * ```ts
+ * import {
+ *   AuditChain,
+ *   AuditKey,
+ *   canonicalAnchorText,
+ *   type PruneAnchor,
+ *   verifyAuditRows,
+ * } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key);
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [1, 2, 3, 4].map((id) => ({ ...chain.seal(event), id }));
+ * // Rows 1 and 2 were pruned; the anchor carries the last pruned position and MAC.
+ * const fields = { chainId: chain.chainId, seq: 2, mac: rows[1].mac, prunedBeforeMs: 1_000 };
+ * const anchor: PruneAnchor = { ...fields, anchorMac: key.macHex(canonicalAnchorText(fields)) };
+ * const kept = rows.slice(2);
+ * if (!(await verifyAuditRows(kept, { key, anchors: [anchor] })).ok) throw new Error();
+ * const forged = { ...anchor, seq: 1 }; // would hide a deleted row
+ * const report = await verifyAuditRows(kept, { key, anchors: [forged] });
+ * if (report.first?.kind !== "anchor") throw new Error();
+ * ```
+ */
 export interface PruneAnchor {
   /** The chain. */
   chainId: string;
@@ -61,7 +171,34 @@ export interface PruneAnchor {
   anchorMac: string;
 }
 
-/** Options of {@linkcode verifyAuditRows}. */
+/**
+ * Options of {@linkcode verifyAuditRows}.
+ *
+ * @example Only a checkpoint reveals rows cut off the end of a chain
+ * ```ts
+ * import {
+ *   AuditChain,
+ *   AuditKey,
+ *   checkpointOf,
+ *   verifyAuditRows,
+ *   type VerifyOptions,
+ * } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key);
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const rows = [1, 2, 3].map((id) => ({ ...chain.seal(event), id }));
+ * const options: VerifyOptions = { key, checkpoint: checkpointOf([chain.head()!]) };
+ * const cut = rows.slice(0, 2); // the last row was deleted
+ * if (!(await verifyAuditRows(cut, { key })).ok) throw new Error("without a checkpoint: unseen");
+ * const report = await verifyAuditRows(cut, options);
+ * if (report.first?.kind !== "truncated" || report.first.seq !== 3) throw new Error();
+ * ```
+ */
 export interface VerifyOptions {
   /** The audit key the rows were sealed under. */
   key: AuditKey;
