@@ -22,7 +22,35 @@ import type {
   SealedAuditEvent,
 } from "./types.ts";
 
-/** Options of {@linkcode PostgresAuditSink}. */
+/**
+ * Options of {@linkcode PostgresAuditSink}.
+ *
+ * @example Smaller batches, a bounded outage buffer and a checkpoint file
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import { AuditKey, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import {
+ *   checkpointFileWriter,
+ *   PostgresAuditSink,
+ *   type PostgresAuditSinkOptions,
+ * } from "@keyward/secrets/postgres";
+ *
+ * const options: PostgresAuditSinkOptions = {
+ *   url: Deno.env.get("DATABASE_URL")!, // local work and CI; production: postgresSinkFromSecret()
+ *   key: AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!),
+ *   batchSize: 500,
+ *   maxBufferedEvents: 50_000, // held in memory while the database is down
+ *   flushIntervalMs: 100,
+ *   closeTimeoutMs: 5_000,
+ *   onCheckpoint: checkpointFileWriter("/var/lib/keyward/audit.checkpoint.json"),
+ * };
+ * const secrets = withAudit(new MemorySecretManager(), new PostgresAuditSink(options), {
+ *   service: "billing",
+ * });
+ * await secrets.listSecrets();
+ * await secrets.close(); // writes what is buffered (5 s at most), then exports the checkpoint
+ * ```
+ */
 export interface PostgresAuditSinkOptions {
   /** The key events are sealed under (from the secret manager, or `KEYWARD_AUDIT_KEY`). */
   key: AuditKey;
@@ -80,7 +108,32 @@ export interface PostgresAuditSinkOptions {
   now?: () => number;
 }
 
-/** Counters of a {@linkcode PostgresAuditSink}, for health checks and tests. */
+/**
+ * Counters of a {@linkcode PostgresAuditSink}, for health checks and tests.
+ *
+ * @example A health check that fails while events pile up or once any were lost
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import { AuditKey, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { PostgresAuditSink, type PostgresAuditSinkStats } from "@keyward/secrets/postgres";
+ *
+ * const sink = new PostgresAuditSink({
+ *   url: Deno.env.get("DATABASE_URL")!,
+ *   key: AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!),
+ * });
+ * const auditHealthy = (stats: PostgresAuditSinkStats): boolean =>
+ *   stats.dropped === 0 && stats.buffered < 10_000;
+ *
+ * const secrets = withAudit(new MemorySecretManager(), sink, { service: "billing" });
+ * await secrets.listSecrets();
+ * await secrets.flush();
+ * const stats = sink.stats();
+ * if (!auditHealthy(stats)) {
+ *   console.error(`audit: ${stats.buffered} events waiting, ${stats.dropped} lost`);
+ * }
+ * await secrets.close();
+ * ```
+ */
 export interface PostgresAuditSinkStats {
   /** Events (accesses, by `count`) recorded. */
   recorded: number;

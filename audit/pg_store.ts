@@ -17,7 +17,22 @@ const COLUMNS = `id, accessed_at, service, secret_name, action, outcome, source,
 
 const COLUMNS_L = COLUMNS.split(",").map((c) => `l.${c.trim()}`).join(", ");
 
-/** A row as `npm:postgres` returns it. */
+/**
+ * A row as `npm:postgres` returns it.
+ *
+ * @example A query of your own, converted with {@linkcode rowFromDb}
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { type RawAuditRow, rowFromDb } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const raw: RawAuditRow[] = await sql`
+ *   SELECT * FROM secret_access_log WHERE action = 'rotate' AND outcome <> 'ok' ORDER BY id`;
+ * for (const row of raw.map(rowFromDb)) console.log(row.secretName, row.errorCode);
+ * await sql.end();
+ * ```
+ */
 export type RawAuditRow = Record<string, unknown>;
 
 /**
@@ -117,7 +132,32 @@ export async function readAnchors(sql: Sql): Promise<PruneAnchor[]> {
   }));
 }
 
-/** Options of {@linkcode verifyPostgresAudit}. */
+/**
+ * Options of {@linkcode verifyPostgresAudit}.
+ *
+ * @example Verifying against the checkpoint the sinks exported
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import {
+ *   readCheckpointFile,
+ *   verifyPostgresAudit,
+ *   type VerifyPostgresOptions,
+ * } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const options: VerifyPostgresOptions = {
+ *   key: AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!),
+ *   // kept away from the database, so deleting the newest rows shows as `truncated`
+ *   checkpoint: await readCheckpointFile("/var/lib/keyward/audit.checkpoint.json"),
+ * };
+ * const report = await verifyPostgresAudit(sql, options);
+ * for (const p of report.problems) console.error(`${p.kind}: ${p.detail}`);
+ * await sql.end();
+ * Deno.exitCode = report.ok ? 0 : 1;
+ * ```
+ */
 export interface VerifyPostgresOptions {
   /** The audit key. */
   key: AuditKey;
@@ -154,7 +194,26 @@ export async function verifyPostgresAudit(
   });
 }
 
-/** Filters of {@linkcode queryAuditLog}. */
+/**
+ * Filters of {@linkcode queryAuditLog}.
+ *
+ * @example Polling one service's new rows, like `tail -f`
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { type AuditQuery, queryAuditLog } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const query: AuditQuery = { service: "billing", since: new Date(Date.now() - 3_600_000) };
+ * for (let poll = 0; poll < 3; poll++) {
+ *   const rows = await queryAuditLog(sql, query); // the 100 newest, oldest first
+ *   for (const r of rows) console.log(r.id, r.secretName, r.action, r.outcome);
+ *   query.afterId = rows.at(-1)?.id ?? query.afterId; // next poll: only rows written since
+ *   await new Promise((resolve) => setTimeout(resolve, 5_000));
+ * }
+ * await sql.end();
+ * ```
+ */
 export interface AuditQuery {
   /** Only this secret. */
   secret?: string;
@@ -205,7 +264,24 @@ export async function queryAuditLog(sql: Sql, q: AuditQuery = {}): Promise<Audit
   return rows.map(rowFromDb);
 }
 
-/** One line of {@linkcode auditStats}. */
+/**
+ * One line of {@linkcode auditStats}.
+ *
+ * @example Secrets that fail for more than one call in ten
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { auditStats, type AuditStatsRow } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const { rows } = await auditStats(sql, { since: new Date(Date.now() - 86_400_000) });
+ * const failing: AuditStatsRow[] = rows.filter((r) => r.errors * 10 > r.reads + r.errors);
+ * for (const r of failing) {
+ *   console.warn(`${r.service} fails on ${r.secretName}: ${r.errors} errors, ${r.reads} reads`);
+ * }
+ * await sql.end();
+ * ```
+ */
 export interface AuditStatsRow {
   /** The service. */
   service: string;
@@ -274,7 +350,30 @@ export async function auditStats(
   };
 }
 
-/** Options of {@linkcode pruneAuditLog}. */
+/**
+ * Options of {@linkcode pruneAuditLog}.
+ *
+ * @example Archiving to a new file per cut-off before rows older than a year are deleted
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import { pruneAuditLog, type PruneOptions } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const before = new Date(Date.now() - 365 * 86_400_000);
+ * const day = before.toISOString().slice(0, 10);
+ * // createNew: an earlier archive is never overwritten
+ * const file = await Deno.open(`audit-before-${day}.jsonl`, { createNew: true, write: true });
+ * const options: PruneOptions = {
+ *   key: AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!),
+ *   before,
+ *   archive: file.writable, // closed by pruneAuditLog; aborted (nothing deleted) on failure
+ * };
+ * await pruneAuditLog(sql, options);
+ * await sql.end();
+ * ```
+ */
 export interface PruneOptions {
   /** The audit key (anchors are sealed under it). */
   key: AuditKey;
@@ -284,7 +383,26 @@ export interface PruneOptions {
   archive: WritableStream<Uint8Array> | null;
 }
 
-/** What {@linkcode pruneAuditLog} did. */
+/**
+ * What {@linkcode pruneAuditLog} did.
+ *
+ * @example Pruning twice with the same cut-off deletes nothing more
+ * (Not run by `deno test --doc`: it needs a Postgres server with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import { pruneAuditLog, type PruneReport } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const key = AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!);
+ * const before = new Date(Date.now() - 90 * 86_400_000);
+ * const first: PruneReport = await pruneAuditLog(sql, { key, before, archive: null });
+ * console.log(`pruned ${first.pruned} rows of ${first.chains} chains`);
+ * const again = await pruneAuditLog(sql, { key, before, archive: null });
+ * if (again.pruned !== 0 || again.chains !== 0) throw new Error("the anchors moved already");
+ * await sql.end();
+ * ```
+ */
 export interface PruneReport {
   /** Rows deleted. */
   pruned: number;
