@@ -10,7 +10,24 @@ import type { Sql } from "postgres";
 import { ConfigError, KeywardError } from "../core/errors.ts";
 import { MIGRATIONS } from "./_sql.ts";
 
-/** One migration: its id (`0001_secret_access_log`) and its SQL. */
+/**
+ * One migration: its id (`0001_secret_access_log`) and its SQL.
+ *
+ * @example Migrations of your own, with the checksum `schema_migrations` will record
+ * ```ts
+ * import { type Migration, migrationChecksum } from "@keyward/secrets/postgres";
+ *
+ * const appMigrations: Migration[] = [
+ *   { id: "app_0001_accounts", sql: "CREATE TABLE accounts (id bigserial PRIMARY KEY)" },
+ *   { id: "app_0002_accounts_email", sql: "ALTER TABLE accounts ADD COLUMN email text" },
+ * ];
+ * if (appMigrations.some((m, i) => i > 0 && m.id <= appMigrations[i - 1].id)) {
+ *   throw new Error("ids must increase: they are applied in this order");
+ * }
+ * const checksum = await migrationChecksum(appMigrations[0].sql);
+ * if (!/^[0-9a-f]{64}$/.test(checksum)) throw new Error();
+ * ```
+ */
 export interface Migration {
   /** The file name without `.sql`; numbered, applied in this order. */
   id: string;
@@ -18,7 +35,25 @@ export interface Migration {
   sql: string;
 }
 
-/** What {@linkcode applyMigrations} did. */
+/**
+ * What {@linkcode applyMigrations} did.
+ *
+ * @example A deploy step that may run any number of times
+ * (Not run by `deno test --doc`: it needs a Postgres server.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { applyMigrations, MIGRATIONS, type MigrationReport } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const first: MigrationReport = await applyMigrations(sql);
+ * console.log(`applied: ${first.applied.join(", ") || "nothing"}`);
+ * const again = await applyMigrations(sql);
+ * if (again.applied.length !== 0 || again.alreadyApplied.length !== MIGRATIONS.length) {
+ *   throw new Error("a second run applies nothing");
+ * }
+ * await sql.end();
+ * ```
+ */
 export interface MigrationReport {
   /** Migrations applied by this call, in order. */
   applied: string[];
@@ -26,7 +61,30 @@ export interface MigrationReport {
   alreadyApplied: string[];
 }
 
-/** Options of {@linkcode applyMigrations}. */
+/**
+ * Options of {@linkcode applyMigrations}.
+ *
+ * @example Your own migrations, recorded in the same `schema_migrations`
+ * Applied in a call of their own, so a migration a later keyward version
+ * adds never lands between yours.
+ * (Not run by `deno test --doc`: it needs a Postgres server.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { type ApplyMigrationsOptions, applyMigrations } from "@keyward/secrets/postgres";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!);
+ * const options: ApplyMigrationsOptions = {
+ *   migrations: [
+ *     { id: "app_0001_accounts", sql: "CREATE TABLE accounts (id bigserial PRIMARY KEY)" },
+ *     { id: "app_0002_accounts_email", sql: "ALTER TABLE accounts ADD COLUMN email text" },
+ *   ],
+ * };
+ * await applyMigrations(sql); // keyward's own tables
+ * const report = await applyMigrations(sql, options);
+ * console.log(`applied: ${report.applied.join(", ") || "nothing"}`);
+ * await sql.end();
+ * ```
+ */
 export interface ApplyMigrationsOptions {
   /**
    * The migrations to apply.
