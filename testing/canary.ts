@@ -14,7 +14,20 @@ import type { SecretManager } from "../core/types.ts";
 import type { LogRecordLike } from "../redact/logging.ts";
 import { Redactor } from "../redact/redactor.ts";
 
-/** A {@linkcode CliIo} that keeps what is written. */
+/**
+ * A {@linkcode CliIo} that keeps what is written.
+ *
+ * @example Checking what a CLI command printed, and where
+ * ```ts
+ * import { main } from "@keyward/secrets/cli";
+ * import { type CaptureIo, captureIo } from "@keyward/secrets/testing";
+ *
+ * const io: CaptureIo = captureIo({ env: { SECRET_BACKEND: "memory" } });
+ * const code = await main(["get", "missing/name"], io);
+ * if (code === 0 || io.stdoutText !== "") throw new Error("a failed get prints nothing on stdout");
+ * if (!io.stderrText.includes('"missing/name"')) throw new Error("the error names the secret");
+ * ```
+ */
 export interface CaptureIo extends CliIo {
   /** Everything written to standard output. */
   readonly stdoutText: string;
@@ -22,7 +35,29 @@ export interface CaptureIo extends CliIo {
   readonly stderrText: string;
 }
 
-/** Options of {@linkcode captureIo}. */
+/**
+ * Options of {@linkcode captureIo}.
+ *
+ * @example Answering the hidden prompts of an interactive `set`
+ * ```ts
+ * import { main } from "@keyward/secrets/cli";
+ * import { captureIo, type CaptureIoOptions } from "@keyward/secrets/testing";
+ *
+ * const questions: string[] = [];
+ * const options: CaptureIoOptions = {
+ *   env: { SECRET_BACKEND: "memory" },
+ *   stdinIsTerminal: true, // so `set` prompts instead of reading standard input
+ *   promptHidden: (question) => {
+ *     questions.push(question);
+ *     return Promise.resolve("pw-0123456789");
+ *   },
+ * };
+ * const io = captureIo(options);
+ * if (await main(["set", "db/password"], io) !== 0) throw new Error(io.stderrText);
+ * if (questions.length !== 2) throw new Error("the value is asked for, then confirmed");
+ * if (io.stdoutText.includes("pw-0123456789")) throw new Error("set never echoes the value");
+ * ```
+ */
 export interface CaptureIoOptions {
   /**
    * What standard input holds.
@@ -78,7 +113,23 @@ export function captureIo(options: CaptureIoOptions = {}): CaptureIo {
   return io;
 }
 
-/** The planted value and the name it was planted under. */
+/**
+ * The planted value and the name it was planted under.
+ *
+ * @example Choosing the name the code under test reads
+ * ```ts
+ * import { type Canary, MemorySecretManager, runCanary } from "@keyward/secrets/testing";
+ *
+ * const manager = new MemorySecretManager();
+ * const report = await runCanary(async ({ canary }: { canary: Canary }) => {
+ *   return (await manager.getSecret("db/password")) === canary.value;
+ * }, { manager, name: "db/password", captureLogs: false });
+ * if (report.canary.name !== "db/password" || !report.canary.value.startsWith("canary-")) {
+ *   throw new Error();
+ * }
+ * if (report.result !== true) throw new Error("the code read the planted value");
+ * ```
+ */
 export interface Canary {
   /** The secret's name. */
   name: string;
@@ -86,10 +137,50 @@ export interface Canary {
   value: string;
 }
 
-/** Where a leak was seen. */
+/**
+ * Where a leak was seen.
+ *
+ * @example A value printed on purpose is allowed on its channel only
+ * ```ts
+ * import {
+ *   type CanaryChannel,
+ *   CanaryLeakError,
+ *   MemorySecretManager,
+ *   runCanary,
+ * } from "@keyward/secrets/testing";
+ *
+ * const manager = new MemorySecretManager();
+ * const expectIn: CanaryChannel[] = ["stdout"]; // like `keyward get`, which prints the value
+ * await runCanary(async ({ canary, io }) => {
+ *   io.stdout(`${await manager.getSecret(canary.name)}\n`);
+ * }, { manager, expectIn, captureLogs: false });
+ * const leaked = await runCanary(async ({ canary, io }) => {
+ *   io.stderr(`read ${await manager.getSecret(canary.name)}\n`);
+ * }, { manager, expectIn, captureLogs: false }).then(() => null, (err) => err);
+ * if (!(leaked instanceof CanaryLeakError) || leaked.channel !== "stderr") throw new Error();
+ * ```
+ */
 export type CanaryChannel = "log" | "error" | "audit" | "metric" | "stdout" | "stderr";
 
-/** What the code under test receives. */
+/**
+ * What the code under test receives.
+ *
+ * @example Scanning an error the code caught itself and the metric it emitted
+ * ```ts
+ * import { type CanaryContext, MemorySecretManager, runCanary } from "@keyward/secrets/testing";
+ *
+ * const manager = new MemorySecretManager();
+ * const report = await runCanary(async (ctx: CanaryContext) => {
+ *   try {
+ *     await manager.getSecret(ctx.canary.name, { version: "no-such-version" });
+ *   } catch (err) {
+ *     ctx.recordError(err); // swallowed by the code, scanned all the same
+ *   }
+ *   ctx.metric(`secret_reads_failed{name="${ctx.canary.name}"} 1`);
+ * }, { manager, captureLogs: false });
+ * if (report.errors.length !== 1 || report.metrics.length !== 1) throw new Error();
+ * ```
+ */
 export interface CanaryContext {
   /** The planted canary. */
   canary: Canary;
@@ -101,7 +192,33 @@ export interface CanaryContext {
   metric(line: string): void;
 }
 
-/** Options of {@linkcode runCanary}. */
+/**
+ * Options of {@linkcode runCanary}.
+ *
+ * @example Proving the audit trail of a read holds the name and never the value
+ * ```ts
+ * import { withAudit } from "@keyward/secrets";
+ * import {
+ *   type CanaryOptions,
+ *   MemorySecretManager,
+ *   RecordingAuditSink,
+ *   runCanary,
+ * } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const manager = withAudit(new MemorySecretManager(), sink, { service: "api" });
+ * const options: CanaryOptions = {
+ *   manager, // the canary is planted with manager.setSecret()
+ *   value: "canary-value-0123456789",
+ *   audit: sink, // its events are scanned after the run
+ *   captureLogs: true, // every LogTape record of the run is scanned too
+ * };
+ * const report = await runCanary(async ({ canary }) => {
+ *   await manager.getSecret(canary.name);
+ * }, options);
+ * if (report.audit.length !== 2) throw new Error("the set and the get were audited");
+ * ```
+ */
 export interface CanaryOptions {
   /**
    * The secret's name.
@@ -144,7 +261,25 @@ export interface CanaryOptions {
   expectIn?: readonly CanaryChannel[];
 }
 
-/** What a run captured. */
+/**
+ * What a run captured.
+ *
+ * @example A failure the code threw is reported, not rethrown
+ * ```ts
+ * import { SecretNotFoundError } from "@keyward/secrets";
+ * import { type CanaryReport, MemorySecretManager, runCanary } from "@keyward/secrets/testing";
+ *
+ * const manager = new MemorySecretManager();
+ * const report: CanaryReport<string> = await runCanary(async ({ canary }) => {
+ *   return await manager.getSecret(canary.name, { stage: "pending" }); // there is no pending one
+ * }, { manager, captureLogs: false });
+ * if (report.result !== undefined) throw new Error();
+ * if (!(report.thrown instanceof SecretNotFoundError) || report.errors[0] !== report.thrown) {
+ *   throw new Error();
+ * }
+ * if (report.stdout !== "" || report.stderr !== "") throw new Error();
+ * ```
+ */
 export interface CanaryReport<T> {
   /** The planted canary. */
   canary: Canary;
