@@ -517,12 +517,17 @@ export class PostgresAuditSink implements AuditSink {
  *
  * @example
  * ```ts ignore
- * import { AuditKey } from "@keyward/secrets";
+ * import { AuditKey, withAudit } from "@keyward/secrets";
+ * import { createSecretManager } from "@keyward/secrets/factory";
  * import { postgresSinkFromSecret } from "@keyward/secrets/postgres";
  *
+ * // Needs Postgres with the migrations applied, and the secrets below in the backend.
+ * const secrets = await createSecretManager();
  * const sink = await postgresSinkFromSecret(secrets, "database/audit", {
  *   key: await AuditKey.fromSecret(secrets, "keyward/audit_key"),
  * });
+ * const audited = withAudit(secrets, sink, { service: "billing" });
+ * await audited.close(); // flushes the sink
  * ```
  */
 export async function postgresSinkFromSecret(
