@@ -124,7 +124,7 @@ function parse(
 }
 
 /** Rewrites `node:util` parse errors into short messages that name the option only. */
-function describeParseError(err: unknown): string {
+export function describeParseError(err: unknown): string {
   const message = err instanceof Error ? err.message : "";
   const unknown = /^Unknown option '([^']{1,40})'/.exec(message);
   if (unknown) return `unknown option ${unknown[1]}`;

@@ -20,6 +20,7 @@ import {
 } from "../audit/pg_store.ts";
 import type { AuditCheckpoint, AuditRow } from "../audit/types.ts";
 import { KeywardError } from "../core/errors.ts";
+import { describeParseError } from "./_command.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
 /** The one-line summary for the dispatcher's help. */
@@ -319,7 +320,7 @@ export const auditCommand: CliCommand = async (args: string[], io: CliIo): Promi
     for (const o of spec.options) options[o] = { type: BOOLEAN.has(o) ? "boolean" : "string" };
     values = parseArgs({ args: rest, options, allowPositionals: false, strict: true }).values;
   } catch (err) {
-    io.stderr(`${(err as Error).message}\n\n${USAGE}\n`);
+    io.stderr(`error: ${describeParseError(err)}\n\n${USAGE}\n`);
     return 2;
   }
   if (values.help) return printHelp();

@@ -22,6 +22,7 @@ import {
   scanText,
   valuesFromManager,
 } from "../redact/scanner.ts";
+import { describeParseError } from "./_command.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
 /** The default allow-list, read from the current folder when present. */
@@ -273,27 +274,7 @@ function failure(io: CliIo, json: boolean, err: unknown): number {
   return exitCodeFor(err instanceof KeywardError ? err.code : undefined);
 }
 
-function describeParseError(err: unknown): string {
-  const message = err instanceof Error ? err.message : "";
-  const unknown = /^Unknown option '([^']{1,40})'/.exec(message);
-  if (unknown) return `unknown option ${unknown[1]}`;
-  const missing = /^Option '(?:-[^', ]{1,4}, )?(-[^' ]{1,40})[^']*' argument missing/.exec(message);
-  if (missing) return `option ${missing[1]} needs a value`;
-  return "invalid arguments";
-}
-
-function writeAll(out: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.byteLength > 0) bytes = bytes.subarray(out.writeSync(bytes));
-}
-
 if (import.meta.main) {
-  const io: CliIo = {
-    stdout: (t) => writeAll(Deno.stdout, t),
-    stderr: (t) => writeAll(Deno.stderr, t),
-    readStdin: () => new Response(Deno.stdin.readable).text(),
-    stdinIsTerminal: Deno.stdin.isTerminal(),
-    env: Deno.env.toObject(),
-  };
-  Deno.exit(await scanCommand(Deno.args, io));
+  const { denoIo } = await import("./_deno_io.ts");
+  Deno.exit(await scanCommand(Deno.args, denoIo()));
 }
