@@ -580,6 +580,12 @@ class CachedManager implements CachedSecretManager {
           if (this.#flights.get(key) === flight) this.#flights.delete(key);
           this.#refreshErrors++;
           if (!flight.discarded && hasCode(err, "not_found")) this.#drop(key);
+          else if (!isOutage(err)) {
+            // A denial or other non-outage answer ends the stale fast path:
+            // the next reads ask the backend and see the error too.
+            const entry = this.#entries.get(key);
+            if (entry !== undefined) entry.retryAt = 0;
+          }
           throw err;
         },
       ),

@@ -132,6 +132,26 @@ Deno.test("while one read retries a failing backend, other reads get the stale v
   assert.throws(() => withCache(faulty, { staleRetryMs: -1 }), ConfigError);
 });
 
+Deno.test("a denial during an outage is never hidden behind the stale value", async () => {
+  const { backend, cache, clock } = setup({ "broker/key": CANARY });
+  await cache.getSecret("broker/key");
+  backend.fault = "down";
+  clock.advance(TTL + 1);
+  assert.equal(await cache.getSecret("broker/key"), CANARY, "served stale while unreachable");
+  backend.fault = "deny";
+  clock.advance(5_000); // the retry read
+  await assert.rejects(
+    cache.getSecret("broker/key"),
+    (e) => e instanceof SecretAccessError && e.reason === "denied",
+  );
+  await assert.rejects(
+    cache.getSecret("broker/key"),
+    (e) => e instanceof SecretAccessError && e.reason === "denied",
+    "the next read asks the backend again instead of serving stale",
+  );
+  assert.equal(backend.calls.get, 4);
+});
+
 Deno.test("staleRetryMs: 0 makes every read past expiry ask the failing backend", async () => {
   const clock = new FakeClock();
   const backend = new FaultyManager(new MemorySecretManager({ initial: { "broker/key": CANARY } }));
