@@ -50,3 +50,22 @@ export {
   type SettingsSchema,
 } from "./config/load.ts";
 export { type PostgresLocation, postgresUrl } from "./config/connection.ts";
+export {
+  DEFAULT_GROUPS,
+  type EnvMap,
+  envTemplate,
+  type GroupRule,
+  type ImportPlan,
+  type ImportProblem,
+  type ImportReport,
+  type ImportRow,
+  malformedEnvLines,
+  planEnvImport,
+  type PlannedSecret,
+  type PlannedSetting,
+  type PlanOptions,
+  runEnvImport,
+  type RunImportOptions,
+  type TemplateMarker,
+  templateMarkers,
+} from "./config/env_import.ts";
