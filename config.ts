@@ -69,3 +69,4 @@ export {
   type TemplateMarker,
   templateMarkers,
 } from "./config/env_import.ts";
+export { buildRunEnv, fillTemplate, type RunEnv, type RunEnvOptions } from "./config/run_env.ts";

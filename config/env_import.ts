@@ -45,7 +45,9 @@ export interface GroupRule {
  * import type { EnvMap } from "@keyward/secrets/config";
  * const map: EnvMap = {
  *   variables: { SORT_KEY: "setting", LEGACY_PW: { secret: "legacy/app", field: "password" } },
- *   env: { DATABASE_URL: "postgres://{database/app:username}:{database/app:password}@127.0.0.1:5432/app" },
+ *   env: {
+ *     DATABASE_URL: { secret: "database/app", template: "postgres://{username}:{password}@127.0.0.1:5432/app" },
+ *   },
  * };
  * if (map.variables?.SORT_KEY !== "setting") throw new Error();
  * ```
@@ -55,8 +57,12 @@ export interface EnvMap {
   variables?: Record<string, "setting" | "secret" | { secret: string; field?: string }>;
   /** Extra grouping rules, tried before the built-in ones. */
   groups?: GroupRule[];
-  /** `secrets run`: variable -> template over secrets' fields (`{name:field}` or `{field}` with `secret`). */
-  env?: Record<string, string>;
+  /**
+   * `secrets run`: variable -> a template over one secret's fields, each
+   * field percent-encoded (`{ secret: "database/app", template:
+   * "postgres://{username}:{password}@127.0.0.1:5432/app" }`).
+   */
+  env?: Record<string, { secret: string; template: string }>;
 }
 
 /**
