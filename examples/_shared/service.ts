@@ -1,0 +1,141 @@
+/**
+ * What both example services share, written as a keyward user would: the
+ * redaction of everything the process prints, the start-up that reports a
+ * configuration problem by name and exits non-zero, a watch that notices a
+ * rotated secret, and a graceful stop on SIGTERM.
+ *
+ * @module
+ */
+
+import { configure, getConsoleSink, getLogger, type Logger } from "@logtape/logtape";
+import {
+  type KeywardError,
+  redactConsole,
+  redactingSink,
+  Redactor,
+  type SecretManager,
+  type SecretRead,
+} from "@keyward/secrets";
+import { ConfigProblemsError } from "@keyward/secrets/config";
+
+/** The redactor every value the service reads is registered with. */
+export const redactor: Redactor = new Redactor();
+
+/** Registers a secret's values (the whole value and each field) with the redactor. */
+export function protect(name: string, read: SecretRead | string): void {
+  const value = typeof read === "string" ? read : read.value;
+  redactor.register(name, value);
+  try {
+    const fields = JSON.parse(value);
+    if (fields && typeof fields === "object") {
+      for (const [field, v] of Object.entries(fields)) {
+        if (typeof v === "string") redactor.register(`${name}:${field}`, v);
+      }
+    }
+  } catch {
+    // a single value
+  }
+}
+
+/**
+ * Redacts console output, LogTape records and uncaught errors; an uncaught
+ * error prints redacted and the process exits 1.
+ */
+export async function installRedaction(service: string, level: string): Promise<Logger> {
+  redactConsole(redactor);
+  const lowestLevel = (["debug", "info", "warning", "error"].includes(level) ? level : "info") as
+    | "debug"
+    | "info"
+    | "warning"
+    | "error";
+  await configure({
+    reset: true,
+    sinks: { console: redactingSink(getConsoleSink(), redactor) },
+    loggers: [
+      { category: ["keyward"], lowestLevel: "warning", sinks: ["console"] },
+      { category: [service], lowestLevel, sinks: ["console"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
+    ],
+  });
+  const onError = (error: unknown) => {
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    console.error(`${service}: uncaught error: ${redactor.redact(text)}`);
+    Deno.exit(1);
+  };
+  globalThis.addEventListener("error", (event) => {
+    event.preventDefault();
+    onError(event.error);
+  });
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    onError(event.reason);
+  });
+  return getLogger([service]);
+}
+
+/** Prints a start-up failure by name (never a value) and exits: 2 for configuration, 4 for access. */
+export function failStart(service: string, err: unknown): never {
+  if (err instanceof ConfigProblemsError) {
+    console.error(`${service}: cannot start: ${err.message}`);
+    const access = err.problems.some((p) => p.code === "access");
+    Deno.exit(access ? 4 : 2);
+  }
+  const code = (err as KeywardError)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`${service}: cannot start: ${redactor.redact(message)}`);
+  Deno.exit(code === "access" ? 4 : code === "config" ? 2 : 1);
+}
+
+/**
+ * Calls `onChange` when the version of `name` that the manager serves
+ * differs from `version`. With a cached manager subscribed to rotation
+ * events the read is a cache hit until an event refetches the secret, so a
+ * short interval costs no backend call.
+ */
+export function watchSecret(
+  manager: SecretManager,
+  name: string,
+  version: string,
+  onChange: (read: SecretRead) => Promise<void>,
+  intervalMs = 200,
+): () => void {
+  let current = version;
+  let busy = false;
+  const log = getLogger(["keyward-example", "watch"]);
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const read = await manager.readSecret(name);
+      if (read.version !== current) {
+        protect(name, read);
+        await onChange(read);
+        current = read.version;
+      }
+    } catch (err) {
+      log.warn("Watching {secret} failed: {error}", {
+        secret: name,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    } finally {
+      busy = false;
+    }
+  }, intervalMs);
+  return () => clearInterval(timer);
+}
+
+/** Stops on SIGTERM or SIGINT: runs `stop` once, then exits 0. */
+export function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = async () => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      await stop();
+    } finally {
+      Deno.exit(0);
+    }
+  };
+  Deno.addSignalListener("SIGTERM", handler);
+  Deno.addSignalListener("SIGINT", handler);
+}

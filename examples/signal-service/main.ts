@@ -1,0 +1,99 @@
+/**
+ * `deno task example:signal`: the signal service, started with its database
+ * credential from the secret manager (`database/app`: `username`,
+ * `password`) and its settings from the environment. On a rotation of that
+ * secret it opens a new pool with the new credential and drains the old
+ * one, so no request fails during a password rotation.
+ *
+ * @module
+ */
+
+import postgres from "postgres";
+import { z } from "zod";
+import { createSecretManager } from "@keyward/secrets/factory";
+import { loadConfig, postgresUrl } from "@keyward/secrets/config";
+import { createSignalApp, type LivePool } from "./app.ts";
+import {
+  failStart,
+  installRedaction,
+  protect,
+  stopOnSignal,
+  watchSecret,
+} from "../_shared/service.ts";
+
+const SERVICE = "signal-service";
+
+const Settings = z.object({
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+  DRY_RUN: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  DATABASE_HOST: z.string().default("127.0.0.1"),
+  DATABASE_PORT: z.coerce.number().int().default(5432),
+  DATABASE_NAME: z.string().default("keyward_test"),
+});
+
+const log = await installRedaction(SERVICE, Deno.env.get("LOG_LEVEL") ?? "info");
+
+let manager;
+let config;
+try {
+  manager = await createSecretManager();
+  config = await loadConfig({
+    settings: Settings,
+    secrets: { db: { name: "database/app", fields: ["username", "password"] as const } },
+    manager,
+    bootstrap: ["VAULT_TOKEN", "VAULT_SECRET_ID", "KEYWARD_FILE_KEY", "KEYWARD_SNAPSHOT_KEY"],
+  });
+} catch (err) {
+  failStart(SERVICE, err);
+}
+const { settings, secrets, versions } = config;
+protect("database/app:username", secrets.db.username.reveal());
+protect("database/app:password", secrets.db.password.reveal());
+
+const where = {
+  host: settings.DATABASE_HOST,
+  port: settings.DATABASE_PORT,
+  database: settings.DATABASE_NAME,
+};
+const open = (credential: { username: string; password: string }) =>
+  postgres(postgresUrl(where, credential).reveal(), {
+    max: 5,
+    onnotice: () => {},
+    connect_timeout: 5,
+  });
+
+let live: LivePool = {
+  sql: open({ username: secrets.db.username.reveal(), password: secrets.db.password.reveal() }),
+  version: versions["database/app"],
+};
+
+const stopWatch = watchSecret(manager, "database/app", live.version, async (read) => {
+  const fields = JSON.parse(read.value) as { username: string; password: string };
+  const next = open(fields);
+  await next`select 1`; // the new credential works before any request uses it
+  const old = live;
+  live = { sql: next, version: read.version };
+  log.info("database/app rotated: version {from} -> {to}; draining the old pool", {
+    from: old.version,
+    to: read.version,
+  });
+  await old.sql.end({ timeout: 30 });
+});
+
+const app = createSignalApp(() => live);
+const server = Deno.serve({
+  hostname: settings.HOST,
+  port: settings.PORT,
+  onListen: ({ hostname, port }) =>
+    console.log(`${SERVICE} listening on http://${hostname}:${port}`),
+}, app.fetch);
+
+stopOnSignal(async () => {
+  stopWatch();
+  await server.shutdown();
+  await live.sql.end({ timeout: 5 });
+  await manager.close();
+  console.log(`${SERVICE} stopped`);
+});
