@@ -178,10 +178,21 @@ pgTest(
       await sql.notify(channel, JSON.stringify(["../bad", "svc/ok"]));
       await waitFor(() => Promise.resolve(seen.at(-1) === "svc/ok"), "the valid name");
       assert.equal(seen.length, names.length + 1);
+      // Unsubscribing: a second subscription on the same connection keeps the channel listened
+      // to, so the stopped one is offered every later notification. postgres.js hands each
+      // notification to every listener in turn, and notifications arrive in commit order, so
+      // once the witness has the marker, the stopped subscription has had its chance at the
+      // name sent before it: no waiting on a clock.
+      const witnessed: string[] = [];
+      const stopWitness = await events.subscribe((names) => witnessed.push(...names));
       await stop();
       await events.publish(["svc/after-stop"]);
-      await new Promise((r) => setTimeout(r, 50));
+      await events.publish(["svc/marker"]);
+      await waitFor(() => Promise.resolve(witnessed.includes("svc/marker")), "the marker");
+      assert.deepEqual(witnessed, ["svc/after-stop", "svc/marker"]);
+      assert.equal(seen.length, names.length + 1, "nothing reached the stopped subscription");
       assert.ok(!seen.includes("svc/after-stop"));
+      await stopWitness();
       await assert.rejects(events.publish(["../bad"]), /invalid name/);
     } finally {
       await sql.end({ timeout: 1 });
