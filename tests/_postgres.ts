@@ -97,11 +97,15 @@ function pgBin(name: string): string {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * A random port in 10000-32767, below the range the kernel hands out by itself to `port: 0`
+ * listeners and outgoing connections (Linux: 32768-60999, BSD and macOS: 49152-65535; Deno
+ * cannot read /proc/sys without --allow-all). So nothing takes it by chance while a cluster is
+ * down between `stop()` and `start()`; only an explicit bind can, and the first start then
+ * retries with another port.
+ */
+function candidatePort(): number {
+  return 10_000 + Math.floor(Math.random() * (32_768 - 10_000));
 }
 
 /** A Postgres cluster of the test's own: its own port and data directory under /tmp. */
@@ -127,7 +131,6 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster | null> 
   const asPostgres = Deno.uid() === 0;
   const dir = await Deno.makeTempDir({ prefix: "keyward-pg-" });
   const data = `${dir}/data`;
-  const port = freePort();
   const initdb = pgBin("initdb");
   const pgCtl = pgBin("pg_ctl");
   try {
@@ -145,19 +148,32 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster | null> 
     );
     return null;
   }
-  const opts =
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-  const start = async () => {
-    await run(
-      pgCtl,
-      ["-D", data, "-o", opts, "-l", `${dir}/log`, "-w", "-t", "30", "start"],
-      asPostgres,
-    );
+  const log = `${dir}/log`;
+  const startOn = async (port: number) => {
+    const opts =
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    await run(pgCtl, ["-D", data, "-o", opts, "-l", log, "-w", "-t", "30", "start"], asPostgres);
   };
   const stop = async () => {
     await run(pgCtl, ["-D", data, "-m", "fast", "-w", "stop"], asPostgres);
   };
-  await start();
+  // Postgres binds the port itself; when another process holds it, try another one.
+  let port = 0;
+  for (let attempt = 1;; attempt++) {
+    port = candidatePort();
+    await Deno.remove(log).catch(() => {});
+    try {
+      await startOn(port);
+      break;
+    } catch (err) {
+      const inUse = /Address already in use/.test(await Deno.readTextFile(log).catch(() => ""));
+      if (!inUse || attempt === 20) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        throw err;
+      }
+    }
+  }
+  const start = () => startOn(port);
   let destroyed = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
