@@ -37,6 +37,11 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<num
   throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
 }
 
+/**
+ * A name of this run's own. The instances listen on the fixed `keyward_rotation` channel, which
+ * every run against the same database shares: each reacts only to the names it caches, so
+ * unique names keep other runs' events out of these tests.
+ */
 function unique(prefix: string): string {
   return `${prefix}/${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -77,7 +82,10 @@ async function twoInstances(url: string, appName: string) {
 pgTest(
   "a promotion on one instance is read by a second instance without a restart",
   async (url) => {
-    const env = await twoInstances(url, "keyward-cache-test-promote");
+    const env = await twoInstances(
+      url,
+      `keyward-cache-test-promote-${crypto.randomUUID().slice(0, 8)}`,
+    );
     try {
       const name = unique("svc/db-password");
       await env.shared.setSecret(name, "password-v1-0001");
