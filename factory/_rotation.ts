@@ -54,15 +54,13 @@ export async function rotationEventsFromSettings(
       "SECRET_ROTATION_EVENTS=postgres needs SECRET_ROTATION_DATABASE_SECRET (a secret holding the connection) or DATABASE_URL",
     );
   }
-  const [{ PostgresRotationEvents }, { connectFromSecret }, { default: postgres }] = await Promise
-    .all([
-      import("../cache/pg_rotation_events.ts"),
-      import("../audit/_pg_connect.ts"),
-      import("postgres"),
-    ]);
+  const [{ PostgresRotationEvents }, { connectFromSecret, connectUrl }] = await Promise.all([
+    import("../cache/pg_rotation_events.ts"),
+    import("../postgres/connect.ts"),
+  ]);
   const sql = secretName !== undefined
     ? await connectFromSecret(manager, secretName)
-    : postgres(url!, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+    : connectUrl(url!, "DATABASE_URL");
   return {
     events: new PostgresRotationEvents(sql),
     close: () => sql.end({ timeout: 5 }),
