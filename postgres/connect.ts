@@ -56,6 +56,7 @@ export function connectionUrlProblem(text: string): string | undefined {
   if (/%(?![0-9A-Fa-f]{2})/.test(authority)) {
     return "the user or password holds a '%' that starts no %XX escape: percent-encode it as %25";
   }
+  // deno-lint-ignore no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text)) {
     return "it holds a control character (a line break?)";
   }
