@@ -19,7 +19,8 @@ import { dirname, resolve } from "node:path";
 import { type CachedSecretManager, type CacheOptions, withCache } from "../cache/cached_manager.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
-import { setting } from "./_settings.ts";
+import type { Settings } from "../settings/parse.ts";
+import { setting, settingsOf } from "./_settings.ts";
 import type { BackendSettings } from "./_types.ts";
 
 /** What the caller may add to the settings: a clock, an audit hook, rotation events. */
@@ -39,22 +40,22 @@ export interface CacheSettings {
   snapshotPath?: string;
 }
 
-/** Parses the cache settings; a bad one is a `ConfigError` naming it (never its value). */
-export function parseCacheSettings(env: Record<string, string | undefined>): CacheSettings {
+/** The cache settings, from the parsed settings; a bad one is a `ConfigError` naming it (never its value). */
+export function parseCacheSettings(settings: Settings): CacheSettings {
   const parsed: CacheSettings = {
-    ttlMs: integerSetting(env, "SECRET_CACHE_TTL_MS", 3_600_000, 0),
-    staleIfErrorMs: integerSetting(env, "SECRET_CACHE_STALE_MS", 3_600_000, 0),
-    maxEntries: integerSetting(env, "SECRET_CACHE_MAX_ENTRIES", 1000, 1),
-    staleRetryMs: integerSetting(env, "SECRET_CACHE_STALE_RETRY_MS", 5_000, 0),
+    ttlMs: settings.SECRET_CACHE_TTL_MS,
+    staleIfErrorMs: settings.SECRET_CACHE_STALE_MS,
+    maxEntries: settings.SECRET_CACHE_MAX_ENTRIES,
+    staleRetryMs: settings.SECRET_CACHE_STALE_RETRY_MS,
   };
-  const snapshot = setting(env, "SECRET_CACHE_SNAPSHOT");
+  const snapshot = settings.SECRET_CACHE_SNAPSHOT;
   if (snapshot !== undefined) parsed.snapshotPath = resolve(snapshot);
   return parsed;
 }
 
 /**
- * Wraps `manager` in the cache the settings describe (or returns it as it is
- * when `SECRET_CACHE_TTL_MS=0`). With `SECRET_CACHE_SNAPSHOT`, the key comes
+ * Wraps `manager` in the cache the settings describe, or returns `undefined`
+ * when `SECRET_CACHE_TTL_MS=0` turns the cache off. With `SECRET_CACHE_SNAPSHOT`, the key comes
  * from `KEYWARD_SNAPSHOT_KEY` or `KEYWARD_SNAPSHOT_KEY_FILE`; a key file at
  * the snapshot's path or in its directory is refused.
  */
@@ -62,9 +63,9 @@ export async function wrapWithCache(
   manager: SecretManager,
   settings: BackendSettings,
   opts: WrapWithCacheOptions = {},
-): Promise<SecretManager | CachedSecretManager> {
-  const parsed = parseCacheSettings(settings.env);
-  if (parsed.ttlMs === 0) return manager;
+): Promise<CachedSecretManager | undefined> {
+  const parsed = parseCacheSettings(settingsOf(settings));
+  if (parsed.ttlMs === 0) return undefined;
   const options: CacheOptions = {
     ttlMs: parsed.ttlMs,
     staleIfErrorMs: parsed.staleIfErrorMs,
@@ -130,19 +131,4 @@ function decodeKey(text: string, name: string): Uint8Array {
   }
   if (bytes.length !== 32) throw new ConfigError(`${name} must be 32 random bytes in base64`);
   return bytes;
-}
-
-function integerSetting(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  min: number,
-): number {
-  const value = setting(env, name);
-  if (value === undefined) return fallback;
-  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${name} must be an integer of at least ${min}`);
-  }
-  return n;
 }
