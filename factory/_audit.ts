@@ -3,17 +3,8 @@
  * audited manager sits inside the cache so backend calls are one event
  * each and cache serves are counted per minute.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_AUDIT` | `off` (default), `jsonl` or `postgres` |
- * | `SECRET_AUDIT_SERVICE` | the service name written on every event (required when audit is on) |
- * | `SECRET_AUDIT_FILE` | `jsonl`: the file (default `.keyward/audit.jsonl`), rotated by size |
- * | `SECRET_AUDIT_MAX_BYTES`, `SECRET_AUDIT_MAX_FILES` | `jsonl`: rotation (10 MiB, 5 files) |
- * | `KEYWARD_AUDIT_KEY` | base64 key sealing the chain (bootstrap credential) |
- * | `SECRET_AUDIT_KEY_SECRET` | or: the name of the secret holding that key |
- * | `SECRET_AUDIT_DATABASE_SECRET` | `postgres`: the secret holding the database URL or fields |
- * | `DATABASE_URL` | `postgres`: accepted for local work and CI |
- * | `SECRET_AUDIT_CHECKPOINT` | a file the chain heads are exported to on close |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */

@@ -1,11 +1,8 @@
 /**
  * `SECRET_BACKEND=aws`: AWS Secrets Manager.
  *
- * | setting | meaning |
- * |---|---|
- * | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | the Region (required) |
- * | `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL` | an endpoint replacing AWS's (moto, a VPC endpoint) |
- * | `AWS_MAX_ATTEMPTS` | attempts per call, 1 to 10 (default 3) |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * Credentials are left to the SDK's default chain (`AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared

@@ -3,14 +3,8 @@
  * `withCache` by default, tuned by settings, with the optional encrypted
  * last-known-good snapshot in a file.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_CACHE_TTL_MS` | how long a value is served without I/O (default 3600000; `0` turns the cache off) |
- * | `SECRET_CACHE_STALE_MS` | how long past expiry the last good value rides out an outage (default 3600000; `0`: never) |
- * | `SECRET_CACHE_MAX_ENTRIES` | the most cached reads, least recently used evicted first (default 1000) |
- * | `SECRET_CACHE_SNAPSHOT` | path of the encrypted snapshot file (off when unset) |
- * | `KEYWARD_SNAPSHOT_KEY` | the snapshot key: 32 random bytes in base64 (required with `SECRET_CACHE_SNAPSHOT`) |
- * | `KEYWARD_SNAPSHOT_KEY_FILE` | instead of `KEYWARD_SNAPSHOT_KEY`: a file the orchestrator mounts, outside the snapshot's directory |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */

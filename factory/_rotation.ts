@@ -4,11 +4,8 @@
  * (channel `keyward_rotation`) and publishes the names written through it,
  * so a promotion made by an operator reaches every running instance.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_ROTATION_EVENTS` | `off` (default) or `postgres` |
- * | `SECRET_ROTATION_DATABASE_SECRET` | the secret holding the database URL or fields (production) |
- * | `DATABASE_URL` | accepted instead, for local work and CI |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */

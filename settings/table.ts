@@ -45,6 +45,26 @@ export type SettingFeature =
   | "rotation"
   | "audit";
 
+/** Each feature's title and note, in the order the docs show them. */
+export const FEATURES: Readonly<Record<SettingFeature, { title: string; note?: string }>> = {
+  all: { title: "every backend" },
+  file: { title: "file: the embedded encrypted store (development, single host)" },
+  env: { title: "env: read-only, from the environment and an optional .env file" },
+  vault: {
+    title: "vault: HashiCorp Vault KV v2",
+    note: "Exactly one way to authenticate: VAULT_TOKEN, AppRole or Kubernetes.",
+  },
+  aws: {
+    title: "aws: AWS Secrets Manager",
+    note: "Credentials come from the AWS SDK's default chain (instance or container role, SSO, " +
+      "shared config, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), read by the SDK itself. " +
+      "Do not put access keys here.",
+  },
+  cache: { title: "cache in front of vault and aws (on by default)" },
+  rotation: { title: "rotation events (off by default; vault and aws, with the cache)" },
+  audit: { title: "audit trail (off by default)" },
+};
+
 /**
  * What a setting's value is:
  * - `setting`: plain configuration, fine in a committed `.env.template`;
@@ -326,8 +346,7 @@ export const SETTINGS = [
     unit: "ms",
     defaultNote: "5000, as `VAULT_TIMEOUT_MS`",
     kind: "setting",
-    meaning: "per-attempt timeout of an AWS call. Credentials come from the SDK's default chain " +
-      "(environment, shared config, SSO, container or instance role), never from keyward",
+    meaning: "per-attempt timeout of an AWS call",
     pending: "issue 12 item 15",
   },
   // --- cache
