@@ -58,17 +58,8 @@ function meaningText(spec: SettingSpec): string {
   return `${spec.meaning}${pending}`;
 }
 
-/** The README's settings table (Markdown, padded as `deno fmt` pads it). */
-export function renderReadmeTable(): string {
-  const head = ["setting", "for", "type", "default", "value", "meaning"];
-  const rows = ALL.map((s) => [
-    `\`${s.name}\``,
-    s.feature,
-    typeText(s),
-    defaultText(s),
-    KIND_TEXT[s.kind],
-    meaningText(s),
-  ]);
+/** A Markdown table, padded as `deno fmt` pads it. */
+function markdownTable(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, 3, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   return [
@@ -76,6 +67,44 @@ export function renderReadmeTable(): string {
     `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
     ...rows.map(line),
   ].join("\n");
+}
+
+/** The README's settings table: every setting. */
+export function renderReadmeTable(): string {
+  return markdownTable(
+    ["setting", "for", "type", "default", "value", "meaning"],
+    ALL.map((s) => [
+      `\`${s.name}\``,
+      s.feature,
+      typeText(s),
+      defaultText(s),
+      KIND_TEXT[s.kind],
+      meaningText(s),
+    ]),
+  );
+}
+
+/** One feature's settings, as the guides show them (docs/GETTING_STARTED/LOCAL_SETUP.md). */
+export function renderFeatureTable(feature: SettingFeature): string {
+  return markdownTable(
+    ["setting", "default", "meaning"],
+    ALL.filter((s) => s.feature === feature).map((s) => [
+      `\`${s.name}\``,
+      defaultText(s),
+      meaningText(s),
+    ]),
+  );
+}
+
+/** The features whose tables `docs/GETTING_STARTED/LOCAL_SETUP.md` holds. */
+export const GUIDE_FEATURES: readonly SettingFeature[] = ["vault", "aws", "cache"];
+
+/** The markers around one feature's generated table in a guide. */
+export function featureMarkers(feature: SettingFeature): { start: string; end: string } {
+  return {
+    start: `<!-- settings:${feature}:start (generated from settings/table.ts; do not edit) -->`,
+    end: `<!-- settings:${feature}:end -->`,
+  };
 }
 
 function wrap(text: string, prefix: string, width = 80): string[] {
@@ -150,10 +179,24 @@ export function replaceBetween(
   return `${text.slice(0, from + markers.start.length)}\n${body}\n${text.slice(to)}`;
 }
 
-/** What the generator writes: each file's path and its new text. */
-export function generated(readme: string, template: string): { readme: string; template: string } {
-  return {
-    readme: replaceBetween(readme, README_MARKERS, `\n${renderReadmeTable()}\n`),
-    template: replaceBetween(template, TEMPLATE_MARKERS, renderEnvTemplate()),
-  };
+/** The generated files, by path from the repository's root. */
+export const GENERATED_FILES = [
+  "README.md",
+  ".env.template",
+  "docs/GETTING_STARTED/LOCAL_SETUP.md",
+] as const;
+
+/** A generated file's new text, from its current text. */
+export function generate(path: (typeof GENERATED_FILES)[number], text: string): string {
+  switch (path) {
+    case "README.md":
+      return replaceBetween(text, README_MARKERS, `\n${renderReadmeTable()}\n`);
+    case ".env.template":
+      return replaceBetween(text, TEMPLATE_MARKERS, renderEnvTemplate());
+    default:
+      return GUIDE_FEATURES.reduce(
+        (t, f) => replaceBetween(t, featureMarkers(f), `\n${renderFeatureTable(f)}\n`),
+        text,
+      );
+  }
 }

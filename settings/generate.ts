@@ -1,33 +1,31 @@
 /**
- * `deno task settings:generate`: rewrites the README's settings table and
- * `.env.template`'s settings section from the settings table
- * (`settings/table.ts`). With `--check`, writes nothing and exits 1 when
- * either file differs from the generated text.
+ * `deno task settings:generate`: rewrites the generated settings tables (the
+ * README's, `.env.template`'s settings section and the guide's per-backend
+ * tables) from the settings table (`settings/table.ts`). With `--check`,
+ * writes nothing and exits 1 when a file differs from the generated text.
  *
  * @module
  */
 
-import { generated } from "./docs.ts";
+import { generate, GENERATED_FILES } from "./docs.ts";
 
 if (import.meta.main) {
   const root = new URL("../", import.meta.url);
-  const readmePath = new URL("README.md", root);
-  const templatePath = new URL(".env.template", root);
-  const readme = await Deno.readTextFile(readmePath);
-  const template = await Deno.readTextFile(templatePath);
-  const next = generated(readme, template);
-  const stale = [
-    ...(next.readme !== readme ? ["README.md"] : []),
-    ...(next.template !== template ? [".env.template"] : []),
-  ];
+  const stale: string[] = [];
+  for (const path of GENERATED_FILES) {
+    const url = new URL(path, root);
+    const text = await Deno.readTextFile(url);
+    const next = generate(path, text);
+    if (next === text) continue;
+    stale.push(path);
+    if (!Deno.args.includes("--check")) await Deno.writeTextFile(url, next);
+  }
   if (Deno.args.includes("--check")) {
     if (stale.length > 0) {
       console.error(`out of date: ${stale.join(", ")}; run deno task settings:generate`);
       Deno.exit(1);
     }
   } else {
-    if (next.readme !== readme) await Deno.writeTextFile(readmePath, next.readme);
-    if (next.template !== template) await Deno.writeTextFile(templatePath, next.template);
     console.log(stale.length > 0 ? `rewrote ${stale.join(", ")}` : "up to date");
   }
 }

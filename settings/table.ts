@@ -226,7 +226,8 @@ export const SETTINGS = [
     feature: "vault",
     type: "text",
     kind: "credential",
-    meaning: "token auth (exactly one way to authenticate)",
+    meaning:
+      "token auth (dev, CI); exactly one way to authenticate: a token, AppRole or Kubernetes",
   },
   {
     name: "VAULT_ROLE_ID",
@@ -278,7 +279,7 @@ export const SETTINGS = [
     feature: "vault",
     type: "text",
     kind: "setting",
-    meaning: "Vault Enterprise namespace",
+    meaning: "Vault Enterprise/HCP namespace, sent as `X-Vault-Namespace`",
   },
   {
     name: "VAULT_MOUNT",
@@ -297,7 +298,7 @@ export const SETTINGS = [
     unit: "ms",
     defaultNote: "5000",
     kind: "setting",
-    meaning: "per-request timeout",
+    meaning: "the timeout of each request",
   },
   // --- aws
   {
@@ -319,7 +320,7 @@ export const SETTINGS = [
     feature: "aws",
     type: "url",
     kind: "setting",
-    meaning: "an endpoint replacing AWS's (a local moto server, a VPC endpoint)",
+    meaning: "an endpoint replacing AWS's: moto locally, or a VPC interface endpoint",
   },
   {
     name: "AWS_ENDPOINT_URL",
@@ -368,7 +369,9 @@ export const SETTINGS = [
     default: DEFAULT_CACHE_STALE_MS,
     unit: "ms",
     kind: "setting",
-    meaning: "how long past expiry the last good value rides out an outage; `0`: never",
+    meaning: "how long past its expiry the last good value is served while the backend is " +
+      "unreachable, times out or throttles (with a warning log and a `stale` audit event); `0` " +
+      "never serves a stale value. A missing secret, a denial or invalid input always surface",
   },
   {
     name: "SECRET_CACHE_STALE_RETRY_MS",
@@ -378,8 +381,9 @@ export const SETTINGS = [
     default: DEFAULT_CACHE_STALE_RETRY_MS,
     unit: "ms",
     kind: "setting",
-    meaning: "during an outage reads get the stale value at once, and one read retries the " +
-      "backend this often; `0`: every read waits for the backend",
+    meaning: "once a stale value has been served, how long further reads get it at once, " +
+      "without waiting for the failing backend; then one read retries the backend while the " +
+      "others keep getting the stale value. `0` makes every read wait for the backend",
   },
   {
     name: "SECRET_CACHE_MAX_ENTRIES",
@@ -388,28 +392,32 @@ export const SETTINGS = [
     min: 1,
     default: DEFAULT_CACHE_MAX_ENTRIES,
     kind: "setting",
-    meaning: "cached reads kept, least recently used evicted first",
+    meaning: "the most cached reads (one per name, stage, version and field); least recently " +
+      "used evicted first",
   },
   {
     name: "SECRET_CACHE_SNAPSHOT",
     feature: "cache",
     type: "path",
     kind: "setting",
-    meaning: "an encrypted last-known-good snapshot file, for a restart during an outage",
+    meaning: "path of the encrypted last-known-good snapshot file, so an instance that restarts " +
+      "during an outage can still start (off when unset)",
   },
   {
     name: "KEYWARD_SNAPSHOT_KEY_FILE",
     feature: "cache",
     type: "path",
     kind: "setting",
-    meaning: "the snapshot key as a mounted file, never in the snapshot's directory",
+    meaning: "with `SECRET_CACHE_SNAPSHOT`: a file the orchestrator mounts holding the base64 " +
+      "snapshot key, never in the snapshot's directory",
   },
   {
     name: "KEYWARD_SNAPSHOT_KEY",
     feature: "cache",
     type: "text",
     kind: "credential",
-    meaning: "instead of `KEYWARD_SNAPSHOT_KEY_FILE`: the key, 32 random bytes in base64",
+    meaning: "instead of `KEYWARD_SNAPSHOT_KEY_FILE`: the snapshot key, 32 random bytes in " +
+      "base64 (`openssl rand -base64 32`)",
   },
   // --- rotation events
   {
