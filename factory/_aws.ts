@@ -50,8 +50,10 @@ export const build: BackendBuilder = (input) => {
     );
   }
   let maxAttempts: number | undefined;
+  let timeoutMs: number | undefined;
   try {
     maxAttempts = settings.AWS_MAX_ATTEMPTS;
+    timeoutMs = settings.AWS_TIMEOUT_MS;
   } catch (err) {
     return Promise.reject(
       err instanceof ConfigError ? new ConfigError(err.message, { backend: "aws" }) : err,
@@ -63,6 +65,7 @@ export const build: BackendBuilder = (input) => {
         region,
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       }),
     );
   } catch (err) {

@@ -344,11 +344,12 @@ export const SETTINGS = [
     feature: "aws",
     type: "integer",
     min: 1,
+    max: 600_000,
     unit: "ms",
     defaultNote: "5000, as `VAULT_TIMEOUT_MS`",
     kind: "setting",
-    meaning: "per-attempt timeout of an AWS call",
-    pending: "issue 12 item 15",
+    meaning: "the timeout of an AWS call (per attempt, and its default, once issue 12 item 15 " +
+      "lands; the backend's option `timeoutMs` until then)",
   },
   // --- cache
   {

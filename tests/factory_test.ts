@@ -326,3 +326,52 @@ Deno.test("a key file inside a git repository is refused", async () => {
     );
   });
 });
+
+Deno.test({
+  name: "AWS_TIMEOUT_MS reaches the AWS backend: an endpoint that never answers fails with it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    // An endpoint that accepts the request and never answers.
+    const held: (() => void)[] = [];
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Promise<Response>((resolve) => held.push(() => resolve(new Response("")))),
+    );
+    const saved = [Deno.env.get("AWS_ACCESS_KEY_ID"), Deno.env.get("AWS_SECRET_ACCESS_KEY")];
+    Deno.env.set("AWS_ACCESS_KEY_ID", "AKIDFACTORYTIMEOUT");
+    Deno.env.set("AWS_SECRET_ACCESS_KEY", "factory-timeout-secret");
+    try {
+      const secrets = await createSecretManager({
+        env: {
+          SECRET_BACKEND: "aws",
+          AWS_REGION: "eu-central-1",
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${server.addr.port}`,
+          AWS_MAX_ATTEMPTS: "1",
+          AWS_TIMEOUT_MS: "250",
+          SECRET_CACHE_TTL_MS: "0",
+        },
+      });
+      try {
+        const err = await secrets.getSecret("db/password").catch((e) => e);
+        assert.match(String(err?.message), /did not answer within 250 ms/);
+      } finally {
+        await secrets.close();
+      }
+      await rejectsConfig(
+        createSecretManager({
+          env: { SECRET_BACKEND: "aws", AWS_REGION: "eu-central-1", AWS_TIMEOUT_MS: "soon" },
+        }),
+        /^AWS_TIMEOUT_MS must be a whole number from 1 to 600000/,
+      );
+    } finally {
+      for (const release of held) release();
+      await server.shutdown();
+      const [id, key] = saved;
+      if (id === undefined) Deno.env.delete("AWS_ACCESS_KEY_ID");
+      else Deno.env.set("AWS_ACCESS_KEY_ID", id);
+      if (key === undefined) Deno.env.delete("AWS_SECRET_ACCESS_KEY");
+      else Deno.env.set("AWS_SECRET_ACCESS_KEY", key);
+    }
+  },
+});
