@@ -28,14 +28,7 @@ const BACKEND = { backend: "vault" };
 /** Builds the Vault backend from the `VAULT_*` settings. */
 export const build: BackendBuilder = (input) => {
   const { readTextFile } = input;
-  let settings;
-  let timeoutMs: number | undefined;
-  try {
-    settings = settingsOf(input);
-    timeoutMs = settings.VAULT_TIMEOUT_MS;
-  } catch (err) {
-    return Promise.reject(err instanceof ConfigError ? new ConfigError(err.message, BACKEND) : err);
-  }
+  const settings = settingsOf(input);
   const address = settings.VAULT_ADDR;
   if (address === undefined) {
     return Promise.reject(
@@ -90,6 +83,12 @@ export const build: BackendBuilder = (input) => {
     }
     const mount = settings.VAULT_APPROLE_MOUNT;
     auth = { appRole: { roleId, secretId, ...(mount !== undefined ? { mount } : {}) } };
+  }
+  let timeoutMs: number | undefined;
+  try {
+    timeoutMs = settings.VAULT_TIMEOUT_MS;
+  } catch (err) {
+    return Promise.reject(err instanceof ConfigError ? new ConfigError(err.message, BACKEND) : err);
   }
   const mount = settings.VAULT_MOUNT;
   const namespace = settings.VAULT_NAMESPACE;
