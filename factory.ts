@@ -30,15 +30,16 @@ import { nameProblem } from "./core/names.ts";
 import { withNamespace } from "./core/namespace.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
-import { setting } from "./factory/_settings.ts";
 import { wrapWithAudit } from "./factory/_audit.ts";
-import { parseCacheSettings, wrapWithCache } from "./factory/_cache.ts";
+import { wrapWithCache } from "./factory/_cache.ts";
 import {
   closingAlso,
   rotationEventsFromSettings,
   type RotationWiring,
 } from "./factory/_rotation.ts";
-import type { CachedSecretManager } from "./cache/cached_manager.ts";
+import { withParsed } from "./factory/_settings.ts";
+import { parseSettings } from "./settings/parse.ts";
+import { BACKEND_CHOICES } from "./settings/table.ts";
 
 export type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 
@@ -70,15 +71,14 @@ export type BackendName = "file" | "env" | "memory" | "vault" | "aws";
  * if (!isBackend("vault") || isBackend("gcp")) throw new Error();
  * ```
  */
-export const BACKEND_NAMES: readonly BackendName[] = ["file", "env", "memory", "vault", "aws"];
+export const BACKEND_NAMES: readonly BackendName[] = BACKEND_CHOICES;
 
 /**
- * Where each backend's builder lives. A backend whose builder has not landed
- * yet maps to `undefined` and is refused with a clear `ConfigError`; wiring it
- * is this one line (`vault: () => import("./factory/_vault.ts"),`).
- * Specifiers stay literal so bundlers can follow them.
+ * Where each backend's builder lives. Each module says whether its backend
+ * is `remote` (reached over the network, so the factory puts the cache in
+ * front of it). Specifiers stay literal so bundlers can follow them.
  */
-const BUILDERS: Record<BackendName, (() => Promise<{ build: BackendBuilder }>) | undefined> = {
+const BUILDERS: Record<BackendName, () => Promise<{ build: BackendBuilder; remote: boolean }>> = {
   file: () => import("./factory/_file.ts"),
   env: () => import("./factory/_env.ts"),
   memory: () => import("./factory/_memory.ts"),
@@ -120,20 +120,18 @@ export interface CreateSecretManagerOptions {
 /**
  * Builds the {@linkcode SecretManager} the settings ask for.
  *
- * Settings (all read from `options.env`, empty values count as unset):
+ * The settings are read from `options.env` once, against keyward's settings
+ * table (every setting, its default and meaning: the README's "Backends and
+ * settings" table, generated from `settings/table.ts`); empty values count as
+ * unset. `SECRET_BACKEND` chooses the backend; remote backends (vault, aws)
+ * get the cache (`SECRET_CACHE_*`) and, optionally, rotation events
+ * (`SECRET_ROTATION_EVENTS`); `SECRET_AUDIT` adds the audit trail;
+ * `SECRET_NAMESPACE` prefixes every name.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_BACKEND` | `file`, `env`, `memory`, `vault` or `aws` (required) |
- * | `SECRET_NAMESPACE` | optional; prefixes every name (`prod` -> `prod/db/password`) |
- * | `KEYWARD_FILE_PATH` | file: the store, default `.keyward/secrets.json` relative to the working directory |
- * | `KEYWARD_FILE_KEY` | file: the key, 32 bytes in base64 |
- * | `KEYWARD_FILE_KEY_FILE` | file: a key file outside the repository, mode 0600 (instead of `KEYWARD_FILE_KEY`) |
- * | `KEYWARD_ENV_FILE` | env: a `.env` file to read besides the environment (optional) |
- * | `KEYWARD_ENV_PREFIXES` | env: comma-separated variable prefixes `listSecrets` covers (optional) |
- * | `SECRET_CACHE_TTL_MS`, `SECRET_CACHE_STALE_MS`, `SECRET_CACHE_MAX_ENTRIES`, `SECRET_CACHE_SNAPSHOT`, `KEYWARD_SNAPSHOT_KEY` | vault, aws: the cache in front of the backend (on by default; see `withCache`) |
- * | `SECRET_ROTATION_EVENTS` (`off`, `postgres`), `SECRET_ROTATION_DATABASE_SECRET` or `DATABASE_URL` | vault, aws: the cache listens for rotation events on Postgres LISTEN/NOTIFY and publishes the names written through it (off by default) |
- * | `SECRET_AUDIT` (`off`, `jsonl`, `postgres`), `SECRET_AUDIT_SERVICE`, `SECRET_AUDIT_FILE`, `KEYWARD_AUDIT_KEY` or `SECRET_AUDIT_KEY_SECRET`, `SECRET_AUDIT_DATABASE_SECRET` or `DATABASE_URL`, `SECRET_AUDIT_CHECKPOINT` | the audit trail (off by default; see `withAudit`) |
+ * Infrastructure secrets (the audit key of `SECRET_AUDIT_KEY_SECRET`, the
+ * database connections of `SECRET_AUDIT_DATABASE_SECRET` and
+ * `SECRET_ROTATION_DATABASE_SECRET`) are read from the bare backend: full
+ * names (no namespace), not audited, not cached.
  *
  * Every problem with a setting is a `ConfigError` naming the setting; none
  * repeats a key.
@@ -154,27 +152,20 @@ export async function createSecretManager(
   options: CreateSecretManagerOptions = {},
 ): Promise<SecretManager> {
   const env = options.env ?? processEnv();
-  const backend = chooseBackend(env);
-  const namespace = setting(env, "SECRET_NAMESPACE");
+  const parsed = parseSettings(env);
+  const backend = chooseBackend(parsed.SECRET_BACKEND);
+  const namespace = parsed.SECRET_NAMESPACE;
   if (namespace !== undefined) {
     const problem = nameProblem(namespace);
     if (problem !== undefined) {
       throw new ConfigError(`SECRET_NAMESPACE is not a valid namespace: ${problem}`);
     }
   }
-  const load = BUILDERS[backend];
-  if (load === undefined) {
-    throw new ConfigError(
-      `SECRET_BACKEND=${backend}: the ${backend} backend is not available in this build yet; ` +
-        `choose one of: ${available().join(", ")}`,
-      { backend },
-    );
-  }
-  const settings: BackendSettings = {
+  const settings: BackendSettings = withParsed({
     env,
     readTextFile: options.readTextFile ?? defaultReadTextFile,
-  };
-  const { build } = await load();
+  }, parsed);
+  const { build, remote } = await BUILDERS[backend]();
   const backendManager = await build(settings);
   let manager = backendManager;
   let rotation: RotationWiring | undefined;
@@ -185,17 +176,18 @@ export async function createSecretManager(
     manager = audit.manager;
     // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts),
     // and the cache can listen for rotation events (SECRET_ROTATION_EVENTS).
-    const remote = backend === "vault" || backend === "aws";
-    const cached = remote && parseCacheSettings(env).ttlMs !== 0;
+    const cached = remote && parsed.SECRET_CACHE_TTL_MS !== 0;
     rotation = await rotationEventsFromSettings(backendManager, settings, cached);
     if (remote) {
       const cache = await wrapWithCache(manager, settings, {
         ...(audit.onServe ? { onServe: audit.onServe } : {}),
         ...(rotation ? { rotationEvents: rotation.events } : {}),
       });
-      manager = cache;
-      // Listening before the first read, so no promotion is missed.
-      if (rotation) await (cache as CachedSecretManager).ready;
+      if (cache !== undefined) {
+        manager = cache;
+        // Listening before the first read, so no promotion is missed.
+        if (rotation) await cache.ready;
+      }
     }
     if (rotation) manager = closingAlso(manager, rotation.close);
   } catch (err) {
@@ -206,27 +198,14 @@ export async function createSecretManager(
   return namespace === undefined ? manager : withNamespace(manager, namespace);
 }
 
-function chooseBackend(env: Record<string, string | undefined>): BackendName {
-  const value = setting(env, "SECRET_BACKEND");
+function chooseBackend(value: BackendName | undefined): BackendName {
   if (value === undefined) {
     throw new ConfigError(
       `SECRET_BACKEND is not set; choose one of: ${BACKEND_NAMES.join(", ")} ` +
         `(keyward has no default backend)`,
     );
   }
-  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
-    // Shown only when it looks like a word: a value pasted into the wrong
-    // setting is not repeated.
-    const shown = /^[A-Za-z0-9_-]{1,20}$/.test(value) ? `=${value}` : "";
-    throw new ConfigError(
-      `SECRET_BACKEND${shown} is not a backend; choose one of: ${BACKEND_NAMES.join(", ")}`,
-    );
-  }
-  return value as BackendName;
-}
-
-function available(): BackendName[] {
-  return BACKEND_NAMES.filter((name) => BUILDERS[name] !== undefined);
+  return value;
 }
 
 interface DenoLike {

@@ -6,12 +6,12 @@
  * @module
  */
 
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
 import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
-import { connectFromSecret } from "./_pg_connect.ts";
+import { connectFromSecret, connectUrl } from "../postgres/connect.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { checkpointOf } from "./jsonl_sink.ts";
 import type {
@@ -253,7 +253,7 @@ export class PostgresAuditSink implements AuditSink {
       this.#sql = options.sql;
       this.#ownsSql = false;
     } else {
-      this.#sql = postgres(options.url!, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+      this.#sql = connectUrl(options.url!, "option url");
       this.#ownsSql = true;
     }
   }

@@ -248,6 +248,8 @@ export const DEFAULT_CACHE_STALE_MS = 3_600_000;
  * ```
  */
 export const DEFAULT_CACHE_MAX_ENTRIES = 1000;
+/** The default `staleRetryMs`: during an outage, one read retries the backend this often. */
+export const DEFAULT_CACHE_STALE_RETRY_MS = 5_000;
 
 /** The share of an entry's life after which a read refreshes it in the background. */
 const REFRESH_AHEAD_AT = 0.9;
@@ -420,7 +422,12 @@ class CachedManager implements CachedSecretManager {
       DEFAULT_CACHE_STALE_MS,
       0,
     );
-    this.#staleRetryMs = integerOption(options.staleRetryMs, "staleRetryMs", 5_000, 0);
+    this.#staleRetryMs = integerOption(
+      options.staleRetryMs,
+      "staleRetryMs",
+      DEFAULT_CACHE_STALE_RETRY_MS,
+      0,
+    );
     this.#maxEntries = integerOption(
       options.maxEntries,
       "maxEntries",

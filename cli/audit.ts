@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import postgres, { type Sql } from "postgres";
+import type { Sql } from "postgres";
 import { AuditKey } from "../audit/chain.ts";
 import { readCheckpointFile } from "../audit/checkpoint_file.ts";
 import { toJsonLine } from "../audit/jsonl_sink.ts";
@@ -20,6 +20,7 @@ import {
 } from "../audit/pg_store.ts";
 import type { AuditCheckpoint, AuditRow } from "../audit/types.ts";
 import { KeywardError } from "../core/errors.ts";
+import { connectUrl } from "../postgres/connect.ts";
 import { describeParseError } from "./_command.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
@@ -105,7 +106,7 @@ function key(io: CliIo): AuditKey {
 function connect(io: CliIo): Sql {
   const url = io.env.DATABASE_URL;
   if (!url) throw new Usage("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
-  return postgres(url, { max: 2, onnotice: () => {}, connect_timeout: 10 });
+  return connectUrl(url, "DATABASE_URL", { max: 2, connectTimeoutSeconds: 10 });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

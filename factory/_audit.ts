@@ -3,17 +3,8 @@
  * audited manager sits inside the cache so backend calls are one event
  * each and cache serves are counted per minute.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_AUDIT` | `off` (default), `jsonl` or `postgres` |
- * | `SECRET_AUDIT_SERVICE` | the service name written on every event (required when audit is on) |
- * | `SECRET_AUDIT_FILE` | `jsonl`: the file (default `.keyward/audit.jsonl`), rotated by size |
- * | `SECRET_AUDIT_MAX_BYTES`, `SECRET_AUDIT_MAX_FILES` | `jsonl`: rotation (10 MiB, 5 files) |
- * | `KEYWARD_AUDIT_KEY` | base64 key sealing the chain (bootstrap credential) |
- * | `SECRET_AUDIT_KEY_SECRET` | or: the name of the secret holding that key |
- * | `SECRET_AUDIT_DATABASE_SECRET` | `postgres`: the secret holding the database URL or fields |
- * | `DATABASE_URL` | `postgres`: accepted for local work and CI |
- * | `SECRET_AUDIT_CHECKPOINT` | a file the chain heads are exported to on close |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */
@@ -25,7 +16,8 @@ import type { AuditSink } from "../audit/types.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager, ServeListener } from "../core/types.ts";
 import type { BackendSettings } from "./_types.ts";
-import { setting } from "./_settings.ts";
+import type { Settings } from "../settings/parse.ts";
+import { settingsOf } from "./_settings.ts";
 
 /** What {@linkcode wrapWithAudit} returns: the manager to use and the cache's serve listener. */
 export interface AuditWiring {
@@ -35,27 +27,22 @@ export interface AuditWiring {
   onServe?: ServeListener;
 }
 
-const MODES = ["off", "jsonl", "postgres"] as const;
-
 /** Wraps `manager` in the audit trail the settings describe. */
 export async function wrapWithAudit(
   manager: SecretManager,
   settings: BackendSettings,
 ): Promise<AuditWiring> {
-  const env = settings.env;
-  const mode = setting(env, "SECRET_AUDIT") ?? "off";
-  if (!(MODES as readonly string[]).includes(mode)) {
-    throw new ConfigError(`SECRET_AUDIT must be one of: ${MODES.join(", ")}`);
-  }
+  const s = settingsOf(settings);
+  const mode = s.SECRET_AUDIT;
   if (mode === "off") return { manager };
-  const service = setting(env, "SECRET_AUDIT_SERVICE");
+  const service = s.SECRET_AUDIT_SERVICE;
   if (service === undefined || !/^[A-Za-z0-9_.:-]{1,128}$/.test(service)) {
     throw new ConfigError(
       "SECRET_AUDIT_SERVICE must name this service (1 to 128 letters, digits, '_', '.', ':', '-') when SECRET_AUDIT is on",
     );
   }
-  const key = await auditKey(manager, env);
-  const checkpointPath = setting(env, "SECRET_AUDIT_CHECKPOINT");
+  const key = await auditKey(manager, s);
+  const checkpointPath = s.SECRET_AUDIT_CHECKPOINT;
   const onCheckpoint = checkpointPath === undefined
     ? undefined
     : await checkpointWriter(checkpointPath);
@@ -63,11 +50,13 @@ export async function wrapWithAudit(
   if (mode === "jsonl") {
     const { jsonLinesFileSink } = await import("../audit/jsonl_file_sink.ts");
     const { mkdir } = await import("node:fs/promises");
-    const path = resolve(setting(env, "SECRET_AUDIT_FILE") ?? ".keyward/audit.jsonl");
+    const path = resolve(s.SECRET_AUDIT_FILE);
+    const maxBytes = s.SECRET_AUDIT_MAX_BYTES;
+    const maxFiles = s.SECRET_AUDIT_MAX_FILES;
     await mkdir(resolve(path, ".."), { recursive: true, mode: 0o700 });
     sink = jsonLinesFileSink(path, {
-      maxBytes: positive(env, "SECRET_AUDIT_MAX_BYTES", 10 * 1024 * 1024),
-      maxFiles: positive(env, "SECRET_AUDIT_MAX_FILES", 5),
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+      ...(maxFiles !== undefined ? { maxFiles } : {}),
       ...(key ? { key } : {}),
       ...(onCheckpoint ? { onCheckpoint } : {}),
     });
@@ -78,12 +67,14 @@ export async function wrapWithAudit(
       );
     }
     const { PostgresAuditSink, postgresSinkFromSecret } = await import("../audit/pg_sink.ts");
-    const dbSecret = setting(env, "SECRET_AUDIT_DATABASE_SECRET");
-    const url = setting(env, "DATABASE_URL");
+    const dbSecret = s.SECRET_AUDIT_DATABASE_SECRET;
+    const url = s.DATABASE_URL;
     const options = { key, ...(onCheckpoint ? { onCheckpoint } : {}) };
     if (dbSecret !== undefined) {
       sink = await postgresSinkFromSecret(manager, dbSecret, options);
     } else if (url !== undefined) {
+      const { assertConnectionUrl } = await import("../postgres/connect.ts");
+      assertConnectionUrl(url, "DATABASE_URL");
       sink = new PostgresAuditSink({ ...options, url });
     } else {
       throw new ConfigError(
@@ -97,10 +88,10 @@ export async function wrapWithAudit(
 
 async function auditKey(
   manager: SecretManager,
-  env: Record<string, string | undefined>,
+  s: Settings,
 ): Promise<AuditKey | undefined> {
-  const text = setting(env, "KEYWARD_AUDIT_KEY");
-  const secretName = setting(env, "SECRET_AUDIT_KEY_SECRET");
+  const text = s.KEYWARD_AUDIT_KEY;
+  const secretName = s.SECRET_AUDIT_KEY_SECRET;
   if (text !== undefined && secretName !== undefined) {
     throw new ConfigError("set either KEYWARD_AUDIT_KEY or SECRET_AUDIT_KEY_SECRET, not both");
   }
@@ -121,14 +112,4 @@ async function auditKey(
 async function checkpointWriter(path: string) {
   const { checkpointFileWriter } = await import("../audit/checkpoint_file.ts");
   return checkpointFileWriter(resolve(path));
-}
-
-function positive(env: Record<string, string | undefined>, name: string, fallback: number): number {
-  const raw = setting(env, name);
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
-    throw new ConfigError(`${name} must be a positive whole number`);
-  }
-  return n;
 }

@@ -1,11 +1,8 @@
 /**
  * `SECRET_BACKEND=aws`: AWS Secrets Manager.
  *
- * | setting | meaning |
- * |---|---|
- * | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | the Region (required) |
- * | `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL` | an endpoint replacing AWS's (moto, a VPC endpoint) |
- * | `AWS_MAX_ATTEMPTS` | attempts per call, 1 to 10 (default 3) |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * Credentials are left to the SDK's default chain (`AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared
@@ -17,13 +14,16 @@
 
 import { AwsSecretManager } from "../backends/aws.ts";
 import { ConfigError } from "../core/errors.ts";
-import { setting } from "./_settings.ts";
+import { settingsOf } from "./_settings.ts";
 import type { BackendBuilder } from "./_types.ts";
 
+/** AWS is reached over the network: the factory puts the cache in front of it. */
+export const remote = true;
+
 /** Builds the AWS backend from settings; a missing or bad setting is a `ConfigError` naming it. */
-export const build: BackendBuilder = (settings) => {
-  const env = settings.env;
-  const region = setting(env, "AWS_REGION") ?? setting(env, "AWS_DEFAULT_REGION");
+export const build: BackendBuilder = (input) => {
+  const settings = settingsOf(input);
+  const region = settings.AWS_REGION ?? settings.AWS_DEFAULT_REGION;
   if (region === undefined) {
     return Promise.reject(
       new ConfigError(
@@ -33,15 +33,15 @@ export const build: BackendBuilder = (settings) => {
     );
   }
   if (!/^[a-z0-9-]{1,64}$/.test(region)) {
-    const name = setting(env, "AWS_REGION") !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+    const name = settings.AWS_REGION !== undefined ? "AWS_REGION" : "AWS_DEFAULT_REGION";
     return Promise.reject(
       new ConfigError(`${name} is not an AWS Region name such as eu-west-1`, { backend: "aws" }),
     );
   }
-  const endpointName = setting(env, "AWS_ENDPOINT_URL_SECRETS_MANAGER") !== undefined
+  const endpointName = settings.AWS_ENDPOINT_URL_SECRETS_MANAGER !== undefined
     ? "AWS_ENDPOINT_URL_SECRETS_MANAGER"
     : "AWS_ENDPOINT_URL";
-  const endpoint = setting(env, endpointName);
+  const endpoint = settings[endpointName];
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     return Promise.reject(
       new ConfigError(`${endpointName} must be an http(s) URL such as http://127.0.0.1:5000`, {
@@ -49,15 +49,15 @@ export const build: BackendBuilder = (settings) => {
       }),
     );
   }
-  const attemptsText = setting(env, "AWS_MAX_ATTEMPTS");
   let maxAttempts: number | undefined;
-  if (attemptsText !== undefined) {
-    maxAttempts = /^\d{1,2}$/.test(attemptsText) ? Number(attemptsText) : NaN;
-    if (!(maxAttempts >= 1 && maxAttempts <= 10)) {
-      return Promise.reject(
-        new ConfigError("AWS_MAX_ATTEMPTS must be an integer from 1 to 10", { backend: "aws" }),
-      );
-    }
+  let timeoutMs: number | undefined;
+  try {
+    maxAttempts = settings.AWS_MAX_ATTEMPTS;
+    timeoutMs = settings.AWS_TIMEOUT_MS;
+  } catch (err) {
+    return Promise.reject(
+      err instanceof ConfigError ? new ConfigError(err.message, { backend: "aws" }) : err,
+    );
   }
   try {
     return Promise.resolve(
@@ -65,6 +65,7 @@ export const build: BackendBuilder = (settings) => {
         region,
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
       }),
     );
   } catch (err) {

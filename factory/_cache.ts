@@ -3,14 +3,8 @@
  * `withCache` by default, tuned by settings, with the optional encrypted
  * last-known-good snapshot in a file.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_CACHE_TTL_MS` | how long a value is served without I/O (default 3600000; `0` turns the cache off) |
- * | `SECRET_CACHE_STALE_MS` | how long past expiry the last good value rides out an outage (default 3600000; `0`: never) |
- * | `SECRET_CACHE_MAX_ENTRIES` | the most cached reads, least recently used evicted first (default 1000) |
- * | `SECRET_CACHE_SNAPSHOT` | path of the encrypted snapshot file (off when unset) |
- * | `KEYWARD_SNAPSHOT_KEY` | the snapshot key: 32 random bytes in base64 (required with `SECRET_CACHE_SNAPSHOT`) |
- * | `KEYWARD_SNAPSHOT_KEY_FILE` | instead of `KEYWARD_SNAPSHOT_KEY`: a file the orchestrator mounts, outside the snapshot's directory |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */
@@ -19,7 +13,8 @@ import { dirname, resolve } from "node:path";
 import { type CachedSecretManager, type CacheOptions, withCache } from "../cache/cached_manager.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
-import { setting } from "./_settings.ts";
+import type { Settings } from "../settings/parse.ts";
+import { setting, settingsOf } from "./_settings.ts";
 import type { BackendSettings } from "./_types.ts";
 
 /** What the caller may add to the settings: a clock, an audit hook, rotation events. */
@@ -39,22 +34,22 @@ export interface CacheSettings {
   snapshotPath?: string;
 }
 
-/** Parses the cache settings; a bad one is a `ConfigError` naming it (never its value). */
-export function parseCacheSettings(env: Record<string, string | undefined>): CacheSettings {
+/** The cache settings, from the parsed settings; a bad one is a `ConfigError` naming it (never its value). */
+export function parseCacheSettings(settings: Settings): CacheSettings {
   const parsed: CacheSettings = {
-    ttlMs: integerSetting(env, "SECRET_CACHE_TTL_MS", 3_600_000, 0),
-    staleIfErrorMs: integerSetting(env, "SECRET_CACHE_STALE_MS", 3_600_000, 0),
-    maxEntries: integerSetting(env, "SECRET_CACHE_MAX_ENTRIES", 1000, 1),
-    staleRetryMs: integerSetting(env, "SECRET_CACHE_STALE_RETRY_MS", 5_000, 0),
+    ttlMs: settings.SECRET_CACHE_TTL_MS,
+    staleIfErrorMs: settings.SECRET_CACHE_STALE_MS,
+    maxEntries: settings.SECRET_CACHE_MAX_ENTRIES,
+    staleRetryMs: settings.SECRET_CACHE_STALE_RETRY_MS,
   };
-  const snapshot = setting(env, "SECRET_CACHE_SNAPSHOT");
+  const snapshot = settings.SECRET_CACHE_SNAPSHOT;
   if (snapshot !== undefined) parsed.snapshotPath = resolve(snapshot);
   return parsed;
 }
 
 /**
- * Wraps `manager` in the cache the settings describe (or returns it as it is
- * when `SECRET_CACHE_TTL_MS=0`). With `SECRET_CACHE_SNAPSHOT`, the key comes
+ * Wraps `manager` in the cache the settings describe, or returns `undefined`
+ * when `SECRET_CACHE_TTL_MS=0` turns the cache off. With `SECRET_CACHE_SNAPSHOT`, the key comes
  * from `KEYWARD_SNAPSHOT_KEY` or `KEYWARD_SNAPSHOT_KEY_FILE`; a key file at
  * the snapshot's path or in its directory is refused.
  */
@@ -62,9 +57,9 @@ export async function wrapWithCache(
   manager: SecretManager,
   settings: BackendSettings,
   opts: WrapWithCacheOptions = {},
-): Promise<SecretManager | CachedSecretManager> {
-  const parsed = parseCacheSettings(settings.env);
-  if (parsed.ttlMs === 0) return manager;
+): Promise<CachedSecretManager | undefined> {
+  const parsed = parseCacheSettings(settingsOf(settings));
+  if (parsed.ttlMs === 0) return undefined;
   const options: CacheOptions = {
     ttlMs: parsed.ttlMs,
     staleIfErrorMs: parsed.staleIfErrorMs,
@@ -130,19 +125,4 @@ function decodeKey(text: string, name: string): Uint8Array {
   }
   if (bytes.length !== 32) throw new ConfigError(`${name} must be 32 random bytes in base64`);
   return bytes;
-}
-
-function integerSetting(
-  env: Record<string, string | undefined>,
-  name: string,
-  fallback: number,
-  min: number,
-): number {
-  const value = setting(env, name);
-  if (value === undefined) return fallback;
-  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new ConfigError(`${name} must be an integer of at least ${min}`);
-  }
-  return n;
 }

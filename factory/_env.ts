@@ -13,17 +13,17 @@
 import { EnvSecretManager } from "../backends/env.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { BackendBuilder } from "./_types.ts";
-import { listSetting, setting } from "./_settings.ts";
+import { settingsOf } from "./_settings.ts";
+
+/** The environment is local: the env backend is not cached. */
+export const remote = false;
 
 /** Builds the env backend over `settings.env`. */
-export const build: BackendBuilder = async ({ env, readTextFile }) => {
-  const listPrefixes = listSetting(
-    env,
-    "KEYWARD_ENV_PREFIXES",
-    /^[A-Za-z_][A-Za-z0-9_]*$/,
-    "each prefix is the start of a variable name (letters, digits and '_', e.g. ALPACA_,DB_)",
-  );
-  const path = setting(env, "KEYWARD_ENV_FILE");
+export const build: BackendBuilder = async (input) => {
+  const { env, readTextFile } = input;
+  const settings = settingsOf(input);
+  const listPrefixes = settings.KEYWARD_ENV_PREFIXES;
+  const path = settings.KEYWARD_ENV_FILE;
   let dotenv: string | undefined;
   if (path !== undefined) {
     try {

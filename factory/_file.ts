@@ -12,18 +12,21 @@
 import { decodeFileKey, FileSecretManager, readKeyFile } from "../backends/file.ts";
 import { ConfigError, KeywardError } from "../core/errors.ts";
 import type { BackendBuilder } from "./_types.ts";
-import { setting } from "./_settings.ts";
+import { settingsOf } from "./_settings.ts";
 
-/** The store's path when `KEYWARD_FILE_PATH` is not set (relative to the working directory). */
-export const DEFAULT_FILE_PATH = ".keyward/secrets.json";
+export { DEFAULT_FILE_PATH } from "../settings/table.ts";
+
+/** The store is a local file: the file backend is not cached. */
+export const remote = false;
 
 const KEYGEN_HINT = "make one with `deno task secrets keygen --out <path>`";
 
 /** Builds the file backend; the key comes from the environment or a key file. */
-export const build: BackendBuilder = async ({ env }) => {
-  const path = setting(env, "KEYWARD_FILE_PATH") ?? DEFAULT_FILE_PATH;
-  const inline = setting(env, "KEYWARD_FILE_KEY");
-  const keyFile = setting(env, "KEYWARD_FILE_KEY_FILE");
+export const build: BackendBuilder = async (input) => {
+  const settings = settingsOf(input);
+  const path = settings.KEYWARD_FILE_PATH;
+  const inline = settings.KEYWARD_FILE_KEY;
+  const keyFile = settings.KEYWARD_FILE_KEY_FILE;
   if (inline !== undefined && keyFile !== undefined) {
     throw new ConfigError(
       "both KEYWARD_FILE_KEY and KEYWARD_FILE_KEY_FILE are set; set only one of them",

@@ -4,11 +4,8 @@
  * (channel `keyward_rotation`) and publishes the names written through it,
  * so a promotion made by an operator reaches every running instance.
  *
- * | setting | meaning |
- * |---|---|
- * | `SECRET_ROTATION_EVENTS` | `off` (default) or `postgres` |
- * | `SECRET_ROTATION_DATABASE_SECRET` | the secret holding the database URL or fields (production) |
- * | `DATABASE_URL` | accepted instead, for local work and CI |
+ * Its settings (names, types, defaults, meaning) are rows of the one settings
+ * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
  *
  * @module
  */
@@ -17,7 +14,7 @@ import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import type { BackendSettings } from "./_types.ts";
-import { setting } from "./_settings.ts";
+import { settingsOf } from "./_settings.ts";
 
 /** Rotation events built from the settings, and how to release their connection. */
 export interface RotationWiring {
@@ -37,32 +34,28 @@ export async function rotationEventsFromSettings(
   settings: BackendSettings,
   cached: boolean,
 ): Promise<RotationWiring | undefined> {
-  const mode = setting(settings.env, "SECRET_ROTATION_EVENTS") ?? "off";
-  if (mode !== "off" && mode !== "postgres") {
-    throw new ConfigError("SECRET_ROTATION_EVENTS must be one of: off, postgres");
-  }
-  if (mode === "off") return undefined;
+  const s = settingsOf(settings);
+  if (s.SECRET_ROTATION_EVENTS === "off") return undefined;
   if (!cached) {
     throw new ConfigError(
-      "SECRET_ROTATION_EVENTS needs the cache in front of a remote backend (SECRET_BACKEND=vault or aws, SECRET_CACHE_TTL_MS not 0)",
+      "SECRET_ROTATION_EVENTS needs the cache in front of a remote backend (one the factory " +
+        "caches, such as vault or aws, with SECRET_CACHE_TTL_MS not 0)",
     );
   }
-  const secretName = setting(settings.env, "SECRET_ROTATION_DATABASE_SECRET");
-  const url = setting(settings.env, "DATABASE_URL");
+  const secretName = s.SECRET_ROTATION_DATABASE_SECRET;
+  const url = s.DATABASE_URL;
   if (secretName === undefined && url === undefined) {
     throw new ConfigError(
       "SECRET_ROTATION_EVENTS=postgres needs SECRET_ROTATION_DATABASE_SECRET (a secret holding the connection) or DATABASE_URL",
     );
   }
-  const [{ PostgresRotationEvents }, { connectFromSecret }, { default: postgres }] = await Promise
-    .all([
-      import("../cache/pg_rotation_events.ts"),
-      import("../audit/_pg_connect.ts"),
-      import("postgres"),
-    ]);
+  const [{ PostgresRotationEvents }, { connectFromSecret, connectUrl }] = await Promise.all([
+    import("../cache/pg_rotation_events.ts"),
+    import("../postgres/connect.ts"),
+  ]);
   const sql = secretName !== undefined
     ? await connectFromSecret(manager, secretName)
-    : postgres(url!, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+    : connectUrl(url!, "DATABASE_URL");
   return {
     events: new PostgresRotationEvents(sql),
     close: () => sql.end({ timeout: 5 }),

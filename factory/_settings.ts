@@ -1,36 +1,35 @@
 /**
- * Reading settings: one helper so every builder treats empty values alike.
+ * Reading settings: the factory parses the environment once against the
+ * settings table (`settings/table.ts`); a step reads the parsed object
+ * through {@linkcode settingsOf}.
  *
  * @module
  */
 
-import { ConfigError } from "../core/errors.ts";
+import { parseSettings, rawSetting, type Settings } from "../settings/parse.ts";
+import type { BackendSettings } from "./_types.ts";
 
 /** A setting's trimmed value, or `undefined` when it is unset or blank. */
-export function setting(
-  env: Record<string, string | undefined>,
-  name: string,
-): string | undefined {
-  const raw = env[name];
-  if (raw === undefined) return undefined;
-  const value = raw.trim();
-  return value === "" ? undefined : value;
+export const setting = rawSetting;
+
+const PARSED = new WeakMap<BackendSettings, Settings>();
+
+/**
+ * The parsed settings of `input`: those the factory parsed once (see
+ * {@linkcode withParsed}), or, for a builder called directly (tests, a
+ * custom factory), parsed from `input.env` and kept for the next step.
+ */
+export function settingsOf(input: BackendSettings): Settings {
+  let parsed = PARSED.get(input);
+  if (parsed === undefined) {
+    parsed = parseSettings(input.env);
+    PARSED.set(input, parsed);
+  }
+  return parsed;
 }
 
-/** A comma-separated list setting, blanks dropped; `undefined` when unset. */
-export function listSetting(
-  env: Record<string, string | undefined>,
-  name: string,
-  itemPattern: RegExp,
-  itemRule: string,
-): string[] | undefined {
-  const value = setting(env, name);
-  if (value === undefined) return undefined;
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const item of items) {
-    if (!itemPattern.test(item)) {
-      throw new ConfigError(`${name} holds an invalid entry: ${itemRule}`);
-    }
-  }
-  return items;
+/** Attaches settings parsed once to `input`, for every step that receives it. */
+export function withParsed(input: BackendSettings, parsed: Settings): BackendSettings {
+  PARSED.set(input, parsed);
+  return input;
 }

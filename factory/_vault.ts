@@ -16,25 +16,29 @@
 import { type VaultAuth, VaultSecretManager } from "../backends/vault.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { BackendBuilder } from "./_types.ts";
-import { setting } from "./_settings.ts";
+import { settingsOf } from "./_settings.ts";
 
-/** Where Kubernetes mounts the service-account token. */
-export const DEFAULT_K8S_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+export { DEFAULT_K8S_JWT_PATH } from "../settings/table.ts";
+
+/** Vault is reached over the network: the factory puts the cache in front of it. */
+export const remote = true;
 
 const BACKEND = { backend: "vault" };
 
 /** Builds the Vault backend from the `VAULT_*` settings. */
-export const build: BackendBuilder = ({ env, readTextFile }) => {
-  const address = setting(env, "VAULT_ADDR");
+export const build: BackendBuilder = (input) => {
+  const { readTextFile } = input;
+  const settings = settingsOf(input);
+  const address = settings.VAULT_ADDR;
   if (address === undefined) {
     return Promise.reject(
       new ConfigError("VAULT_ADDR is not set: the Vault backend needs Vault's address", BACKEND),
     );
   }
-  const token = setting(env, "VAULT_TOKEN");
-  const roleId = setting(env, "VAULT_ROLE_ID");
-  const secretId = setting(env, "VAULT_SECRET_ID");
-  const k8sRole = setting(env, "VAULT_K8S_ROLE");
+  const token = settings.VAULT_TOKEN;
+  const roleId = settings.VAULT_ROLE_ID;
+  const secretId = settings.VAULT_SECRET_ID;
+  const k8sRole = settings.VAULT_K8S_ROLE;
   const chosen = [
     token !== undefined && "VAULT_TOKEN",
     (roleId !== undefined || secretId !== undefined) && "VAULT_ROLE_ID/VAULT_SECRET_ID",
@@ -61,8 +65,8 @@ export const build: BackendBuilder = ({ env, readTextFile }) => {
   if (token !== undefined) {
     auth = { token };
   } else if (k8sRole !== undefined) {
-    const jwtPath = setting(env, "VAULT_K8S_JWT_PATH") ?? DEFAULT_K8S_JWT_PATH;
-    const mount = setting(env, "VAULT_K8S_MOUNT");
+    const jwtPath = settings.VAULT_K8S_JWT_PATH;
+    const mount = settings.VAULT_K8S_MOUNT;
     auth = {
       kubernetes: {
         role: k8sRole,
@@ -77,24 +81,17 @@ export const build: BackendBuilder = ({ env, readTextFile }) => {
     if (secretId === undefined) {
       return Promise.reject(new ConfigError("VAULT_SECRET_ID is not set (AppRole login)", BACKEND));
     }
-    const mount = setting(env, "VAULT_APPROLE_MOUNT");
+    const mount = settings.VAULT_APPROLE_MOUNT;
     auth = { appRole: { roleId, secretId, ...(mount !== undefined ? { mount } : {}) } };
   }
-  const timeoutRaw = setting(env, "VAULT_TIMEOUT_MS");
   let timeoutMs: number | undefined;
-  if (timeoutRaw !== undefined) {
-    timeoutMs = Number(timeoutRaw);
-    if (!/^[0-9]{1,9}$/.test(timeoutRaw) || timeoutMs <= 0) {
-      return Promise.reject(
-        new ConfigError(
-          "VAULT_TIMEOUT_MS must be a positive whole number of milliseconds",
-          BACKEND,
-        ),
-      );
-    }
+  try {
+    timeoutMs = settings.VAULT_TIMEOUT_MS;
+  } catch (err) {
+    return Promise.reject(err instanceof ConfigError ? new ConfigError(err.message, BACKEND) : err);
   }
-  const mount = setting(env, "VAULT_MOUNT");
-  const namespace = setting(env, "VAULT_NAMESPACE");
+  const mount = settings.VAULT_MOUNT;
+  const namespace = settings.VAULT_NAMESPACE;
   try {
     return Promise.resolve(
       new VaultSecretManager({

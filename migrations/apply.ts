@@ -239,8 +239,15 @@ if (import.meta.main) {
     console.error("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
     Deno.exit(2);
   }
-  const { default: postgres } = await import("postgres");
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  const { connectUrl } = await import("../postgres/connect.ts");
+  let sql;
+  try {
+    sql = connectUrl(url, "DATABASE_URL", { connectTimeoutSeconds: 30 });
+  } catch (err) {
+    // A ConfigError naming the setting and why; it never quotes the URL.
+    console.error(err instanceof KeywardError ? err.message : "DATABASE_URL cannot be used");
+    Deno.exit(2);
+  }
   try {
     const report = await applyMigrations(sql);
     for (const id of report.applied) console.log(`applied ${id}`);

@@ -3,6 +3,14 @@
  * file's own, and throwaway clusters (their own port and data directory) for
  * tests that stop the database.
  *
+ * Several runs may share one database (two terminals, two CI jobs), so every
+ * name a run creates there is its own: schemas are `test_<file>_<RUN_ID>`,
+ * where {@linkcode RUN_ID} is this process's pid and random hex. Tests make
+ * other shared names (application names, secret names sent on the fixed
+ * `keyward_rotation` channel, channels of their own) unique with
+ * `crypto.randomUUID()` and filter what they receive by them. The tests
+ * create no roles, no tables in `public` and no advisory lock ids of their own.
+ *
  * Outside CI, a missing Postgres skips the tests with a message; with
  * `CI=true` it fails them.
  *
@@ -14,6 +22,12 @@ import postgres, { type Sql } from "postgres";
 const HOW =
   "start Postgres and set DATABASE_URL=postgres://keyward:keyward-ci-only@127.0.0.1:5432/keyward_test (see .ci/run)";
 
+/** This run's part of every schema name: the pid and 8 random hex digits (`1234_0f3a9c2e`). */
+export const RUN_ID: string = `${Deno.pid}_${
+  Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"))
+    .join("")
+}`;
+
 /** True when running under CI, where a missing service is a failure. */
 export const IN_CI: boolean = Deno.env.get("CI") === "true";
 
@@ -21,7 +35,7 @@ export const IN_CI: boolean = Deno.env.get("CI") === "true";
 export interface TestDatabase {
   /** Connected with `search_path` set to `schema`. */
   sql: Sql;
-  /** The schema (dropped and recreated on open, dropped on `close()`). */
+  /** The schema, `test_<name>_<RUN_ID>` (created on open, dropped on `close()`). */
   schema: string;
   /** A URL to the same database and schema (for the CLI and sinks built from a URL). */
   url: string;
@@ -44,8 +58,9 @@ export function withSearchPath(url: string, schema: string): string {
 }
 
 /**
- * Connects to `DATABASE_URL` and gives the test file a fresh schema `name`;
- * returns `null` (after a skip message) when Postgres is not there outside CI.
+ * Connects to `DATABASE_URL` and gives the test file a fresh schema of this
+ * run's own, `test_<name>_<RUN_ID>`; returns `null` (after a skip message)
+ * when Postgres is not there outside CI.
  */
 export async function openTestDatabase(name: string): Promise<TestDatabase | null> {
   const base = Deno.env.get("DATABASE_URL");
@@ -53,7 +68,8 @@ export async function openTestDatabase(name: string): Promise<TestDatabase | nul
     missing("DATABASE_URL is not set");
     return null;
   }
-  const schema = `test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}`;
+  const schema = `test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${RUN_ID}`;
+  if (schema.length > 63) throw new Error(`schema name ${schema} is longer than 63 bytes`);
   const admin = postgres(base, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; CREATE SCHEMA "${schema}"`);
@@ -97,11 +113,15 @@ function pgBin(name: string): string {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/**
+ * A random port in 10000-32767, below the range the kernel hands out by itself to `port: 0`
+ * listeners and outgoing connections (Linux: 32768-60999, BSD and macOS: 49152-65535; Deno
+ * cannot read /proc/sys without --allow-all). So nothing takes it by chance while a cluster is
+ * down between `stop()` and `start()`; only an explicit bind can, and the first start then
+ * retries with another port.
+ */
+function candidatePort(): number {
+  return 10_000 + Math.floor(Math.random() * (32_768 - 10_000));
 }
 
 /** A Postgres cluster of the test's own: its own port and data directory under /tmp. */
@@ -127,7 +147,6 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster | null> 
   const asPostgres = Deno.uid() === 0;
   const dir = await Deno.makeTempDir({ prefix: "keyward-pg-" });
   const data = `${dir}/data`;
-  const port = freePort();
   const initdb = pgBin("initdb");
   const pgCtl = pgBin("pg_ctl");
   try {
@@ -145,19 +164,32 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster | null> 
     );
     return null;
   }
-  const opts =
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
-  const start = async () => {
-    await run(
-      pgCtl,
-      ["-D", data, "-o", opts, "-l", `${dir}/log`, "-w", "-t", "30", "start"],
-      asPostgres,
-    );
+  const log = `${dir}/log`;
+  const startOn = async (port: number) => {
+    const opts =
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    await run(pgCtl, ["-D", data, "-o", opts, "-l", log, "-w", "-t", "30", "start"], asPostgres);
   };
   const stop = async () => {
     await run(pgCtl, ["-D", data, "-m", "fast", "-w", "stop"], asPostgres);
   };
-  await start();
+  // Postgres binds the port itself; when another process holds it, try another one.
+  let port = 0;
+  for (let attempt = 1;; attempt++) {
+    port = candidatePort();
+    await Deno.remove(log).catch(() => {});
+    try {
+      await startOn(port);
+      break;
+    } catch (err) {
+      const inUse = /Address already in use/.test(await Deno.readTextFile(log).catch(() => ""));
+      if (!inUse || attempt === 20) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        throw err;
+      }
+    }
+  }
+  const start = () => startOn(port);
   let destroyed = false;
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

@@ -4,6 +4,7 @@ import { writeCheckpointFile } from "../../audit/checkpoint_file.ts";
 import { PostgresAuditSink } from "../../audit/pg_sink.ts";
 import type { AuditCheckpoint } from "../../audit/types.ts";
 import { applyMigrations } from "../../migrations/apply.ts";
+import type { CliIo } from "../../cli/_io.ts";
 import { captureIo } from "../../testing/canary.ts";
 import { openTestDatabase } from "../_postgres.ts";
 import { event, TEST_KEY_B64, testKey } from "./_fixtures.ts";
@@ -215,32 +216,56 @@ Deno.test({
   },
 });
 
+/** What the tail test's standard output throws once it has four lines, as `| head -n 4` would. */
+class ReaderGone extends Error {}
+
 Deno.test({
   name: "audit tail prints the newest events and then follows new ones",
   ignore: db === null,
   async fn() {
     await seed();
-    const out = io();
     const sink = new PostgresAuditSink({ sql: db!.sql, key: testKey(), flushIntervalMs: 1 });
+    const late = (version: string, over: Parameters<typeof event>[0] = {}) =>
+      sink.record(event({ secretName: "db/late", accessedAtMs: Date.now(), version, ...over }));
+    late("1");
+    late("2");
+    late("3");
+    await sink.flush();
+
+    // Standard output as a pipe into `head -n 4`: the reader goes away after the fourth line,
+    // which is what stops a tail that would otherwise follow (here up to 3,000 polls: a guard).
+    const inner = io();
+    const out: CliIo = {
+      ...inner,
+      stdout(text: string) {
+        inner.stdout(text);
+        if (inner.stdoutText.split("\n").length > 4) throw new ReaderGone("the reader went away");
+      },
+    };
     const running = auditCommand(
-      ["tail", "--lines", "2", "--interval-ms", "50", "--max-polls", "3", "--secret", "db/late"],
+      ["tail", "--lines", "2", "--interval-ms", "10", "--max-polls", "3000", "--secret", "db/late"],
       out,
     );
-    await new Promise((r) => setTimeout(r, 20));
-    sink.record(event({ secretName: "db/late", accessedAtMs: Date.now() }));
-    sink.record(
-      event({
-        secretName: "db/late",
-        accessedAtMs: Date.now(),
-        outcome: "denied",
-        errorCode: "access:denied",
-      }),
-    );
+    let ended = false;
+    running.then(() => (ended = true), () => (ended = true));
+    // Wait for the condition itself: the newest two are printed, so tail has read the log and
+    // everything written from now on is new to it. The deadline only guards against a hang.
+    const deadline = Date.now() + 30_000;
+    while (inner.stdoutText.split("\n").length <= 2) {
+      assert.ok(!ended, `tail ended before printing the newest events: ${inner.stderrText}`);
+      assert.ok(Date.now() < deadline, "tail printed nothing within 30 s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    late("4");
+    late("5", { outcome: "denied", errorCode: "access:denied" });
     await sink.close();
-    assert.equal(await running, 0);
-    const lines = out.stdoutText.trim().split("\n");
-    assert.equal(lines.length, 2);
-    assert.match(lines[1], /denied {2}backend {2}db\/late .*error=access:denied/);
+    await assert.rejects(running, ReaderGone, "tail followed until its reader went away");
+    const lines = inner.stdoutText.trim().split("\n");
+    assert.equal(lines.length, 4, inner.stdoutText);
+    assert.match(lines[0], /db\/late {2}version=2 /);
+    assert.match(lines[1], /db\/late {2}version=3 /);
+    assert.match(lines[2], /ok {2}backend {2}db\/late {2}version=4 /);
+    assert.match(lines[3], /denied {2}backend {2}db\/late {2}version=5 .*error=access:denied/);
   },
 });
 

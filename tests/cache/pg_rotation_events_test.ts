@@ -37,6 +37,11 @@ async function waitFor(check: () => Promise<boolean>, what: string): Promise<num
   throw new Error(`${what} did not happen within ${WAIT_MS} ms`);
 }
 
+/**
+ * A name of this run's own. The instances listen on the fixed `keyward_rotation` channel, which
+ * every run against the same database shares: each reacts only to the names it caches, so
+ * unique names keep other runs' events out of these tests.
+ */
 function unique(prefix: string): string {
   return `${prefix}/${crypto.randomUUID().slice(0, 8)}`;
 }
@@ -77,7 +82,10 @@ async function twoInstances(url: string, appName: string) {
 pgTest(
   "a promotion on one instance is read by a second instance without a restart",
   async (url) => {
-    const env = await twoInstances(url, "keyward-cache-test-promote");
+    const env = await twoInstances(
+      url,
+      `keyward-cache-test-promote-${crypto.randomUUID().slice(0, 8)}`,
+    );
     try {
       const name = unique("svc/db-password");
       await env.shared.setSecret(name, "password-v1-0001");
@@ -178,10 +186,21 @@ pgTest(
       await sql.notify(channel, JSON.stringify(["../bad", "svc/ok"]));
       await waitFor(() => Promise.resolve(seen.at(-1) === "svc/ok"), "the valid name");
       assert.equal(seen.length, names.length + 1);
+      // Unsubscribing: a second subscription on the same connection keeps the channel listened
+      // to, so the stopped one is offered every later notification. postgres.js hands each
+      // notification to every listener in turn, and notifications arrive in commit order, so
+      // once the witness has the marker, the stopped subscription has had its chance at the
+      // name sent before it: no waiting on a clock.
+      const witnessed: string[] = [];
+      const stopWitness = await events.subscribe((names) => witnessed.push(...names));
       await stop();
       await events.publish(["svc/after-stop"]);
-      await new Promise((r) => setTimeout(r, 50));
+      await events.publish(["svc/marker"]);
+      await waitFor(() => Promise.resolve(witnessed.includes("svc/marker")), "the marker");
+      assert.deepEqual(witnessed, ["svc/after-stop", "svc/marker"]);
+      assert.equal(seen.length, names.length + 1, "nothing reached the stopped subscription");
       assert.ok(!seen.includes("svc/after-stop"));
+      await stopWitness();
       await assert.rejects(events.publish(["../bad"]), /invalid name/);
     } finally {
       await sql.end({ timeout: 1 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseCacheSettings, wrapWithCache } from "../../factory/_cache.ts";
 import type { BackendSettings } from "../../factory/_types.ts";
+import { parseSettings } from "../../settings/parse.ts";
 import { ConfigError, MemorySecretManager, SecretAccessError } from "../../mod.ts";
 import { FaultyManager } from "../../testing.ts";
 
@@ -18,18 +19,18 @@ function settings(
 }
 
 Deno.test("the cache settings default to an hour, an hour and 1000 entries", () => {
-  assert.deepEqual(parseCacheSettings({}), {
+  assert.deepEqual(parseCacheSettings(parseSettings({})), {
     ttlMs: 3_600_000,
     staleIfErrorMs: 3_600_000,
     maxEntries: 1000,
     staleRetryMs: 5_000,
   });
-  const p = parseCacheSettings({
+  const p = parseCacheSettings(parseSettings({
     SECRET_CACHE_TTL_MS: "5000",
     SECRET_CACHE_STALE_MS: "0",
     SECRET_CACHE_MAX_ENTRIES: " 10 ",
     SECRET_CACHE_STALE_RETRY_MS: "0",
-  });
+  }));
   assert.deepEqual(p, { ttlMs: 5000, staleIfErrorMs: 0, maxEntries: 10, staleRetryMs: 0 });
 });
 
@@ -43,7 +44,7 @@ Deno.test("a bad cache setting is a ConfigError naming the setting", () => {
       ["SECRET_CACHE_STALE_RETRY_MS", "soon"],
     ]
   ) {
-    assert.throws(() => parseCacheSettings({ [name]: value }), (e: unknown) => {
+    assert.throws(() => parseCacheSettings(parseSettings({ [name]: value })), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.match(e.message, new RegExp(name));
       return true;
@@ -54,11 +55,13 @@ Deno.test("a bad cache setting is a ConfigError naming the setting", () => {
 Deno.test("wrapWithCache() caches reads, and SECRET_CACHE_TTL_MS=0 turns the cache off", async () => {
   const backend = new FaultyManager(new MemorySecretManager({ initial: { a: "value-a-0001" } }));
   const cached = await wrapWithCache(backend, settings({}));
+  assert.ok(cached !== undefined);
   await cached.getSecret("a");
   await cached.getSecret("a");
   assert.equal(backend.calls.get, 1);
   const plain = await wrapWithCache(backend, settings({ SECRET_CACHE_TTL_MS: "0" }));
-  assert.equal(plain, backend);
+  assert.equal(plain, undefined);
+  await cached.close();
 });
 
 Deno.test("wrapWithCache() refuses a snapshot without a key, or with a key stored beside it", async () => {
@@ -130,11 +133,13 @@ Deno.test("wrapWithCache() builds a file snapshot that a restart reads during an
       new MemorySecretManager({ initial: { "broker/key": "key-value-0001" } }),
       settings(env, files),
     );
+    assert.ok(first !== undefined);
     await first.getSecret("broker/key");
     await first.close();
     const down = new FaultyManager(new MemorySecretManager());
     down.fault = "down";
     const second = await wrapWithCache(down, settings(env, files));
+    assert.ok(second !== undefined);
     assert.equal(await second.getSecret("broker/key"), "key-value-0001");
     await assert.rejects(second.getSecret("other/key"), SecretAccessError);
     await second.close();

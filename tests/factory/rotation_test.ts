@@ -47,6 +47,9 @@ Deno.test({
   fn: async () => {
     const server = await FakeVaultServer.start();
     const canary = `canary-${crypto.randomUUID()}`;
+    // The factory listens on the fixed keyward_rotation channel, shared by every run against this
+    // database: a name of this run's own keeps other runs' events apart.
+    const name = `broker/key-${crypto.randomUUID().slice(0, 8)}`;
     try {
       const env = {
         SECRET_BACKEND: "vault",
@@ -57,15 +60,15 @@ Deno.test({
       };
       const service = await createSecretManager({ env });
       const operator = await createSecretManager({ env });
-      await operator.setSecret("broker/key", "first-value-0001");
-      assert.equal(await service.getSecret("broker/key"), "first-value-0001"); // now cached for an hour
-      const pending = await operator.setSecret("broker/key", canary, { stage: "pending" });
-      await operator.promote("broker/key", pending.version);
+      await operator.setSecret(name, "first-value-0001");
+      assert.equal(await service.getSecret(name), "first-value-0001"); // now cached for an hour
+      const pending = await operator.setSecret(name, canary, { stage: "pending" });
+      await operator.promote(name, pending.version);
       const deadline = Date.now() + 5_000;
-      let seen = await service.getSecret("broker/key");
+      let seen = await service.getSecret(name);
       while (seen !== canary && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 20));
-        seen = await service.getSecret("broker/key");
+        seen = await service.getSecret(name);
       }
       assert.equal(seen, canary, "the running instance serves the promoted value");
       await operator.close();

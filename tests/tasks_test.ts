@@ -1,0 +1,32 @@
+/**
+ * Issue 12 item 17: every task names its permissions (never `-A` or
+ * `--allow-all`), runs without prompting, and the README says why each grant.
+ */
+
+import assert from "node:assert/strict";
+
+const root = new URL("../", import.meta.url);
+
+Deno.test("every task is scoped, runs with --no-prompt and is explained in the README", async () => {
+  const tasks: Record<string, string> = JSON.parse(
+    await Deno.readTextFile(new URL("deno.json", root)),
+  ).tasks;
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const section = readme.slice(readme.indexOf("## Tasks and permissions"));
+  assert.ok(section.length > 0, "README has no 'Tasks and permissions' section");
+  for (const [name, command] of Object.entries(tasks)) {
+    assert.doesNotMatch(command, /(^|\s)(-A|--allow-all)(\s|$)/, name);
+    for (const run of command.split("&&").map((c) => c.trim())) {
+      if (/^deno (run|test|bench)\b/.test(run)) {
+        assert.match(run, /--no-prompt/, `${name}: ${run}`);
+      }
+    }
+    assert.ok(section.includes(`| \`${name}\``), `README does not explain task ${name}`);
+  }
+});
+
+Deno.test("db:migrate may read only DATABASE_URL and the PG* variables", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  assert.match(tasks["db:migrate"], /--allow-env=DATABASE_URL,PG\*(\s|$)/);
+  assert.doesNotMatch(tasks["db:migrate"], /--allow-(read|write)/);
+});
