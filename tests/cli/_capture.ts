@@ -1,5 +1,5 @@
 import { generateFileKey } from "../../backends/file.ts";
-import { type CliIo, main } from "../../cli.ts";
+import { type CliDeps, type CliIo, main } from "../../cli.ts";
 
 /** What one CLI run printed and returned. */
 export interface Run {
@@ -40,8 +40,8 @@ export class CliHarness {
     });
   }
 
-  run(args: string[], feed: Feed = {}): Promise<Run> {
-    return runMain(args, this.env, feed);
+  run(args: string[], feed: Feed = {}, deps: Partial<CliDeps> = {}): Promise<Run> {
+    return runMain(args, this.env, feed, deps);
   }
 
   async dispose(): Promise<void> {
@@ -54,6 +54,7 @@ export async function runMain(
   args: string[],
   env: Record<string, string | undefined>,
   feed: Feed = {},
+  deps: Partial<CliDeps> = {},
 ): Promise<Run> {
   let stdout = "";
   let stderr = "";
@@ -82,7 +83,7 @@ export async function runMain(
       return Promise.resolve(answer);
     };
   }
-  const code = await main(args, io);
+  const code = await main(args, io, deps);
   return { code, stdout, stderr, prompts };
 }
 
