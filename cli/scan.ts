@@ -101,7 +101,8 @@ or a path glob; '#' starts a comment`,
 
     const allowList = await readAllowList(fs, values["allow-list"] as string | undefined);
     let backend: BackendValues | undefined;
-    const configured = (io.env.SECRET_BACKEND ?? "") !== "";
+    // A blank SECRET_BACKEND counts as unset, as everywhere else.
+    const configured = (io.env.SECRET_BACKEND ?? "").trim() !== "";
     if (!values["no-values"] && configured) {
       backend = await withManager((manager) => valuesFromManager(manager));
     } else if (!values["no-values"] && !json) {
