@@ -23,6 +23,7 @@ import {
 import { type CommandDef, defineCommand, runCommand, toJson, UsageError } from "./_command.ts";
 import { type CliDeps, defaultDeps, denoScanFs } from "./_deps.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
+import { readStdinLenient } from "./_stdin.ts";
 
 export { denoScanFs };
 
@@ -123,7 +124,7 @@ or a path glob; '#' starts a comment`,
     let files: number;
     const options = { values: backend?.redactor, allowList };
     if (paths[0] === "-") {
-      const text = await io.readStdin();
+      const text = await readStdinLenient(io);
       ({ findings, allowed } = await scanText(text, "<stdin>", options));
       files = 1;
     } else {

@@ -18,6 +18,7 @@ import {
 } from "./_command.ts";
 import type { CliIo } from "./_io.ts";
 import { parseStage } from "./_stage.ts";
+import { InvalidUtf8Error, readStdinStrict } from "./_stdin.ts";
 
 const REFUSAL = "set does not take the value as an argument: arguments are kept in shell " +
   "history and shown to every user in the process list. Pipe the value on standard input " +
@@ -30,8 +31,8 @@ export const setCommand: CommandDef = defineCommand({
   summary: "write a new version from standard input or a hidden prompt",
   args: "<name>",
   description: `Writes a new version of <name>. The value is read from standard input (one
-trailing newline is dropped) or, on a terminal, typed twice at a hidden prompt.
-It is never taken from an argument.
+trailing newline is dropped; it must be UTF-8) or, on a terminal, typed twice
+at a hidden prompt. It is never taken from an argument.
 
 With --field (repeat it for each field), the secret holds fields that change
 together, e.g. --field user --field password. Standard input then holds one
@@ -81,7 +82,7 @@ skipped); on a terminal each field is prompted for.`,
 
 async function readValue(name: string, io: CliIo): Promise<string> {
   if (io.stdinIsTerminal) return await promptTwice(io, `value of ${name} (hidden): `);
-  const text = dropTrailingNewline(await io.readStdin());
+  const text = dropTrailingNewline(await readInput(name, io));
   if (text === "") {
     throw new InvalidSecretValueError(
       { secret: name },
@@ -100,7 +101,7 @@ async function readFields(name: string, fields: string[], io: CliIo): Promise<Se
     return record;
   }
   const wanted = new Set(fields);
-  const lines = (await io.readStdin()).split("\n");
+  const lines = (await readInput(name, io)).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].endsWith("\r") ? lines[i].slice(0, -1) : lines[i];
     if (line.trim() === "") continue;
@@ -135,6 +136,18 @@ async function readFields(name: string, fields: string[], io: CliIo): Promise<Se
     }
   }
   return record;
+}
+
+/** Standard input as text; bytes that are not UTF-8 are refused, never replaced. */
+async function readInput(name: string, io: CliIo): Promise<string> {
+  try {
+    return await readStdinStrict(io);
+  } catch (err) {
+    if (err instanceof InvalidUtf8Error) {
+      throw new InvalidSecretValueError({ secret: name }, err.message);
+    }
+    throw err;
+  }
 }
 
 function dropTrailingNewline(text: string): string {

@@ -14,6 +14,8 @@ export interface Run {
 export interface Feed {
   /** Standard input (not a terminal). */
   stdin?: string;
+  /** Standard input as raw bytes, as a pipe hands them (instead of `stdin`). */
+  stdinBytes?: Uint8Array;
   /** Answers typed at the hidden prompt (stdin is then a terminal). */
   typed?: string[];
   /** A terminal without a prompt. */
@@ -70,7 +72,7 @@ export async function runMain(
     },
     readStdin: () => {
       if (terminal) throw new Error("standard input read on a terminal");
-      return Promise.resolve(feed.stdin ?? "");
+      return Promise.resolve(feed.stdinBytes ?? feed.stdin ?? "");
     },
     stdinIsTerminal: terminal,
     env,
