@@ -5,7 +5,8 @@
  * Commands: `get`, `list`, `set`, `describe`, `promote`, `delete`, `keygen`,
  * `scan`, `audit <subcommand>`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
- * environment (`SECRET_BACKEND`, ...).
+ * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
+ * (nothing would outlive the run).
  * Exit codes: 0 ok, 1 unexpected, 2 usage or settings, 3 not found,
  * 4 access, 5 conflict, 6 unsupported, 7 write failed, 8 rotation rolled
  * back, 9 rotation overdue found, 10 some items failed, 130 interrupted.
@@ -78,15 +79,17 @@ commands:
 ${lines.join("\n")}
 
 Every command takes --json (machine-readable output) and --help.
-The backend comes from the environment: SECRET_BACKEND (file, env, memory, vault,
-aws), SECRET_NAMESPACE and the backend's own settings (see README.md).
+The backend comes from the environment: SECRET_BACKEND (file, env, vault, aws;
+the CLI refuses memory, which keeps nothing between runs), SECRET_NAMESPACE
+and the backend's own settings (see README.md).
 ${exitCodesText("Exit codes:")}`;
 }
 
 /**
  * Runs the CLI with `args` (without the program name) and returns the exit
  * code. Reads and writes only through `io`; builds its manager with
- * `deps.createManager` (by default `createSecretManager({ env: io.env })`).
+ * `deps.createManager` (by default `createSecretManager({ env: io.env })`,
+ * refusing the memory backend).
  *
  * @example Printing the usage into a captured io
  * ```ts

@@ -30,7 +30,7 @@ import type { ScanFs } from "../redact/scanner.ts";
 export interface CliDeps {
   /**
    * Builds the manager a command works on from the settings.
-   * @default {createCliManager: the factory}
+   * @default {createCliManager: the factory, refusing the memory backend}
    */
   createManager(env: Record<string, string | undefined>): Promise<SecretManager>;
   /** The wall clock, in epoch milliseconds. @default {Date.now} */
@@ -53,11 +53,23 @@ export const denoScanFs: ScanFs = {
   readFile: (path) => Deno.readFile(path),
 };
 
-/** The CLI's manager factory: `createSecretManager()` from the settings. */
+/** The message the CLI refuses `SECRET_BACKEND=memory` with. */
+export const MEMORY_REFUSAL = "SECRET_BACKEND=memory keeps secrets inside one process only: " +
+  "the CLI would forget every write when it exits and find nothing to read; " +
+  "choose file, env, vault or aws";
+
+/**
+ * The CLI's manager factory: `createSecretManager()`, refusing the memory
+ * backend for every command (a CLI run is one process: a write would be
+ * lost at exit, a read finds nothing).
+ */
 export async function createCliManager(
   env: Record<string, string | undefined>,
   create?: (options: { env: Record<string, string | undefined> }) => Promise<SecretManager>,
 ): Promise<SecretManager> {
+  if ((env.SECRET_BACKEND ?? "").trim() === "memory") {
+    throw new ConfigError(MEMORY_REFUSAL, { backend: "memory" });
+  }
   const factory = create ?? (await import("../factory.ts")).createSecretManager;
   return await factory({ env });
 }
