@@ -205,8 +205,12 @@ interface PrunePlan {
   archivePath: string | null;
 }
 
-/** Checks prune's command line and settings before the database is opened. */
-function planPrune(ctx: Ctx): PrunePlan {
+/**
+ * Checks prune's command line and settings before anything is touched: the
+ * archive must be a new file (prune never overwrites one), so an existing
+ * one is a usage error and nothing is read, written or deleted.
+ */
+async function planPrune(ctx: Ctx): Promise<PrunePlan> {
   const v = ctx.values;
   const before = new Date(ctx.deps.now() - parseDuration(v["older-than"] as string));
   if (v["no-archive"] && v.archive !== undefined) {
@@ -220,8 +224,39 @@ function planPrune(ctx: Ctx): PrunePlan {
       : `secret_access_log-${
         new Date(ctx.deps.now()).toISOString().replace(/[:.]/g, "-")
       }.jsonl.gz`;
+    if (await pathExists(archivePath)) throw archiveExists(archivePath);
   }
   return { before, auditKey, archivePath };
+}
+
+function archiveExists(path: string): UsageError {
+  return new UsageError(
+    `the archive ${path} already exists; prune never overwrites an archive: ` +
+      "give --archive a new file name (nothing was pruned)",
+  );
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function openArchive(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) throw archiveExists(path);
+    const why = err instanceof Error && /^[A-Za-z]{1,40}$/.test(err.name) ? ` (${err.name})` : "";
+    throw new CliFailure(
+      "write",
+      `the archive ${path} cannot be created${why}; nothing was pruned`,
+    );
+  }
 }
 
 async function prune(sql: Sql, ctx: Ctx, plan: PrunePlan): Promise<number> {
@@ -242,7 +277,7 @@ async function prune(sql: Sql, ctx: Ctx, plan: PrunePlan): Promise<number> {
   let archive: WritableStream<Uint8Array> | null = null;
   let piping: Promise<void> = Promise.resolve();
   if (archivePath !== null) {
-    const file = await Deno.open(archivePath, { write: true, createNew: true, mode: 0o600 });
+    const file = await openArchive(archivePath);
     const gzip = new CompressionStream("gzip");
     piping = gzip.readable.pipeTo(file.writable);
     archive = gzip.writable as WritableStream<Uint8Array>;
@@ -378,7 +413,7 @@ is refused before anything is touched.`,
       },
       exits: { 0: "pruned", 1: "verification failed (nothing pruned)" },
       async run(ctx) {
-        const plan = planPrune(ctx);
+        const plan = await planPrune(ctx);
         return await withDatabase(ctx, (sql) => prune(sql, ctx, plan));
       },
     }),
