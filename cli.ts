@@ -6,7 +6,9 @@
  * `scan`, `audit <subcommand>`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
  * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
- * (nothing would outlive the run).
+ * (nothing would outlive the run) and audits fail-closed
+ * (`SECRET_AUDIT_ON_FAILURE=fail` unless set). The library's warnings are
+ * printed on standard error.
  * Exit codes: 0 ok, 1 unexpected, 2 usage or settings, 3 not found,
  * 4 access, 5 conflict, 6 unsupported, 7 write failed, 8 rotation rolled
  * back, 9 rotation overdue found, 10 some items failed, 130 interrupted.
@@ -40,6 +42,7 @@ import { auditDefinition } from "./cli/audit.ts";
 import { type CliDeps, defaultDeps } from "./cli/_deps.ts";
 import { EXIT_CODES, exitCodesText } from "./cli/_exit.ts";
 import type { CliIo } from "./cli/_io.ts";
+import { configureCliLogging } from "./cli/_logging.ts";
 import { deleteCommand } from "./cli/delete.ts";
 import { describeCommand } from "./cli/describe.ts";
 import { getCommand } from "./cli/get.ts";
@@ -48,6 +51,7 @@ import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
+import { Redactor } from "./redact/redactor.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
 export type { CliDeps } from "./cli/_deps.ts";
@@ -89,7 +93,8 @@ ${exitCodesText("Exit codes:")}`;
  * Runs the CLI with `args` (without the program name) and returns the exit
  * code. Reads and writes only through `io`; builds its manager with
  * `deps.createManager` (by default `createSecretManager({ env: io.env })`,
- * refusing the memory backend).
+ * refusing the memory backend). While it runs, the library's warnings go
+ * to `io.stderr` (unless LogTape was configured already).
  *
  * @example Printing the usage into a captured io
  * ```ts
@@ -148,7 +153,13 @@ export async function main(
   const rest = args.slice(i + 1);
   if (json) rest.push("--json");
   if (help) rest.push("--help");
-  return await runCommand(command, rest, io, { deps: defaultDeps(deps) });
+  const redactor = new Redactor();
+  const undoLogging = await configureCliLogging(io, rest.includes("--json"), redactor);
+  try {
+    return await runCommand(command, rest, io, { deps: defaultDeps(deps), redactor });
+  } finally {
+    await undoLogging();
+  }
 }
 
 if (import.meta.main) {

@@ -59,9 +59,10 @@ export const MEMORY_REFUSAL = "SECRET_BACKEND=memory keeps secrets inside one pr
   "choose file, env, vault or aws";
 
 /**
- * The CLI's manager factory: `createSecretManager()`, refusing the memory
- * backend for every command (a CLI run is one process: a write would be
- * lost at exit, a read finds nothing).
+ * The CLI's manager factory: `createSecretManager()` with two CLI rules.
+ * The memory backend is refused for every command (a CLI run is one
+ * process: a write would be lost at exit, a read finds nothing), and the
+ * audit trail fails closed: `SECRET_AUDIT_ON_FAILURE` is `fail` unless set.
  */
 export async function createCliManager(
   env: Record<string, string | undefined>,
@@ -70,8 +71,11 @@ export async function createCliManager(
   if ((env.SECRET_BACKEND ?? "").trim() === "memory") {
     throw new ConfigError(MEMORY_REFUSAL, { backend: "memory" });
   }
+  const onFailure = (env.SECRET_AUDIT_ON_FAILURE ?? "").trim();
   const factory = create ?? (await import("../factory.ts")).createSecretManager;
-  return await factory({ env });
+  return await factory({
+    env: { ...env, SECRET_AUDIT_ON_FAILURE: onFailure === "" ? "fail" : onFailure },
+  });
 }
 
 async function connectAuditDatabase(url: string): Promise<Sql> {
