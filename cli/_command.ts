@@ -19,7 +19,7 @@ import type { SecretManager } from "../core/types.ts";
 import { withRedaction } from "../redact/manager.ts";
 import { Redactor } from "../redact/redactor.ts";
 import { type CliDeps, defaultDeps } from "./_deps.ts";
-import { EXIT, type ExitName } from "./_exit.ts";
+import { EXIT, type ExitName, wrapItems } from "./_exit.ts";
 import type { CliIo } from "./_io.ts";
 
 /** The exit code of a usage error: the one `config` errors get (from `exitCodeFor`). */
@@ -352,8 +352,11 @@ function optionLines(def: CommandDef): string[] {
 
 function exitsLine(def: CommandDef): string | undefined {
   if (def.exits === undefined) return undefined;
-  const own = Object.entries(def.exits).map(([code, meaning]) => `${code} ${meaning}`);
-  return `\nexit codes: ${own.join(", ")}; the others as in secrets --help`;
+  const items = Object.entries(def.exits).map(([code, meaning], i, all) =>
+    `${code} ${meaning}${i === all.length - 1 ? ";" : ","}`
+  );
+  items.push("the", "others", "as", "in", "secrets", "--help");
+  return `\n${wrapItems("exit codes:", items)}`;
 }
 
 // ---- errors ----

@@ -58,6 +58,11 @@ export function exitCodesText(prefix: string, width = 80): string {
   const items = EXIT_CODES.map((e, i) =>
     `${e.code} ${e.meaning}${i === EXIT_CODES.length - 1 ? "." : ","}`
   );
+  return wrapItems(prefix, items, width);
+}
+
+/** Joins `items` after `prefix` with spaces, breaking lines before `width` columns. */
+export function wrapItems(prefix: string, items: readonly string[], width = 80): string {
   const lines: string[] = [];
   let line = prefix;
   for (const item of items) {
