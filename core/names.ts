@@ -13,19 +13,10 @@ import {
   SecretNotFoundError,
 } from "./errors.ts";
 import type { Stage } from "./types.ts";
+import { MAX_NAME_LENGTH, nameProblem } from "./_name_rules.ts";
 
-/**
- * The longest name, namespace included.
- *
- * @example
- * ```ts
- * import { MAX_NAME_LENGTH, nameProblem } from "@keyward/secrets";
- *
- * if (nameProblem("a".repeat(MAX_NAME_LENGTH)) !== undefined) throw new Error();
- * if (nameProblem("a".repeat(MAX_NAME_LENGTH + 1)) === undefined) throw new Error();
- * ```
- */
-export const MAX_NAME_LENGTH = 512;
+export { MAX_NAME_LENGTH, nameProblem, RESERVED_PREFIX } from "./_name_rules.ts";
+
 /**
  * The largest value in UTF-8 bytes (AWS's limit, enforced on every backend).
  *
@@ -41,18 +32,6 @@ export const MAX_NAME_LENGTH = 512;
  */
 export const MAX_VALUE_BYTES = 65_536;
 /**
- * The first-segment prefix reserved for keyward's own bookkeeping.
- *
- * @example
- * ```ts
- * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets";
- *
- * if (nameProblem(`${RESERVED_PREFIX}/state`) === undefined) throw new Error("not reserved");
- * if (nameProblem("app/.keyward-like") !== undefined) throw new Error(); // only the first segment
- * ```
- */
-export const RESERVED_PREFIX = ".keyward";
-/**
  * The field a plain string value is stored under.
  *
  * @example A plain string is stored as one field of this name
@@ -66,7 +45,6 @@ export const RESERVED_PREFIX = ".keyward";
  */
 export const VALUE_FIELD = "value";
 
-const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
@@ -87,40 +65,8 @@ const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
 export function validateName(name: unknown): asserts name is string {
   const problem = nameProblem(name);
   if (problem !== undefined) {
-    throw new InvalidSecretNameError(typeof name === "string" ? name : String(name), problem);
+    throw new InvalidSecretNameError(name, problem);
   }
-}
-
-/**
- * Says what is wrong with a name, or `undefined` when it is valid.
- *
- * @example
- * ```ts
- * import { nameProblem } from "@keyward/secrets";
- * if (nameProblem("a/b") !== undefined) throw new Error();
- * if (nameProblem("a//b") === undefined) throw new Error();
- * ```
- */
-export function nameProblem(name: unknown): string | undefined {
-  if (typeof name !== "string") return "a name must be a string";
-  if (name.length === 0) return "a name must not be empty";
-  if (name.length > MAX_NAME_LENGTH) {
-    return `a name must be at most ${MAX_NAME_LENGTH} characters (namespace included), got ${name.length}`;
-  }
-  if (name.startsWith("/") || name.endsWith("/")) return "a name must not start or end with '/'";
-  const segments = name.split("/");
-  for (const segment of segments) {
-    if (segment.length === 0) return "empty segment ('//')";
-    if (!SEGMENT.test(segment)) {
-      return "a segment holds only letters, digits, '_', '.' and '-'";
-    }
-    if (segment === "." || segment === "..") return "'.' or '..' segment";
-    if (segment.endsWith(".")) return "a segment ends in '.'";
-  }
-  if (segments[0].startsWith(RESERVED_PREFIX)) {
-    return `names starting with '${RESERVED_PREFIX}' are reserved`;
-  }
-  return undefined;
 }
 
 /**

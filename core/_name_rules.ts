@@ -1,0 +1,95 @@
+/**
+ * The naming rules themselves, with no imports, so that both `names.ts`
+ * (which throws the errors) and `errors.ts` (which must never echo a name
+ * that breaks them) can use them without an import circle.
+ *
+ * @module
+ */
+
+/**
+ * The longest name, namespace included.
+ *
+ * @example
+ * ```ts
+ * import { MAX_NAME_LENGTH, nameProblem } from "@keyward/secrets";
+ *
+ * if (nameProblem("a".repeat(MAX_NAME_LENGTH)) !== undefined) throw new Error();
+ * if (nameProblem("a".repeat(MAX_NAME_LENGTH + 1)) === undefined) throw new Error();
+ * ```
+ */
+export const MAX_NAME_LENGTH = 512;
+
+/**
+ * The first-segment prefix reserved for keyward's own bookkeeping.
+ *
+ * @example
+ * ```ts
+ * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets";
+ *
+ * if (nameProblem(`${RESERVED_PREFIX}/state`) === undefined) throw new Error("not reserved");
+ * if (nameProblem("app/.keyward-like") !== undefined) throw new Error(); // only the first segment
+ * ```
+ */
+export const RESERVED_PREFIX = ".keyward";
+
+const NAME_CHAR = /[A-Za-z0-9_./-]/;
+
+/**
+ * Says what is wrong with a name, or `undefined` when it is valid. The
+ * answer states the rule, the length and the position (counted from 1),
+ * never the text: a value pasted where a name belongs must not be echoed.
+ *
+ * @example
+ * ```ts
+ * import { nameProblem } from "@keyward/secrets";
+ * if (nameProblem("a/b") !== undefined) throw new Error();
+ * if (nameProblem("a//b") !== "empty segment ('//') at position 2") throw new Error();
+ * if (nameProblem("pw:hunter2")?.includes("hunter2")) throw new Error("echoed");
+ * ```
+ */
+export function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string") return "a name must be a string";
+  if (name.length === 0) return "a name must not be empty";
+  if (name.length > MAX_NAME_LENGTH) {
+    return `a name must be at most ${MAX_NAME_LENGTH} characters (namespace included), got ${name.length}`;
+  }
+  for (let i = 0; i < name.length; i++) {
+    if (!NAME_CHAR.test(name[i])) {
+      return `a segment holds only letters, digits, '_', '.' and '-': position ${
+        i + 1
+      } holds another character`;
+    }
+  }
+  if (name.startsWith("/")) return "a name must not start or end with '/' (position 1)";
+  if (name.endsWith("/")) {
+    return `a name must not start or end with '/' (position ${name.length})`;
+  }
+  let start = 0;
+  for (const segment of name.split("/")) {
+    if (segment.length === 0) return `empty segment ('//') at position ${start}`;
+    if (segment === "." || segment === "..") return `'.' or '..' segment at position ${start + 1}`;
+    if (segment.endsWith(".")) return `a segment ends in '.' at position ${start + segment.length}`;
+    start += segment.length + 1;
+  }
+  if (name.startsWith(RESERVED_PREFIX)) {
+    return `names starting with '${RESERVED_PREFIX}' are reserved`;
+  }
+  return undefined;
+}
+
+/**
+ * What errors, logs and audit records show in place of a name that breaks
+ * the rules: its length, never its text.
+ */
+export function invalidNamePlaceholder(name: unknown): string {
+  return typeof name === "string"
+    ? `(invalid name, ${name.length} character${name.length === 1 ? "" : "s"})`
+    : "(invalid name, not a string)";
+}
+
+const PLACEHOLDER = /^\(invalid name, (?:[0-9]+ characters?|not a string)\)$/;
+
+/** True for a string {@linkcode invalidNamePlaceholder} made. */
+export function isInvalidNamePlaceholder(text: string): boolean {
+  return PLACEHOLDER.test(text);
+}
