@@ -20,6 +20,7 @@ import {
 } from "../audit/pg_store.ts";
 import type { AuditCheckpoint, AuditRow } from "../audit/types.ts";
 import { KeywardError } from "../core/errors.ts";
+import { sleep } from "../core/sleep.ts";
 import { describeParseError } from "./_command.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
@@ -107,8 +108,6 @@ function connect(io: CliIo): Sql {
   if (!url) throw new Usage("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
   return postgres(url, { max: 2, onnotice: () => {}, connect_timeout: 10 });
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function tail(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
   const filter = {

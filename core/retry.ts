@@ -7,6 +7,8 @@
  * @module
  */
 
+import { sleep } from "./sleep.ts";
+
 /**
  * How a call is retried.
  *
@@ -213,7 +215,7 @@ export async function retry<T>(
   options: RetryOptions,
 ): Promise<T> {
   const attempts = options.attempts ?? DEFAULT_RETRY.attempts;
-  const sleep = options.sleep ?? defaultSleep;
+  const wait = options.sleep ?? sleep;
   for (let attempt = 1;; attempt++) {
     try {
       return await fn(attempt);
@@ -222,23 +224,7 @@ export async function retry<T>(
       options.signal?.throwIfAborted();
       const delayMs = backoffDelayMs(attempt, options);
       options.onRetry?.({ attempt, error, delayMs });
-      await sleep(delayMs, options.signal);
+      await wait(delayMs, options.signal);
     }
   }
-}
-
-/** Sleeps with `setTimeout`; the timer is cleared when `signal` aborts. */
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
