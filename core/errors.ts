@@ -7,7 +7,7 @@
  */
 
 import type { Stage } from "./types.ts";
-import { invalidNamePlaceholder, isInvalidNamePlaceholder, nameProblem } from "./_name_rules.ts";
+import { invalidNamePlaceholder, nameProblem } from "./_name_rules.ts";
 
 /**
  * The stable codes of {@linkcode KeywardError}.
@@ -106,10 +106,9 @@ export class KeywardError extends Error {
     this.name = new.target.name;
     this.code = code;
     if (context.secret !== undefined) this.secret = shownName(context.secret);
-    if (context.stage !== undefined) this.stage = context.stage;
-    if (context.version !== undefined) this.version = context.version;
-    if (context.field !== undefined) this.field = context.field;
-    if (context.backend !== undefined) this.backend = context.backend;
+    for (const key of ["stage", "version", "field", "backend"] as const) {
+      if (context[key] !== undefined) (this as Record<string, unknown>)[key] = context[key];
+    }
   }
 }
 
@@ -223,20 +222,16 @@ export class SecretConflictError extends KeywardError {
  * ```
  */
 export class InvalidSecretNameError extends KeywardError {
-  /** The length of the refused name in UTF-16 code units (`undefined` when it was no string). */
-  readonly nameLength?: number;
+  /** `(invalid name, N characters)`: the refused name is never kept. */
+  declare readonly secret: string;
   /** Builds the error; `name` is measured, never kept or shown. */
   constructor(name: unknown, detail: string, context: ErrorContext = {}) {
-    const placeholder = invalidNamePlaceholder(name);
-    super(
-      "invalid_name",
-      `invalid secret name ${placeholder.replace("invalid name, ", "")}: ${detail}`,
-      {
-        ...context,
-        secret: placeholder,
-      },
-    );
-    if (typeof name === "string") this.nameLength = name.length;
+    const shown = invalidNamePlaceholder(name);
+    super("invalid_name", `invalid secret name (${shown.slice(15)}: ${detail}`, {
+      ...context,
+      secret: undefined,
+    });
+    (this as { secret: string }).secret = shown;
   }
 }
 
@@ -457,15 +452,12 @@ export function scrubCause(cause: unknown): unknown {
  * ```
  */
 export function quoteName(name: string): string {
-  if (isInvalidNamePlaceholder(name)) return name;
-  if (nameProblem(name) !== undefined) return invalidNamePlaceholder(name);
-  return quoteText(name);
+  return nameProblem(name) === undefined ? quoteText(name) : invalidNamePlaceholder(name);
 }
 
 /** The secret name an error keeps: the name, or the placeholder for an invalid one. */
 function shownName(name: string): string {
-  if (nameProblem(name) === undefined || isInvalidNamePlaceholder(name)) return name;
-  return invalidNamePlaceholder(name);
+  return nameProblem(name) === undefined ? name : invalidNamePlaceholder(name);
 }
 
 /** Quotes a version or field for a message: escaped, on one line, shortened past 80. */

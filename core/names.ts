@@ -82,7 +82,7 @@ export function validateName(name: unknown): asserts name is string {
  */
 export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== "string") {
-    throw new InvalidSecretNameError(String(prefix), "a prefix must be a string");
+    throw new InvalidSecretNameError(prefix, "a prefix must be a string");
   }
   if (prefix === "") return;
   if (prefix.length > MAX_NAME_LENGTH) {
@@ -163,9 +163,10 @@ export function normalizeValue(name: string, value: unknown): Record<string, str
   const fields: Record<string, string> = {};
   for (const key of keys.sort()) {
     if (!FIELD.test(key)) {
+      // The key is not echoed: a value pasted as a field name must not reach the message.
       throw new InvalidSecretValueError(
-        { secret: name, field: key.length <= 128 ? key : key.slice(0, 128) },
-        "field names must be 1 to 128 letters, digits, '_', '.' or '-'",
+        { secret: name },
+        `field names must be 1 to 128 letters, digits, '_', '.' or '-' (one has ${key.length} characters)`,
       );
     }
     const fieldValue = (value as Record<string, unknown>)[key];
