@@ -11,7 +11,8 @@
  *
  * @example
  * ```ts
- * import { MAX_NAME_LENGTH, nameProblem } from "@keyward/secrets";
+ * import { MAX_NAME_LENGTH } from "@keyward/secrets";
+ * import { nameProblem } from "@keyward/secrets/backend-kit";
  *
  * if (nameProblem("a".repeat(MAX_NAME_LENGTH)) !== undefined) throw new Error();
  * if (nameProblem("a".repeat(MAX_NAME_LENGTH + 1)) === undefined) throw new Error();
@@ -24,7 +25,7 @@ export const MAX_NAME_LENGTH = 512;
  *
  * @example
  * ```ts
- * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets";
+ * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets/backend-kit";
  *
  * if (nameProblem(`${RESERVED_PREFIX}/state`) === undefined) throw new Error("not reserved");
  * if (nameProblem("app/.keyward-like") !== undefined) throw new Error(); // only the first segment
@@ -42,7 +43,7 @@ const PROBLEM = /([^A-Za-z0-9_./-])|(^\/|\/\/|\/$)|\.(?=\/|$)/;
  *
  * @example
  * ```ts
- * import { nameProblem } from "@keyward/secrets";
+ * import { nameProblem } from "@keyward/secrets/backend-kit";
  * if (nameProblem("a/b") !== undefined) throw new Error();
  * if (!nameProblem("a//b")?.endsWith("(position 2)")) throw new Error();
  * if (nameProblem("pw:hunter2")?.includes("hunter2")) throw new Error("echoed");

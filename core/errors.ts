@@ -417,7 +417,7 @@ const SAFE_CODE = /^(?:[0-9]{3}|[A-Z][A-Z0-9_]{1,47}|[A-Z][A-Za-z0-9]{1,47})$/;
  *
  * @example
  * ```ts
- * import { scrubCause } from "@keyward/secrets";
+ * import { scrubCause } from "@keyward/secrets/backend-kit";
  * const scrubbed = scrubCause(new Error("token s.abcdef leaked")) as Error;
  * if (scrubbed.message.includes("s.abcdef")) throw new Error();
  * ```
@@ -444,7 +444,7 @@ export function scrubCause(cause: unknown): unknown {
  *
  * @example
  * ```ts
- * import { quoteName } from "@keyward/secrets";
+ * import { quoteName } from "@keyward/secrets/backend-kit";
  *
  * if (quoteName("db/password") !== '"db/password"') throw new Error();
  * if (quoteName("a".repeat(200)) !== `"${"a".repeat(77)}..."`) throw new Error();

@@ -36,7 +36,8 @@ export const MAX_VALUE_BYTES = 65_536;
  *
  * @example A plain string is stored as one field of this name
  * ```ts
- * import { MemorySecretManager, normalizeValue, VALUE_FIELD } from "@keyward/secrets";
+ * import { MemorySecretManager, VALUE_FIELD } from "@keyward/secrets";
+ * import { normalizeValue } from "@keyward/secrets/backend-kit";
  *
  * if (normalizeValue("a/b", "value-0001")[VALUE_FIELD] !== "value-0001") throw new Error();
  * const secrets = new MemorySecretManager({ initial: { "a/b": "value-0001" } });
@@ -55,7 +56,7 @@ const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
  *
  * @example
  * ```ts
- * import { validateName } from "@keyward/secrets";
+ * import { validateName } from "@keyward/secrets/backend-kit";
  * validateName("alpaca/api_key_id");
  * try { validateName("../etc/passwd"); throw new Error("accepted"); } catch (e) {
  *   if ((e as Error).message === "accepted") throw e;
@@ -75,7 +76,7 @@ export function validateName(name: unknown): asserts name is string {
  *
  * @example
  * ```ts
- * import { validatePrefix } from "@keyward/secrets";
+ * import { validatePrefix } from "@keyward/secrets/backend-kit";
  * validatePrefix("alpaca/");
  * validatePrefix("");
  * ```
@@ -113,7 +114,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { utf8Length } from "@keyward/secrets";
+ * import { utf8Length } from "@keyward/secrets/backend-kit";
  *
  * if (utf8Length("abc") !== 3) throw new Error();
  * if (utf8Length("é") !== 2 || "é".length !== 1) throw new Error();
@@ -131,7 +132,7 @@ export function utf8Length(text: string): number {
  *
  * @example
  * ```ts
- * import { normalizeValue } from "@keyward/secrets";
+ * import { normalizeValue } from "@keyward/secrets/backend-kit";
  * const fields = normalizeValue("db/login", { user: "app", password: "pw-1234567" });
  * if (fields.user !== "app") throw new Error();
  * ```
@@ -213,7 +214,7 @@ function checkString(name: string, value: string, field: string | undefined): vo
  *
  * @example
  * ```ts
- * import { selectValue } from "@keyward/secrets";
+ * import { selectValue } from "@keyward/secrets/backend-kit";
  * if (selectValue({ value: "x" }, undefined, { secret: "a" }) !== "x") throw new Error();
  * if (selectValue({ a: "1", b: "2" }, "b", { secret: "a" }) !== "2") throw new Error();
  * ```
@@ -239,7 +240,7 @@ export function selectValue(
  *
  * @example The same fields give the same JSON whatever their order
  * ```ts
- * import { sortFields } from "@keyward/secrets";
+ * import { sortFields } from "@keyward/secrets/backend-kit";
  *
  * const a = JSON.stringify(sortFields({ user: "app", host: "db.internal" }));
  * const b = JSON.stringify(sortFields({ host: "db.internal", user: "app" }));
@@ -257,7 +258,7 @@ export function sortFields(fields: Record<string, string>): Record<string, strin
  *
  * @example
  * ```ts
- * import { validateReadOptions } from "@keyward/secrets";
+ * import { validateReadOptions } from "@keyward/secrets/backend-kit";
  * validateReadOptions("a", { stage: "pending" });
  * ```
  */
@@ -298,7 +299,7 @@ export function validateReadOptions(
  *
  * @example
  * ```ts
- * import { validateWriteOptions } from "@keyward/secrets";
+ * import { validateWriteOptions } from "@keyward/secrets/backend-kit";
  * validateWriteOptions("a", { stage: "pending" });
  * ```
  */

@@ -14,7 +14,8 @@ import { sleep } from "./sleep.ts";
  *
  * @example A policy with a recorded sleep and no jitter
  * ```ts
- * import { retry, type RetryPolicy } from "@keyward/secrets";
+ * import type { RetryPolicy } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * const waits: number[] = [];
  * const policy: RetryPolicy = {
@@ -62,7 +63,7 @@ export interface RetryPolicy {
  *
  * @example
  * ```ts
- * import { retry, type RetryAttempt } from "@keyward/secrets";
+ * import { retry, type RetryAttempt } from "@keyward/secrets/backend-kit";
  *
  * const failures: RetryAttempt[] = [];
  * await retry(async (attempt) => {
@@ -88,7 +89,8 @@ export interface RetryAttempt {
  *
  * @example Only some errors are retried
  * ```ts
- * import { retry, SecretAccessError, SecretNotFoundError } from "@keyward/secrets";
+ * import { SecretAccessError, SecretNotFoundError } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * let calls = 0;
  * const error = await retry(() => {
@@ -103,7 +105,7 @@ export interface RetryAttempt {
  *
  * @example An abort ends the retries with the signal's reason
  * ```ts
- * import { retry } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * const controller = new AbortController();
  * const failed = retry(() => Promise.reject(new Error("down")), {
@@ -131,7 +133,8 @@ export interface RetryOptions extends RetryPolicy {
  *
  * @example
  * ```ts
- * import { backoffDelayMs, DEFAULT_RETRY } from "@keyward/secrets";
+ * import { DEFAULT_RETRY } from "@keyward/secrets";
+ * import { backoffDelayMs } from "@keyward/secrets/backend-kit";
  *
  * if (DEFAULT_RETRY.attempts !== 3) throw new Error();
  * // A policy with no options uses the defaults: the first backoff stays under baseDelayMs.
@@ -153,7 +156,7 @@ export const DEFAULT_RETRY: Readonly<
  *
  * @example
  * ```ts
- * import { backoffDelayMs } from "@keyward/secrets";
+ * import { backoffDelayMs } from "@keyward/secrets/backend-kit";
  *
  * const ceiling = backoffDelayMs(3, { baseDelayMs: 100, maxDelayMs: 250, random: () => 0.999999 });
  * if (ceiling > 250) throw new Error("the cap holds");
@@ -173,7 +176,7 @@ export function backoffDelayMs(attempt: number, policy: RetryPolicy = {}): numbe
  *
  * @example
  * ```ts
- * import { validateRetryPolicy } from "@keyward/secrets";
+ * import { validateRetryPolicy } from "@keyward/secrets/backend-kit";
  *
  * validateRetryPolicy({ attempts: 3 });
  * try { validateRetryPolicy({ attempts: 0 }); throw new Error("accepted"); } catch (e) {
@@ -199,7 +202,7 @@ export function validateRetryPolicy(policy: RetryPolicy, label = "retry"): void 
  *
  * @example Retrying a flaky call
  * ```ts
- * import { retry } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * let calls = 0;
  * const result = await retry(async () => {

@@ -5,6 +5,8 @@ import {
   InvalidSecretValueError,
   KeywardError,
   MAX_VALUE_BYTES,
+} from "../../mod.ts";
+import {
   nameProblem,
   normalizeValue,
   quoteName,
@@ -12,7 +14,7 @@ import {
   validateName,
   validateReadOptions,
   validateWriteOptions,
-} from "../../mod.ts";
+} from "../../backend_kit.ts";
 
 const segmentChar = fc.constantFrom(
   ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.".split(""),
