@@ -94,3 +94,12 @@ Deno.test("parseDotenv() gives no prototype keys special meaning", () => {
   assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
   assert.equal(Object.hasOwn(parsed, "constructor"), true);
 });
+
+Deno.test("the env backend reads the first variable of a .env text that starts with a BOM", async () => {
+  const { EnvSecretManager } = await import("../../mod.ts");
+  const env = new EnvSecretManager({
+    lookup: () => undefined,
+    dotenv: "\uFEFFALPACA_API_KEY_ID=PKBOM0000000000\nOTHER_KEY=x\n",
+  });
+  assert.equal(await env.getSecret("alpaca/api_key_id"), "PKBOM0000000000");
+});
