@@ -5,8 +5,14 @@
  * @module
  */
 
-import { KeywardError, SecretAccessError, SecretNotFoundError } from "../core/errors.ts";
+import {
+  InvalidSecretNameError,
+  KeywardError,
+  SecretAccessError,
+  SecretNotFoundError,
+} from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
+import { invalidNamePlaceholder, nameProblem } from "../core/_name_rules.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -308,8 +314,12 @@ class AuditedManager implements AuditedSecretManager {
       return result;
     } catch (err) {
       const c = classifyError(err);
+      // A refused name may be a value pasted by mistake: record its length, never its text.
+      const refused = err instanceof InvalidSecretNameError ||
+        (action !== "list" && nameProblem(name) !== undefined);
+      const recorded = refused ? invalidNamePlaceholder(name) : name;
       this.#emit(
-        this.#event(action, name, accessedAtMs, started, c.outcome, "backend", {
+        this.#event(action, recorded, accessedAtMs, started, c.outcome, "backend", {
           version,
           errorCode: c.errorCode,
           backend: c.backend,

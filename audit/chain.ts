@@ -6,6 +6,7 @@
  * @module
  */
 
+import { encodeBase64 } from "../core/base64.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
@@ -112,7 +113,7 @@ export class AuditKey {
   /** A fresh random 32-byte key, base64 (for `KEYWARD_AUDIT_KEY` or the secret manager). */
   static generateBase64(): string {
     const bytes = crypto.getRandomValues(new Uint8Array(MIN_AUDIT_KEY_BYTES));
-    return btoa(String.fromCharCode(...bytes));
+    return encodeBase64(bytes);
   }
 
   /** HMAC-SHA-256 (hex) of `text`, computed in the caller's turn. */

@@ -40,6 +40,8 @@
 
 import { platform } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { decodeBase64, encodeBase64 } from "../core/base64.ts";
+import { sleep } from "../core/sleep.ts";
 import {
   applyPromote,
   applyWrite,
@@ -399,7 +401,7 @@ export class FileSecretManager implements SecretManager {
       await this.#cryptoKey(),
       toArrayBuffer(encoder.encode(plaintext)),
     );
-    return { iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) };
+    return { iv: encodeBase64(iv), ct: encodeBase64(new Uint8Array(ct)) };
   }
 
   /** Decrypts a sealed blob; `undefined` when it does not authenticate. */
@@ -408,12 +410,12 @@ export class FileSecretManager implements SecretManager {
       const plain = await crypto.subtle.decrypt(
         {
           name: "AES-GCM",
-          iv: toArrayBuffer(fromBase64(sealed.iv)),
+          iv: toArrayBuffer(decodeBase64(sealed.iv)),
           additionalData: toArrayBuffer(aad),
           tagLength: TAG_BYTES * 8,
         },
         await this.#cryptoKey(),
-        toArrayBuffer(fromBase64(sealed.ct)),
+        toArrayBuffer(decodeBase64(sealed.ct)),
       );
       return new Uint8Array(plain);
     } catch (err) {
@@ -579,7 +581,7 @@ export class FileSecretManager implements SecretManager {
       }
       const step = Math.min(2 * 2 ** Math.min(attempt, 10), 100);
       const pause = Math.min(step / 2 + Math.random() * step, this.#lockTimeoutMs - waited);
-      await delay(Math.max(1, pause), signal);
+      await sleep(Math.max(1, pause), signal);
     }
   }
 
@@ -630,7 +632,7 @@ export class FileSecretManager implements SecretManager {
  * ```
  */
 export function generateFileKey(): string {
-  return toBase64(crypto.getRandomValues(new Uint8Array(KEY_BYTES)));
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(KEY_BYTES)));
 }
 
 /**
@@ -730,7 +732,7 @@ export async function writeKeyFile(path: string, key: Uint8Array | string): Prom
     await nodeFsPort.mkdir(dirname(abs), DIR_MODE);
     created = await nodeFsPort.createExclusive(
       abs,
-      encoder.encode(`${toBase64(bytes)}\n`),
+      encoder.encode(`${encodeBase64(bytes)}\n`),
       FILE_MODE,
     );
   } catch (err) {
@@ -799,7 +801,7 @@ function decodeKeyText(text: unknown, source: string): Uint8Array {
   if (typeof text !== "string") throw refuse();
   const trimmed = text.trim();
   if (!/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) throw refuse();
-  const bytes = fromBase64(trimmed.length === 43 ? `${trimmed}=` : trimmed);
+  const bytes = decodeBase64(trimmed.length === 43 ? `${trimmed}=` : trimmed);
   if (bytes.length !== KEY_BYTES) throw refuse();
   return bytes;
 }
@@ -918,7 +920,7 @@ function parseSealed(raw: unknown, where: string): Sealed {
   if (
     !isRecord(raw) || typeof raw.iv !== "string" || typeof raw.ct !== "string" ||
     !BASE64.test(raw.iv) || !BASE64.test(raw.ct) ||
-    fromBase64(raw.iv).length !== NONCE_BYTES || fromBase64(raw.ct).length < TAG_BYTES
+    decodeBase64(raw.iv).length !== NONCE_BYTES || decodeBase64(raw.ct).length < TAG_BYTES
   ) {
     throw new Damaged(`${where} has a malformed ciphertext`);
   }
@@ -987,35 +989,6 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolveDelay, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolveDelay();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Runs `fn` after every earlier call queued for `key` in this process. */

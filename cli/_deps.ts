@@ -7,6 +7,7 @@
 
 import type { Sql } from "postgres";
 import { ConfigError } from "../core/errors.ts";
+import { sleep } from "../core/sleep.ts";
 import type { SecretManager } from "../core/types.ts";
 import type { ScanFs } from "../redact/scanner.ts";
 
@@ -90,7 +91,7 @@ export function defaultDeps(over: Partial<CliDeps> = {}): CliDeps {
   return {
     createManager: (env) => createCliManager(env),
     now: () => Date.now(),
-    sleep: (ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    sleep: (ms) => sleep(ms),
     scanFs: denoScanFs,
     connectAuditDatabase,
     ...over,

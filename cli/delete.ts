@@ -5,6 +5,7 @@
  * @module
  */
 
+import { validateName } from "../core/names.ts";
 import type { DeleteOptions } from "../core/types.ts";
 import { type CommandDef, defineCommand, stringOption, toJson, UsageError } from "./_command.ts";
 
@@ -29,6 +30,7 @@ the others delete at once and refuse --recovery-days.`,
   positionals: { min: 1, max: 1 },
   async run({ values, positionals, json, io, withManager }) {
     const name = positionals[0];
+    validateName(name); // before any prompt shows it: a value pasted as a name is never echoed
     const opts: DeleteOptions = {};
     const days = stringOption(values, "recovery-days");
     if (days !== undefined) {

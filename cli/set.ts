@@ -7,6 +7,7 @@
  */
 
 import { InvalidSecretValueError } from "../core/errors.ts";
+import { validateName } from "../core/names.ts";
 import type { SecretValue, WriteOptions } from "../core/types.ts";
 import {
   type CommandDef,
@@ -56,6 +57,7 @@ skipped); on a terminal each field is prompted for.`,
   async run({ values, positionals, json, io, withManager }) {
     if (positionals.length > 1) throw new UsageError(REFUSAL);
     const name = positionals[0];
+    validateName(name); // before any prompt shows it: a value pasted as a name is never echoed
     const opts: WriteOptions = {};
     const stage = parseStage(stringOption(values, "stage"), ["current", "pending"]);
     if (stage !== undefined) opts.stage = stage;

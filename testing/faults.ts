@@ -6,6 +6,7 @@
  */
 
 import { SecretAccessError } from "../core/errors.ts";
+import { sleep } from "../core/sleep.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -87,13 +88,7 @@ export class FaultyManager implements SecretManager {
   ): Promise<void> {
     this.calls[op] += 1;
     if (this.delayMs > 0) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, this.delayMs);
-        signal?.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        }, { once: true });
-      });
+      await sleep(this.delayMs, signal);
     }
     const ctx = { backend: "faulty", ...(name === undefined ? {} : { secret: name }) };
     switch (this.fault) {
