@@ -177,11 +177,13 @@ Deno.test("CLI: a value pasted as a name is refused before any prompt, and never
   for (const args of [["set", PASTED[0]], ["delete", PASTED[0]], ["get", PASTED[2]]]) {
     const questions: string[] = [];
     const io = captureIo({
-      env: { SECRET_BACKEND: "memory" },
       stdinIsTerminal: true,
       promptHidden: (q) => (questions.push(q), Promise.resolve("value-0123456789")),
     });
-    assert.equal(await main(args, io), 2, io.stderrText);
+    // The CLI refuses SECRET_BACKEND=memory; a manager given through deps is used as it is.
+    const { MemorySecretManager } = await import("../../mod.ts");
+    const createManager = () => Promise.resolve(new MemorySecretManager());
+    assert.equal(await main(args, io, { createManager }), 2, io.stderrText);
     assert.deepEqual(questions, [], "no prompt for a refused name");
     assert.match(io.stderrText, /invalid secret name \(\d+ characters\)/);
     assert.ok(!(io.stdoutText + io.stderrText).includes(CANARY), io.stderrText);
