@@ -20,7 +20,7 @@
 
 import { resolve } from "node:path";
 import { withAudit } from "../audit/audited_manager.ts";
-import { AuditKey } from "../audit/chain.ts";
+import type { AuditKey } from "../audit/chain.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager, ServeListener } from "../core/types.ts";
@@ -104,6 +104,8 @@ async function auditKey(
   if (text !== undefined && secretName !== undefined) {
     throw new ConfigError("set either KEYWARD_AUDIT_KEY or SECRET_AUDIT_KEY_SECRET, not both");
   }
+  // Loaded only when audit is on: the chain's HMAC (npm:@noble/hashes) stays out of start-up.
+  const { AuditKey } = await import("../audit/chain.ts");
   try {
     if (text !== undefined) return AuditKey.fromBase64(text);
     if (secretName !== undefined) return await AuditKey.fromSecret(manager, secretName);
