@@ -36,7 +36,7 @@ export {
   validateWriteOptions,
   VALUE_FIELD,
 } from "./core/names.ts";
-export { fingerprint, Secret } from "./core/secret.ts";
+export { fingerprint, type FingerprintOptions, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";

@@ -43,7 +43,7 @@ With no PATH, the current folder is scanned.
 options:
   --json               print the findings as JSON
   --allow-list FILE    known false positives (default: ${DEFAULT_ALLOW_LIST} if present);
-                       one entry a line: a finding's fingerprint, path:line:kind,
+                       one entry a line: path:line:kind, path-glob:kind,
                        or a path glob; '#' starts a comment
   --no-values          do not read the backend; look for credential shapes only
   -h, --help           show this help
