@@ -9,6 +9,7 @@
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
+import { toMicros } from "./_time.ts";
 import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
 
 /**
@@ -266,7 +267,8 @@ export class AuditChain {
   /** Seals the next event (synchronous; the returned event is a copy). */
   seal(event: AuditEvent): SealedAuditEvent {
     const unsigned = {
-      accessedAtMs: event.accessedAtMs,
+      // The stores keep microseconds: the MAC covers the time at exactly that precision.
+      accessedAtMs: toMicros(event.accessedAtMs),
       service: event.service,
       secretName: event.secretName,
       action: event.action,

@@ -7,6 +7,7 @@
 
 import { keywardLogger } from "../core/log.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { isoMicros, parseIsoMicros } from "./_time.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import type {
   AuditCheckpoint,
@@ -98,7 +99,7 @@ export interface JsonLinesSinkOptions {
  */
 export function toJsonLine(e: AuditEvent | SealedAuditEvent): string {
   const base: Record<string, unknown> = {
-    accessed_at: new Date(e.accessedAtMs).toISOString(),
+    accessed_at: isoMicros(e.accessedAtMs),
     service: e.service,
     secret_name: e.secretName,
     action: e.action,
@@ -138,7 +139,7 @@ export function toJsonLine(e: AuditEvent | SealedAuditEvent): string {
 export function fromJsonLine(line: string): SealedAuditEvent {
   const o = JSON.parse(line) as Record<string, unknown>;
   return {
-    accessedAtMs: Date.parse(String(o.accessed_at)),
+    accessedAtMs: parseIsoMicros(String(o.accessed_at)),
     service: String(o.service),
     secretName: String(o.secret_name),
     action: o.action as SealedAuditEvent["action"],

@@ -11,6 +11,7 @@ import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { isoMicros } from "./_time.ts";
 import { connectFromSecret } from "./_pg_connect.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { checkpointOf } from "./jsonl_sink.ts";
@@ -483,7 +484,8 @@ export class PostgresAuditSink implements AuditSink {
     const prev = new Array<string>(n), mac = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const e = batch[i];
-      at[i] = new Date(e.accessedAtMs).toISOString();
+      // Sent as text: npm:postgres would turn a timestamptz parameter into a Date (milliseconds).
+      at[i] = isoMicros(e.accessedAtMs);
       service[i] = e.service;
       name[i] = e.secretName;
       action[i] = e.action;
@@ -502,10 +504,14 @@ export class PostgresAuditSink implements AuditSink {
     await this.#sql`
       INSERT INTO secret_access_log (accessed_at, service, secret_name, action, outcome, source,
         backend, version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac)
-      SELECT * FROM unnest(${at}::timestamptz[], ${service}::text[], ${name}::text[],
+      SELECT at::timestamptz, service, name, action, outcome, source, backend, version, latency,
+        code, count, chain, seq, prev, mac
+      FROM unnest(${at}::text[], ${service}::text[], ${name}::text[],
         ${action}::text[], ${outcome}::text[], ${source}::text[], ${backend}::text[],
         ${version}::text[], ${latency}::float8[], ${code}::text[], ${count}::int[],
-        ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[])`;
+        ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[])
+        AS u(at, service, name, action, outcome, source, backend, version, latency, code, count,
+          chain, seq, prev, mac)`;
   }
 }
 

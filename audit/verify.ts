@@ -314,6 +314,19 @@ export async function verifyAuditRows(
     if (!sus) return;
     s.suspect = null;
     const r = sus.row;
+    // The row links back to the row that follows it: it was written after that one, and its
+    // `seq` was moved (two rows' positions swapped, or a row moved earlier).
+    if (next !== null && r.prevMac === next.mac && r.prevMac !== sus.expectedPrev) {
+      report(s, {
+        kind: "reordered",
+        chainId: r.chainId,
+        seq: r.seq,
+        rowId: r.id,
+        detail: `row ${r.id} (chain ${r.chainId}) claims seq ${r.seq} but follows row ${next.id} ` +
+          `(seq ${next.seq}) in the chain: positions were swapped or moved`,
+      });
+      return;
+    }
     // A genuine successor vouches for the suspect's MAC: the row is in place, its content changed.
     const inserted = next !== null && next.prevMac !== r.mac && next.prevMac === sus.expectedPrev;
     report(s, {
