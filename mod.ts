@@ -164,6 +164,7 @@ export {
 export {
   type PruneAnchor,
   verifyAuditRows,
+  type VerifyDrop,
   type VerifyOptions,
   type VerifyProblem,
   type VerifyProblemKind,

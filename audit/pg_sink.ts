@@ -146,6 +146,11 @@ export interface PostgresAuditSinkStats {
   buffered: number;
   /** Inserts that failed and were retried. */
   failedInserts: number;
+  /**
+   * What the last failed write failed with (a SQLSTATE or an error name),
+   * while writes are failing; `null` once a write succeeds.
+   */
+  lastError: string | null;
 }
 
 interface Batch {
@@ -159,7 +164,13 @@ interface Waiter {
   resolve: () => void;
 }
 
-const PERMANENT_SQLSTATE = /^(22|23|42)/;
+/**
+ * Errors a retry can never fix: a data exception (class 22) or an integrity
+ * violation (class 23) caused by the rows themselves. Everything else
+ * (permission denied 42501, a missing table, a dropped connection, 57P01
+ * admin shutdown, a timeout, ...) may pass: those batches stay and are retried.
+ */
+const NEVER_SUCCEEDS_SQLSTATE = /^(22|23)/;
 
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -222,7 +233,10 @@ export class PostgresAuditSink implements AuditSink {
     dropped: 0,
     buffered: 0,
     failedInserts: 0,
+    lastError: null,
   };
+  /** Runs of refused rows not yet reported by a `dropped` record. */
+  #refused: { from: number; to: number; count: number; code: string; service: string }[] = [];
   #settled = 0;
 
   /** Creates the sink; it connects lazily, on the first write. */
@@ -399,50 +413,129 @@ export class PostgresAuditSink implements AuditSink {
         } catch (err) {
           if (await this.#alreadyWritten(err, batch.sealed)) {
             // The previous attempt committed but its answer was lost.
-          } else if (PERMANENT_SQLSTATE.test(sqlState(err) ?? "")) {
-            this.#log.error("The audit database refused a batch ({code}); {count} events lost", {
-              code: sqlState(err),
-              count: batch.accesses,
-            });
-            this.#inflight = null;
-            this.#drop(batch.accesses);
+          } else if (NEVER_SUCCEEDS_SQLSTATE.test(sqlState(err) ?? "")) {
+            // Find the rows refused: insert the batch row by row; only those are lost.
+            if (await this.#insertRowByRow(batch)) {
+              this.#inflight = null;
+              delay = this.#retryMinMs;
+              this.#recovered();
+              continue;
+            }
+            this.#retrying(err);
+            await this.#sleep(delay);
+            delay = Math.min(delay * 2, this.#retryMaxMs);
             continue;
           } else {
-            this.#stats.failedInserts += 1;
-            if (!this.#failing) {
-              this.#failing = true;
-              this.#log.warn("The audit database is unreachable ({error}); buffering events", {
-                error: errorLabel(err),
-              });
-            }
+            this.#retrying(err);
             await this.#sleep(delay);
             delay = Math.min(delay * 2, this.#retryMaxMs);
             continue;
           }
         }
         delay = this.#retryMinMs;
-        const last = batch.sealed[batch.sealed.length - 1];
-        this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
+        this.#wrote(batch.sealed, batch.accesses);
         this.#inflight = null;
-        this.#stats.written += batch.accesses;
-        this.#settle(batch.accesses);
-        if (this.#failing) {
-          this.#failing = false;
-          this.#log.info("The audit database is reachable again");
-        }
-        const lost = this.#buffer.takeDropped();
-        if (lost.count > 0) {
-          this.#log.warn("{count} audit events were dropped while the database was unreachable", {
-            count: lost.count,
-          });
-          this.#buffer.unshift(droppedEvent(lost.count, lost.service, this.#now()));
-        }
-        if (this.#buffer.length === 0) this.#urgent = false;
+        this.#recovered();
       }
     } finally {
       this.#loop = null;
       clearTimeout(this.#timer);
     }
+  }
+
+  /** Notes rows as written: the chain head, the counters, the waiting flushes. */
+  #wrote(rows: SealedAuditEvent[], accesses: number): void {
+    if (rows.length === 0) return;
+    const last = rows[rows.length - 1];
+    this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
+    this.#stats.written += accesses;
+    this.#settle(accesses);
+  }
+
+  /** A write failed with an error that may pass: the batch stays and is retried. */
+  #retrying(err: unknown): void {
+    this.#stats.failedInserts += 1;
+    this.#stats.lastError = errorLabel(err);
+    if (!this.#failing) {
+      this.#failing = true;
+      this.#log.warn("The audit database cannot be written ({error}); buffering events", {
+        error: errorLabel(err),
+      });
+    }
+  }
+
+  /** After a successful write: ends a failure, and queues the reports of what was lost. */
+  #recovered(): void {
+    if (this.#failing) {
+      this.#failing = false;
+      this.#stats.lastError = null;
+      this.#log.info("The audit database is written again");
+    }
+    const reports: AuditEvent[] = [];
+    const lost = this.#buffer.takeDropped();
+    if (lost.count > 0) {
+      this.#log.warn("{count} audit events were dropped while the database was unreachable", {
+        count: lost.count,
+      });
+      reports.push(droppedEvent(lost.count, lost.service, this.#now()));
+    }
+    for (const r of this.#refused.splice(0)) {
+      reports.push(
+        droppedEvent(r.count, r.service, this.#now(), `refused:${r.code}`, `${r.from}-${r.to}`),
+      );
+    }
+    for (let i = reports.length - 1; i >= 0; i--) this.#buffer.unshift(reports[i]);
+    if (this.#buffer.length === 0) this.#urgent = false;
+  }
+
+  /**
+   * Inserts `batch` one row at a time after the store refused it whole with
+   * an error no retry can fix: the rows refused again are dropped (counted,
+   * logged, and reported by a `dropped` record naming their positions), the
+   * others are written. Returns false when a row fails with an error that may
+   * pass: the rows not yet written stay in `batch` to be retried.
+   */
+  async #insertRowByRow(batch: Batch): Promise<boolean> {
+    while (batch.sealed.length > 0) {
+      const row = batch.sealed[0];
+      const accesses = row.action === "dropped" ? 0 : row.count;
+      try {
+        await this.#insert([row]);
+      } catch (err) {
+        const code = sqlState(err) ?? "";
+        if (await this.#alreadyWritten(err, [row])) {
+          // written by an earlier attempt whose answer was lost
+        } else if (NEVER_SUCCEEDS_SQLSTATE.test(code)) {
+          this.#log.error(
+            "The audit database refused an event ({code}); it is lost and reported as dropped",
+            { code },
+          );
+          const prev = this.#refused.at(-1);
+          if (prev && prev.to === row.seq - 1 && prev.code === code) {
+            prev.to = row.seq;
+            prev.count += row.count;
+          } else {
+            this.#refused.push({
+              from: row.seq,
+              to: row.seq,
+              count: row.count,
+              code,
+              service: row.service,
+            });
+          }
+          batch.sealed.shift();
+          batch.accesses -= accesses;
+          this.#drop(accesses);
+          continue;
+        } else {
+          return false;
+        }
+      }
+      batch.sealed.shift();
+      batch.accesses -= accesses;
+      this.#wrote([row], accesses);
+    }
+    return true;
   }
 
   #sealedCount(): number {
