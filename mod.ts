@@ -135,6 +135,7 @@ export {
   type AuditOutcome,
   type AuditRow,
   type AuditSink,
+  type AuditSinkHealth,
   type AuditSource,
   type ChainHead,
   type SealedAuditEvent,
@@ -155,10 +156,12 @@ export {
   withAudit,
 } from "./audit/audited_manager.ts";
 export {
+  type AuditLineWriter,
   checkpointOf,
   fromJsonLine,
   JsonLinesAuditSink,
   type JsonLinesSinkOptions,
+  type JsonLinesSinkStats,
   toJsonLine,
 } from "./audit/jsonl_sink.ts";
 export {

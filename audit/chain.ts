@@ -293,4 +293,34 @@ export class AuditChain {
   head(): ChainHead | null {
     return this.#seq === 0 ? null : { chainId: this.chainId, seq: this.#seq, mac: this.#mac };
   }
+
+  /**
+   * Continues the chain after `head` (its last stored event, written by this
+   * writer in an earlier process), or restarts it with `null`; a sink also
+   * uses it to take back events it sealed but could not write.
+   *
+   * @example Three processes, one chain
+   * ```ts
+   * import { AuditChain, AuditKey } from "@keyward/secrets";
+   *
+   * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+   * const event = {
+   *   accessedAtMs: 0, service: "cli", secretName: "db/password", action: "get" as const,
+   *   outcome: "ok" as const, source: "backend" as const, backend: "file", version: null,
+   *   latencyMs: 1, errorCode: null, count: 1,
+   * };
+   * const first = new AuditChain(key, { chainId: "cli" }).seal(event);
+   * const later = new AuditChain(key, { chainId: "cli" });
+   * later.resume(first); // the head stored beside the trail
+   * const second = later.seal(event);
+   * if (second.seq !== 2 || second.prevMac !== first.mac) throw new Error();
+   * ```
+   */
+  resume(head: ChainHead | null): void {
+    if (head !== null && head.chainId !== this.chainId) {
+      throw new RangeError(`the head belongs to chain ${head.chainId}, not ${this.chainId}`);
+    }
+    this.#seq = head?.seq ?? 0;
+    this.#mac = head?.mac ?? GENESIS_MAC;
+  }
 }
