@@ -20,7 +20,7 @@ import {
   JsonLinesAuditSink,
   type JsonLinesSinkOptions,
 } from "./jsonl_sink.ts";
-import type { AuditCheckpoint, ChainHead } from "./types.ts";
+import type { AuditCheckpoint } from "./types.ts";
 
 /**
  * One open file of an {@linkcode AuditFileSystem}, opened for appending.
@@ -434,13 +434,14 @@ export function jsonLinesFileSink(
   path: string,
   options: JsonLinesFileSinkOptions = {},
 ): JsonLinesAuditSink {
-  let sink: JsonLinesAuditSink | undefined;
+  const late: { sink?: JsonLinesAuditSink } = {};
   const writer = rotatingFileWriter(path, {
     ...options,
     // Said in the log (above) and in the trail: a line was lost to a crash or a full disk.
-    onTornLine: () => sink?.record(droppedEvent(1, "keyward", Date.now(), "torn_line")),
+    onTornLine: () => late.sink?.record(droppedEvent(1, "keyward", Date.now(), "torn_line")),
   });
-  sink = new JsonLinesAuditSink(writer, options);
+  const sink = new JsonLinesAuditSink(writer, options);
+  late.sink = sink;
   if (!options.key) {
     keywardLogger("audit", "jsonl").warn(
       "The audit trail {path} is written without a key: its lines carry no MAC, so a changed, " +

@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { PostgresAuditSink } from "../../audit/pg_sink.ts";
 import { verifyPostgresAudit } from "../../audit/pg_store.ts";
 import { applyMigrations } from "../../migrations/apply.ts";
