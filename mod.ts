@@ -152,6 +152,7 @@ export {
 export {
   type AuditedSecretManager,
   type AuditOptions,
+  AuditUnavailableError,
   type RotationAuditDetails,
   withAudit,
 } from "./audit/audited_manager.ts";

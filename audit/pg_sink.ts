@@ -14,11 +14,12 @@ import { droppedEvent, EventBuffer } from "./_buffer.ts";
 import { isoMicros } from "./_time.ts";
 import { connectFromSecret } from "./_pg_connect.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
-import { checkpointOf } from "./jsonl_sink.ts";
+import { AuditWriteFailedError, checkpointOf } from "./jsonl_sink.ts";
 import type {
   AuditCheckpoint,
   AuditEvent,
   AuditSink,
+  AuditSinkHealth,
   ChainHead,
   SealedAuditEvent,
 } from "./types.ts";
@@ -68,6 +69,16 @@ export interface PostgresAuditSinkOptions {
    * @default {a random UUID: one chain per sink instance}
    */
   chainId?: string;
+  /**
+   * Continue the chain `chainId` from its last row in the table (or its
+   * prune anchor), so the events of several processes with one writer
+   * identity (CLI runs) form one chain and a deleted row shows as a gap.
+   * Two processes writing at once stay correct (a position taken by the
+   * other is re-sealed after it), but contend: give long-running writers
+   * chains of their own. Needs a `chainId`.
+   * @default {false}
+   */
+  resume?: boolean;
   /**
    * Events per insert.
    * @default {1000}
@@ -154,6 +165,8 @@ export interface PostgresAuditSinkStats {
 }
 
 interface Batch {
+  /** The events as recorded, to seal them afresh when another writer took their positions. */
+  events: AuditEvent[];
   sealed: SealedAuditEvent[];
   /** Accesses it stands for (the `dropped` report excluded). */
   accesses: number;
@@ -162,6 +175,8 @@ interface Batch {
 interface Waiter {
   target: number;
   resolve: () => void;
+  /** `confirm()` waiters: rejected as soon as a write fails. */
+  reject?: (err: Error) => void;
 }
 
 /**
@@ -225,6 +240,9 @@ export class PostgresAuditSink implements AuditSink {
   #stopped = false;
   #closed = false;
   #failing = false;
+  readonly #resume: boolean;
+  /** With `resume`: whether the chain's stored head was read. */
+  #headLoaded = false;
   #written: ChainHead | null = null;
   #waiters: Waiter[] = [];
   #stats: PostgresAuditSinkStats = {
@@ -262,6 +280,10 @@ export class PostgresAuditSink implements AuditSink {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#buffer = new EventBuffer(max);
     this.#chain = new AuditChain(options.key, options);
+    this.#resume = options.resume ?? false;
+    if (this.#resume && options.chainId === undefined) {
+      throw new RangeError("option resume needs a chainId");
+    }
     this.#onCheckpoint = options.onCheckpoint;
     this.#now = options.now ?? Date.now;
     if (options.sql) {
@@ -284,6 +306,58 @@ export class PostgresAuditSink implements AuditSink {
       ...this.#stats,
       buffered: this.#buffer.length + this.#sealedCount(),
     };
+  }
+
+  /** Whether writes are failing now (from a failed insert until the next one succeeds). */
+  health(): AuditSinkHealth {
+    return { failing: this.#failing, lastError: this.#failing ? this.#stats.lastError : null };
+  }
+
+  /**
+   * Checks that the table can be written now: connects and asks whether
+   * this role may insert into `secret_access_log`. Rejects otherwise (and
+   * the sink counts as failing until a write succeeds).
+   */
+  async ready(): Promise<void> {
+    let allowed: boolean;
+    try {
+      const [row] = await this.#sql<{ ok: boolean }[]>`
+        SELECT has_table_privilege('secret_access_log', 'INSERT') AS ok`;
+      allowed = row.ok;
+    } catch (err) {
+      this.#retrying(err);
+      throw new AuditWriteFailedError(errorLabel(err));
+    }
+    if (!allowed) {
+      this.#retrying(Object.assign(new Error("permission denied"), { code: "42501" }));
+      throw new AuditWriteFailedError("42501");
+    }
+    if (this.#failing && this.#buffer.length === 0 && this.#sealedCount() === 0) {
+      this.#failing = false;
+      this.#stats.lastError = null;
+    }
+  }
+
+  /**
+   * Resolves once every event recorded before the call is written; rejects
+   * as soon as an insert fails (the events stay buffered and are retried) or
+   * one of them is dropped. While writes are failing, it retries at once
+   * rather than after the back-off.
+   */
+  confirm(): Promise<void> {
+    const target = this.#stats.recorded;
+    const dropped = this.#stats.dropped;
+    const done = this.#settled >= target
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+        this.#waiters.push({ target, resolve, reject });
+        this.#urgent = true;
+        this.#wake();
+        this.#loop ??= this.#run();
+      });
+    return done.then(() => {
+      if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
+    });
   }
 
   /** Enqueues one event: synchronous, no I/O, never throws. */
@@ -395,6 +469,18 @@ export class PostgresAuditSink implements AuditSink {
           this.#inflight = this.#next;
           this.#next = null;
         }
+        if (this.#resume && !this.#headLoaded && !this.#inflight) {
+          if (this.#buffer.length === 0) break;
+          try {
+            this.#chain.resume(await this.#storedHead());
+            this.#headLoaded = true;
+          } catch (err) {
+            this.#retrying(err);
+            await this.#sleep(delay);
+            delay = Math.min(delay * 2, this.#retryMaxMs);
+            continue;
+          }
+        }
         if (!this.#inflight) {
           if (this.#buffer.length === 0) break;
           if (this.#buffer.length < this.#batchSize && !this.#urgent && !this.#closed) {
@@ -413,6 +499,14 @@ export class PostgresAuditSink implements AuditSink {
         } catch (err) {
           if (await this.#alreadyWritten(err, batch.sealed)) {
             // The previous attempt committed but its answer was lost.
+          } else if (this.#resume && sqlState(err) === "23505") {
+            // Another process of this writer took these positions: seal the events afresh after it.
+            const events = [...batch.events, ...(this.#next?.events ?? [])];
+            this.#inflight = null;
+            this.#next = null;
+            for (let i = events.length - 1; i >= 0; i--) this.#buffer.unshift(events[i]);
+            this.#headLoaded = false;
+            continue;
           } else if (NEVER_SUCCEEDS_SQLSTATE.test(sqlState(err) ?? "")) {
             // Find the rows refused: insert the batch row by row; only those are lost.
             if (await this.#insertRowByRow(batch)) {
@@ -456,6 +550,11 @@ export class PostgresAuditSink implements AuditSink {
   #retrying(err: unknown): void {
     this.#stats.failedInserts += 1;
     this.#stats.lastError = errorLabel(err);
+    // confirm() callers learn it now; flush() callers keep waiting for the retries.
+    const failed = new AuditWriteFailedError(this.#stats.lastError);
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) w.reject ? w.reject(failed) : still.push(w);
+    this.#waiters = still;
     if (!this.#failing) {
       this.#failing = true;
       this.#log.warn("The audit database cannot be written ({error}); buffering events", {
@@ -550,16 +649,30 @@ export class PostgresAuditSink implements AuditSink {
       if (e.action !== "dropped") accesses += e.count;
       return this.#chain.seal(e);
     });
-    return { sealed, accesses };
+    return { events, sealed, accesses };
+  }
+
+  /** The last stored position of this chain: its newest row, or its prune anchor. */
+  async #storedHead(): Promise<ChainHead | null> {
+    const chainId = this.#chain.chainId;
+    const rows = await this.#sql<{ seq: string; mac: string }[]>`
+      SELECT h.seq::text AS seq, h.mac FROM (
+        SELECT seq, mac FROM secret_access_log WHERE chain_id = ${chainId}
+        UNION ALL
+        SELECT seq, mac FROM secret_access_log_anchor WHERE chain_id = ${chainId}
+      ) h ORDER BY h.seq DESC LIMIT 1`;
+    return rows.length === 0 ? null : { chainId, seq: Number(rows[0].seq), mac: rows[0].mac };
   }
 
   async #alreadyWritten(err: unknown, batch: SealedAuditEvent[]): Promise<boolean> {
     if (sqlState(err) !== "23505") return false;
     try {
+      const macs = batch.map((e) => e.mac);
       const rows = await this.#sql<{ n: number }[]>`
         SELECT count(*)::int AS n FROM secret_access_log
         WHERE chain_id = ${batch[0].chainId}
-          AND seq BETWEEN ${batch[0].seq} AND ${batch[batch.length - 1].seq}`;
+          AND seq BETWEEN ${batch[0].seq} AND ${batch[batch.length - 1].seq}
+          AND mac = ANY(${macs}::text[])`;
       return rows[0].n === batch.length;
     } catch {
       return false;

@@ -6,7 +6,9 @@
  */
 
 import assert from "node:assert/strict";
+import { withAudit } from "../../audit/audited_manager.ts";
 import { PostgresAuditSink } from "../../audit/pg_sink.ts";
+import { MemorySecretManager } from "../../backends/memory.ts";
 import { verifyPostgresAudit } from "../../audit/pg_store.ts";
 import { applyMigrations } from "../../migrations/apply.ts";
 import { openTestDatabase, withSearchPath } from "../_postgres.ts";
@@ -150,6 +152,69 @@ Deno.test({
     } finally {
       await db!.sql`ALTER TABLE secret_access_log DROP CONSTRAINT test_no_poison`;
     }
+  },
+});
+
+Deno.test({
+  name:
+    "issue 12 item 7: three CLI-like runs continue one chain in Postgres; deleting the middle row is found",
+  ignore: db === null,
+  async fn() {
+    await db!.sql`TRUNCATE secret_access_log RESTART IDENTITY`;
+    for (const run of [1, 2, 3]) {
+      // One process each: a new sink and withAudit, the same writer identity.
+      const sink = new PostgresAuditSink({
+        sql: db!.sql,
+        key: testKey(),
+        chainId: "cli:ops",
+        resume: true,
+      });
+      const audited = withAudit(new MemorySecretManager(), sink, { service: "ops" });
+      await audited.listSecrets(`run${run}/`);
+      await audited.close();
+    }
+    const rows = await db!.sql`SELECT seq::int, secret_name FROM secret_access_log ORDER BY id`;
+    assert.deepEqual(rows.map((r) => `${r.seq}:${r.secret_name}`), [
+      "1:run1/",
+      "2:run2/",
+      "3:run3/",
+    ]);
+    assert.equal((await verifyPostgresAudit(db!.sql, { key: testKey() })).ok, true);
+    // The reproduction: an operator's row is deleted; no checkpoint is needed to see it.
+    await db!.sql`DELETE FROM secret_access_log WHERE seq = 2`;
+    const report = await verifyPostgresAudit(db!.sql, { key: testKey() });
+    assert.equal(report.first?.kind, "deleted");
+    assert.equal(report.first?.seq, 2);
+  },
+});
+
+Deno.test({
+  name: "issue 12 item 7: two processes of one writer at once still make one clean chain",
+  ignore: db === null,
+  async fn() {
+    await db!.sql`TRUNCATE secret_access_log RESTART IDENTITY`;
+    const sinks = [1, 2].map(() =>
+      new PostgresAuditSink({
+        sql: db!.sql,
+        key: testKey(),
+        chainId: "cli:ops",
+        resume: true,
+        batchSize: 10,
+        flushIntervalMs: 1,
+        retryMinMs: 5,
+      })
+    );
+    for (let i = 0; i < 100; i++) {
+      sinks[i % 2].record(event({ secretName: `s/${i}` }));
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(sinks.map((s) => s.close()));
+    const [{ n, max }] = await db!.sql`
+      SELECT count(*)::int AS n, max(seq)::int AS max FROM secret_access_log`;
+    assert.equal(n, 100);
+    assert.equal(max, 100);
+    const report = await verifyPostgresAudit(db!.sql, { key: testKey() });
+    assert.equal(report.ok, true, JSON.stringify(report.first));
   },
 });
 
