@@ -177,7 +177,8 @@ export async function withManager<T>(
   io: CliIo,
   fn: (manager: SecretManager) => Promise<T>,
 ): Promise<T> {
-  const manager = await createSecretManager({ env: io.env });
+  // One audit chain for every CLI run of this service (issue 12 item 7).
+  const manager = await createSecretManager({ env: io.env, auditWriter: "cli" });
   try {
     return await fn(manager);
   } finally {

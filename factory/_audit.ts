@@ -14,6 +14,7 @@
  * | `SECRET_AUDIT_DATABASE_SECRET` | `postgres`: the secret holding the database URL or fields |
  * | `DATABASE_URL` | `postgres`: accepted for local work and CI |
  * | `SECRET_AUDIT_CHECKPOINT` | a file the chain heads are exported to on close |
+ * | `SECRET_AUDIT_ON_FAILURE` | `warn` (default: serve, log, count) or `fail` (serve nothing the trail cannot record) |
  *
  * @module
  */
@@ -41,6 +42,7 @@ const MODES = ["off", "jsonl", "postgres"] as const;
 export async function wrapWithAudit(
   manager: SecretManager,
   settings: BackendSettings,
+  options: { writer?: string | undefined } = {},
 ): Promise<AuditWiring> {
   const env = settings.env;
   const mode = setting(env, "SECRET_AUDIT") ?? "off";
@@ -48,6 +50,10 @@ export async function wrapWithAudit(
     throw new ConfigError(`SECRET_AUDIT must be one of: ${MODES.join(", ")}`);
   }
   if (mode === "off") return { manager };
+  const onFailure = setting(env, "SECRET_AUDIT_ON_FAILURE") ?? "warn";
+  if (onFailure !== "warn" && onFailure !== "fail") {
+    throw new ConfigError("SECRET_AUDIT_ON_FAILURE must be one of: warn, fail");
+  }
   const service = setting(env, "SECRET_AUDIT_SERVICE");
   if (service === undefined || !/^[A-Za-z0-9_.:-]{1,128}$/.test(service)) {
     throw new ConfigError(
@@ -59,6 +65,10 @@ export async function wrapWithAudit(
   const onCheckpoint = checkpointPath === undefined
     ? undefined
     : await checkpointWriter(checkpointPath);
+  // A stable writer (the CLI) continues one chain across processes.
+  const chained = options.writer !== undefined && key !== undefined
+    ? { chainId: `${service}:${options.writer}`, resume: true }
+    : {};
   let sink: AuditSink;
   if (mode === "jsonl") {
     const { jsonLinesFileSink } = await import("../audit/jsonl_file_sink.ts");
@@ -70,6 +80,7 @@ export async function wrapWithAudit(
       maxFiles: positive(env, "SECRET_AUDIT_MAX_FILES", 5),
       ...(key ? { key } : {}),
       ...(onCheckpoint ? { onCheckpoint } : {}),
+      ...chained,
     });
   } else {
     if (!key) {
@@ -80,7 +91,7 @@ export async function wrapWithAudit(
     const { PostgresAuditSink, postgresSinkFromSecret } = await import("../audit/pg_sink.ts");
     const dbSecret = setting(env, "SECRET_AUDIT_DATABASE_SECRET");
     const url = setting(env, "DATABASE_URL");
-    const options = { key, ...(onCheckpoint ? { onCheckpoint } : {}) };
+    const options = { key, ...(onCheckpoint ? { onCheckpoint } : {}), ...chained };
     if (dbSecret !== undefined) {
       sink = await postgresSinkFromSecret(manager, dbSecret, options);
     } else if (url !== undefined) {
@@ -91,7 +102,7 @@ export async function wrapWithAudit(
       );
     }
   }
-  const audited = withAudit(manager, sink, { service });
+  const audited = withAudit(manager, sink, { service, onFailure });
   return { manager: audited, onServe: audited.recordServe };
 }
 
