@@ -6,6 +6,21 @@
 
 const REDACTED = "[REDACTED]";
 
+let inspectInstalled = false;
+
+/**
+ * Gives `Secret` the inspection hooks of Deno (`console.log`, `Deno.inspect`)
+ * and Node (`util.inspect`): `Secret [REDACTED]`. Installed when the first
+ * `Secret` is made, not in the class body: computed `Symbol.for()` keys there
+ * would keep the class in every bundle, used or not.
+ */
+function installInspect(): void {
+  inspectInstalled = true;
+  const inspect = { value: () => `Secret ${REDACTED}`, configurable: true };
+  Object.defineProperty(Secret.prototype, Symbol.for("Deno.customInspect"), inspect);
+  Object.defineProperty(Secret.prototype, Symbol.for("nodejs.util.inspect.custom"), inspect);
+}
+
 /**
  * Holds a secret value so that printing, logging or serialising it shows
  * `[REDACTED]`. Only {@linkcode Secret.reveal} returns the value.
@@ -26,6 +41,7 @@ export class Secret {
   /** Wraps a value. */
   constructor(value: string) {
     this.#value = value;
+    if (!inspectInstalled) installInspect();
   }
 
   /** Returns the value itself: call it only where the value is used. */
@@ -46,16 +62,6 @@ export class Secret {
   /** Template literals and `+` give `[REDACTED]` too. */
   [Symbol.toPrimitive](): string {
     return REDACTED;
-  }
-
-  /** Deno's `console.log` and `Deno.inspect`. */
-  [Symbol.for("Deno.customInspect")](): string {
-    return `Secret ${REDACTED}`;
-  }
-
-  /** Node's `console.log` and `util.inspect`. */
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `Secret ${REDACTED}`;
   }
 
   /**
