@@ -166,7 +166,10 @@ Deno.test("onFailure fail and warn: an unreachable Postgres", async () => {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
-  const url = `postgres://keyward:unused@127.0.0.1:${port}/none`;
+  const target = new URL(`postgres://127.0.0.1:${port}/none`);
+  target.username = "keyward";
+  target.password = "unused";
+  const url = target.toString();
   {
     const { manager, calls } = backend();
     const sink = new PostgresAuditSink({ url, key: testKey(), closeTimeoutMs: 50 });
