@@ -40,7 +40,7 @@ export {
   UnsupportedOperationError,
 } from "./core/errors.ts";
 export { MAX_NAME_LENGTH, MAX_VALUE_BYTES, VALUE_FIELD } from "./core/names.ts";
-export { fingerprint, Secret } from "./core/secret.ts";
+export { fingerprint, type FingerprintOptions, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";
@@ -131,6 +131,7 @@ export {
   type AuditOutcome,
   type AuditRow,
   type AuditSink,
+  type AuditSinkHealth,
   type AuditSource,
   type ChainHead,
   type SealedAuditEvent,
@@ -147,19 +148,23 @@ export {
 export {
   type AuditedSecretManager,
   type AuditOptions,
+  AuditUnavailableError,
   type RotationAuditDetails,
   withAudit,
 } from "./audit/audited_manager.ts";
 export {
+  type AuditLineWriter,
   checkpointOf,
   fromJsonLine,
   JsonLinesAuditSink,
   type JsonLinesSinkOptions,
+  type JsonLinesSinkStats,
   toJsonLine,
 } from "./audit/jsonl_sink.ts";
 export {
   type PruneAnchor,
   verifyAuditRows,
+  type VerifyDrop,
   type VerifyOptions,
   type VerifyProblem,
   type VerifyProblemKind,

@@ -1011,7 +1011,10 @@ async function enqueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
 export { FileSnapshotStore } from "../cache/file_snapshot_store.ts";
 export type { SnapshotStore } from "../cache/snapshot.ts";
 export {
+  type AuditFile,
+  type AuditFileSystem,
   jsonLinesFileSink,
   type JsonLinesFileSinkOptions,
+  nodeAuditFileSystem,
   rotatingFileStream,
 } from "../audit/jsonl_file_sink.ts";

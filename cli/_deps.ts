@@ -64,10 +64,13 @@ export const MEMORY_REFUSAL = "SECRET_BACKEND=memory keeps secrets inside one pr
  * The memory backend is refused for every command (a CLI run is one
  * process: a write would be lost at exit, a read finds nothing), and the
  * audit trail fails closed: `SECRET_AUDIT_ON_FAILURE` is `fail` unless set.
+ * Every run writes to the one audit chain of the CLI (`auditWriter: "cli"`).
  */
 export async function createCliManager(
   env: Record<string, string | undefined>,
-  create?: (options: { env: Record<string, string | undefined> }) => Promise<SecretManager>,
+  create?: (
+    options: { env: Record<string, string | undefined>; auditWriter?: string },
+  ) => Promise<SecretManager>,
 ): Promise<SecretManager> {
   if ((env.SECRET_BACKEND ?? "").trim() === "memory") {
     throw new ConfigError(MEMORY_REFUSAL, { backend: "memory" });
@@ -76,6 +79,8 @@ export async function createCliManager(
   const factory = create ?? (await import("../factory.ts")).createSecretManager;
   return await factory({
     env: { ...env, SECRET_AUDIT_ON_FAILURE: onFailure === "" ? "fail" : onFailure },
+    // One audit chain for every CLI run of this service (issue 12 item 7).
+    auditWriter: "cli",
   });
 }
 

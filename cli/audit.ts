@@ -195,6 +195,7 @@ async function verify(sql: Sql, ctx: Ctx): Promise<number> {
     io.stdout(`FAILED: ${report.first!.kind}: ${report.first!.detail}\n`);
     for (const p of report.problems.slice(1)) io.stdout(`  also ${p.kind}: ${p.detail}\n`);
   }
+  if (!v.json) { for (const d of report.drops) io.stdout(`  dropped: ${d.detail}\n`); }
   return report.ok ? 0 : 1;
 }
 

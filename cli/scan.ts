@@ -77,7 +77,7 @@ With no PATH, the current folder is scanned.`,
       type: "string",
       arg: "FILE",
       help: `known false positives (default: ${DEFAULT_ALLOW_LIST} if present);
-one entry a line: a finding's fingerprint, path:line:kind,
+one entry a line: path:line:kind, path-glob:kind,
 or a path glob; '#' starts a comment`,
     },
     "no-values": {

@@ -467,7 +467,6 @@ export const SETTINGS = [
     meaning: "`fail` refuses to serve a value that cannot be audited (the CLI's default); " +
       "`warn` serves it and reports on standard error, in the log and in the stats " +
       "(the library's default)",
-    pending: "issue 12 item 4",
   },
   {
     name: "SECRET_AUDIT_FILE",

@@ -47,11 +47,10 @@ Deno.test("with SECRET_AUDIT_ON_FAILURE=warn an unwritable audit is reported on 
   });
 });
 
-// TODO(lead): enable after merging wt/audit (withAudit's onFailure: "fail", which the CLI
-// selects by default, refuses to serve a value it cannot audit).
+// withAudit's onFailure: "fail", which the CLI selects by default, refuses to serve a value it
+// cannot audit.
 Deno.test({
   name: "an audit trail that cannot be written makes the CLI refuse to print the value",
-  ignore: true,
   async fn() {
     await withHarness(async (h) => {
       assert.equal((await h.run(["set", "db/password"], { stdin: CANARY })).code, 0);
