@@ -155,13 +155,16 @@ export abstract class SecretManagerBase implements SecretManager {
       return await this.#withDeadline(name, opts);
     } catch (err) {
       if (err instanceof SecretNotFoundError) {
-        this.#log.warn("Secret {secret} not found (stage {stage}, version {version}, field {field})", {
-          secret: err.secret,
-          stage: err.stage ?? null,
-          version: err.version ?? null,
-          field: err.field ?? null,
-          backend: err.backend ?? null,
-        });
+        this.#log.warn(
+          "Secret {secret} not found (stage {stage}, version {version}, field {field})",
+          {
+            secret: err.secret,
+            stage: err.stage ?? null,
+            version: err.version ?? null,
+            field: err.field ?? null,
+            backend: err.backend ?? null,
+          },
+        );
       }
       throw err;
     }
