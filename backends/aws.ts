@@ -947,8 +947,8 @@ export class AwsSecretManager extends SecretManagerBase {
     this.assertOpen();
     signal?.throwIfAborted();
     const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    // `any` adds no listener to the caller's signal, which thousands of calls may share.
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
     let timedOut = false;
     const timer = this.#ownsClient ? undefined : setTimeout(() => {
       timedOut = true;
@@ -956,12 +956,12 @@ export class AwsSecretManager extends SecretManagerBase {
     }, this.#timeoutMs);
     let stop!: () => void;
     const cancelled = new Promise<never>((_, reject) => {
-      stop = () => reject(controller.signal.reason);
-      controller.signal.addEventListener("abort", stop, { once: true });
+      stop = () => reject(combined.reason);
+      combined.addEventListener("abort", stop, { once: true });
     });
     cancelled.catch(() => {});
     try {
-      const answer = call({ abortSignal: controller.signal });
+      const answer = call({ abortSignal: combined });
       answer.catch(() => {}); // when the race below is lost, its late failure is ignored
       // A handler that ignores the abort signal still cannot hold the call past its timeout.
       return await Promise.race([answer, cancelled]);
@@ -979,8 +979,7 @@ export class AwsSecretManager extends SecretManagerBase {
       throw err;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      controller.signal.removeEventListener("abort", stop);
+      combined.removeEventListener("abort", stop);
     }
   }
 
