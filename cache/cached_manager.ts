@@ -342,6 +342,8 @@ interface Flight {
   discarded: boolean;
   /** A stale serve was already logged for this failure. */
   warned: boolean;
+  /** The flight raced against each caller signal, shared by every caller passing that signal. */
+  raced?: WeakMap<AbortSignal, Promise<SecretRead>>;
 }
 
 const OUTAGE_REASONS = new Set(["unreachable", "timeout", "throttled"]);
@@ -535,7 +537,7 @@ class CachedManager implements CachedSecretManager {
       flight = this.#startFlight(key, name, readOf(opts), forced);
     }
     try {
-      const read = await (opts?.signal ? raceSignal(flight.promise, opts.signal) : flight.promise);
+      const read = await (opts?.signal ? racedFlight(flight, opts.signal) : flight.promise);
       return whole ? read : read.value;
     } catch (err) {
       // forceFetch: the caller's credential was just rejected; the old value
@@ -926,6 +928,17 @@ function answer(entry: Entry): SecretRead {
  * reads costs linear time (and Node's MaxListenersExceededWarning stays away).
  */
 const waiting = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
+
+/** The flight's promise raced against `signal`, built once per flight and signal. */
+function racedFlight(flight: Flight, signal: AbortSignal): Promise<SecretRead> {
+  flight.raced ??= new WeakMap();
+  let raced = flight.raced.get(signal);
+  if (raced === undefined) {
+    raced = raceSignal(flight.promise, signal);
+    flight.raced.set(signal, raced);
+  }
+  return raced;
+}
 
 /** Settles like `promise`, or rejects with the signal's reason when it aborts first. */
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
