@@ -6,6 +6,8 @@
  * | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | the Region (required) |
  * | `AWS_ENDPOINT_URL_SECRETS_MANAGER`, then `AWS_ENDPOINT_URL` | an endpoint replacing AWS's (moto, a VPC endpoint) |
  * | `AWS_MAX_ATTEMPTS` | attempts per call, 1 to 10 (default 3) |
+ * | `AWS_TIMEOUT_MS` | how long one attempt may wait for an answer (default 5000) |
+ * | `SECRET_READ_DEADLINE_MS` | the overall limit of one read, retries included (default 10000; 0: none) |
  *
  * Credentials are left to the SDK's default chain (`AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared
@@ -59,10 +61,28 @@ export const build: BackendBuilder = (settings) => {
       );
     }
   }
+  const millis: Record<string, number> = {};
+  for (const [name, min] of [["AWS_TIMEOUT_MS", 1], ["SECRET_READ_DEADLINE_MS", 0]] as const) {
+    const raw = setting(env, name);
+    if (raw === undefined) continue;
+    if (!/^[0-9]{1,9}$/.test(raw) || Number(raw) < min) {
+      return Promise.reject(
+        new ConfigError(
+          `${name} must be a ${min > 0 ? "positive " : ""}whole number of milliseconds`,
+          { backend: "aws" },
+        ),
+      );
+    }
+    millis[name] = Number(raw);
+  }
   try {
     return Promise.resolve(
       new AwsSecretManager({
         region,
+        ...(millis.AWS_TIMEOUT_MS !== undefined ? { timeoutMs: millis.AWS_TIMEOUT_MS } : {}),
+        ...(millis.SECRET_READ_DEADLINE_MS !== undefined
+          ? { readDeadlineMs: millis.SECRET_READ_DEADLINE_MS }
+          : {}),
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
       }),

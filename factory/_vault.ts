@@ -2,7 +2,8 @@
  * `SECRET_BACKEND=vault`: HashiCorp Vault KV version 2.
  *
  * Settings: `VAULT_ADDR` (required), `VAULT_MOUNT` (default `secret`),
- * `VAULT_NAMESPACE`, `VAULT_TIMEOUT_MS` (default 5000), and exactly one way
+ * `VAULT_NAMESPACE`, `VAULT_TIMEOUT_MS` (default 5000, per attempt),
+ * `SECRET_READ_DEADLINE_MS` (default 10000, the whole read; 0: none), and exactly one way
  * to authenticate: `VAULT_TOKEN`; or `VAULT_ROLE_ID` with `VAULT_SECRET_ID`
  * (AppRole, mount `VAULT_APPROLE_MOUNT`, default `approle`); or
  * `VAULT_K8S_ROLE` (Kubernetes, mount `VAULT_K8S_MOUNT`, default
@@ -93,6 +94,13 @@ export const build: BackendBuilder = ({ env, readTextFile }) => {
       );
     }
   }
+  // SECRET_READ_DEADLINE_MS: the overall limit of one read (0: none); default 10 s.
+  const deadlineRaw = setting(env, "SECRET_READ_DEADLINE_MS");
+  if (deadlineRaw !== undefined && !/^[0-9]{1,9}$/.test(deadlineRaw)) {
+    return Promise.reject(
+      new ConfigError("SECRET_READ_DEADLINE_MS must be a whole number of milliseconds", BACKEND),
+    );
+  }
   const mount = setting(env, "VAULT_MOUNT");
   const namespace = setting(env, "VAULT_NAMESPACE");
   try {
@@ -103,6 +111,7 @@ export const build: BackendBuilder = ({ env, readTextFile }) => {
         ...(mount !== undefined ? { mount } : {}),
         ...(namespace !== undefined ? { namespace } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(deadlineRaw !== undefined ? { readDeadlineMs: Number(deadlineRaw) } : {}),
       }),
     );
   } catch (err) {

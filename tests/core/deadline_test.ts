@@ -253,3 +253,65 @@ Deno.test("8,000 cached reads waiting on one shared signal add a bounded number 
   releaseAgain();
   await cache.close();
 });
+
+Deno.test("AWS_TIMEOUT_MS and SECRET_READ_DEADLINE_MS reach the backends; bad values are ConfigError naming them", async () => {
+  const { build: buildAws } = await import("../../factory/_aws.ts");
+  const { build: buildVault } = await import("../../factory/_vault.ts");
+  const readTextFile = () => Promise.reject(new Error("no files here"));
+  const aws = hangingHttp();
+  // The SDK's default chain reads credentials from the process environment.
+  const saved = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((k) => [k, Deno.env.get(k)]);
+  Deno.env.set("AWS_ACCESS_KEY_ID", "AKIDTEST");
+  Deno.env.set("AWS_SECRET_ACCESS_KEY", "test-secret");
+  try {
+    const m = await buildAws({
+      env: {
+        AWS_REGION: "eu-west-1",
+        AWS_ENDPOINT_URL: aws.url,
+        AWS_MAX_ATTEMPTS: "1",
+        AWS_TIMEOUT_MS: "60000",
+        SECRET_READ_DEADLINE_MS: "80",
+      },
+      readTextFile,
+    });
+    await assert.rejects(m.getSecret("app/key"), /read deadline of 80 ms/);
+    await m.close();
+  } finally {
+    for (const [k, v] of saved) v === undefined ? Deno.env.delete(k!) : Deno.env.set(k!, v);
+    await aws.close();
+  }
+  for (
+    const [env, name] of [
+      [{ AWS_REGION: "eu-west-1", AWS_TIMEOUT_MS: "0" }, "AWS_TIMEOUT_MS"],
+      [{ AWS_REGION: "eu-west-1", AWS_TIMEOUT_MS: "5s" }, "AWS_TIMEOUT_MS"],
+      [{ AWS_REGION: "eu-west-1", SECRET_READ_DEADLINE_MS: "-1" }, "SECRET_READ_DEADLINE_MS"],
+    ] as const
+  ) {
+    await assert.rejects(buildAws({ env, readTextFile }), (err: unknown) => {
+      assert.ok(err instanceof Error && err.message.startsWith(name), String(err));
+      return true;
+    });
+  }
+  await assert.rejects(
+    buildVault({
+      env: {
+        VAULT_ADDR: "http://127.0.0.1:8200",
+        VAULT_TOKEN: "t",
+        SECRET_READ_DEADLINE_MS: "ten",
+      },
+      readTextFile,
+    }),
+    /SECRET_READ_DEADLINE_MS must be a whole number/,
+  );
+  const vault = hangingHttp();
+  try {
+    const m = await buildVault({
+      env: { VAULT_ADDR: vault.url, VAULT_TOKEN: "t", SECRET_READ_DEADLINE_MS: "80" },
+      readTextFile,
+    });
+    await assert.rejects(m.getSecret("db/password"), /read deadline of 80 ms/);
+    await m.close();
+  } finally {
+    await vault.close();
+  }
+});
