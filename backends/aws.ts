@@ -104,6 +104,7 @@ export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
  * @example Temporary credentials sign every request (seen by a stand-in request handler)
  * ```ts
  * import { type AwsCredentials, AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const credentials: AwsCredentials = {
  *   accessKeyId: "AKIDEXAMPLE",
@@ -119,7 +120,7 @@ export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
  *     handle: (request: { headers: Record<string, string> }) => {
  *       signed.push(request.headers["authorization"].split(" ")[1].split("/")[0]);
  *       signed.push(request.headers["x-amz-security-token"]);
- *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *     },
  *   },
@@ -146,6 +147,7 @@ export interface AwsCredentials {
  * @example A provider is asked when a request is signed, not at construction
  * ```ts
  * import { type AwsCredentialsOption, AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * let asked = 0;
  * const credentials: AwsCredentialsOption = () => {
@@ -157,7 +159,7 @@ export interface AwsCredentials {
  *   credentials,
  *   requestHandler: {
  *     handle: () => {
- *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *     },
  *   },
@@ -177,12 +179,13 @@ export type AwsCredentialsOption = AwsCredentials | (() => Promise<AwsCredential
  * @example A stand-in handler that answers `GetSecretValue` itself (no network)
  * ```ts
  * import { AwsSecretManager, type AwsRequestHandler } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const targets: string[] = [];
  * const handler: AwsRequestHandler = {
  *   handle: (request: { headers: Record<string, string> }) => {
  *     targets.push(request.headers["x-amz-target"]);
- *     const body = JSON.stringify({ Name: "app/key", SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *     const body = JSON.stringify({ Name: "app/key", SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *     return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *   },
  * };
@@ -208,12 +211,13 @@ export interface AwsRequestHandler {
  * @example A stand-in client for a unit test (use a `SecretsManagerClient` in production)
  * ```ts
  * import { AwsSecretManager, type AwsSdkClient } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const sent: string[] = [];
  * const client: AwsSdkClient = {
  *   send: (command: { constructor: { name: string }; input: { SecretId?: string } }) => {
  *     sent.push(`${command.constructor.name} ${command.input.SecretId}`);
- *     return Promise.resolve({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *     return Promise.resolve({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *   },
  *   destroy: () => {},
  * };
@@ -236,6 +240,7 @@ export interface AwsSdkClient {
  * @example Retries with a fixed delay, a timeout and a stand-in handler (the first answer is a 500)
  * ```ts
  * import { AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * let calls = 0;
  * const secrets = new AwsSecretManager({
@@ -251,7 +256,7 @@ export interface AwsSdkClient {
  *       calls += 1;
  *       const [statusCode, body] = calls === 1
  *         ? [500, { __type: "InternalServiceError" }]
- *         : [200, { SecretString: "value-0001", VersionStages: ["AWSCURRENT"] }];
+ *         : [200, { SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] }];
  *       const bytes = new TextEncoder().encode(JSON.stringify(body));
  *       return Promise.resolve({ response: { statusCode, headers: {}, body: bytes } });
  *     },
