@@ -431,10 +431,11 @@ export class VaultSecretManager extends SecretManagerBase {
    * merge PATCH, so concurrent metadata writes are kept). Refuses `current`.
    */
   protected async doDeprecate(name: string, version: string, opts: SignalOptions): Promise<void> {
-    const target = await this.#lifecycleTarget(name, version, "deprecated", opts.signal);
-    const key = META_DEPRECATED + target.id;
-    if (target.meta.custom_metadata?.[key] !== undefined) return; // the first date is kept
-    await this.#patchCustom(name, { [key]: new Date(this.#now()).toISOString() }, opts.signal);
+    const { key, marked } = await this.#lifecycleTarget(name, version, "deprecated", opts.signal);
+    // The first date is kept.
+    if (!marked) {
+      await this.#patchCustom(name, { [key]: new Date(this.#now()).toISOString() }, opts);
+    }
   }
 
   /**
@@ -451,73 +452,60 @@ export class VaultSecretManager extends SecretManagerBase {
       ctx,
     });
     if (reply.status >= 300) throw this.#unexpected(reply, ctx, true);
-    const key = META_DEPRECATED + target.id;
-    if (target.meta.custom_metadata?.[key] !== undefined) {
-      await this.#patchCustom(name, { [key]: null }, opts.signal).catch((err) => {
-        if (opts.signal?.aborted) throw err;
-        this.#log.warn("Secret {secret} version {version} destroyed; its mark stays: {error}", {
-          secret: name,
-          version,
-          error: err,
-        });
-      });
-    }
+    // A mark left behind is harmless (describe never shows a destroyed version): only tidied.
+    if (target.marked) await this.#patchCustom(name, { [target.key]: null }, opts).catch(() => {});
   }
 
   /**
-   * The KV path and version a lifecycle call names. A promoted pending id
-   * stands for the version its promote wrote. Refuses the current version.
+   * The KV path and version a lifecycle call names and its deprecation
+   * entry. A promoted pending id stands for the version its promote wrote.
+   * Refuses the current version.
    */
   async #lifecycleTarget(
     name: string,
     version: string,
-    action: "deprecated" | "destroyed",
+    action: string,
     signal: AbortSignal | undefined,
-  ): Promise<{ path: string; kv: number; id: string; meta: KeyMeta }> {
+  ): Promise<{ path: string; kv: number; key: string; marked: boolean }> {
     const ctx = this.#ctx(name, { version });
     const meta = await this.#readMeta(this.#main(name), ctx, signal);
     if (!meta) throw new SecretNotFoundError(ctx);
-    const alias = promotedAlias(meta.custom_metadata);
-    const now = this.#now();
-    let found: { path: string; kv: number; id: string } | undefined;
-    if (NUMERIC_ID.test(version)) {
-      found = { path: this.#main(name), kv: Number(version), id: version };
-    } else if (alias?.id === version) {
-      found = { path: this.#main(name), kv: alias.version, id: String(alias.version) };
-    } else {
-      const match = PENDING_ID.exec(version);
-      const sv = match ? Number(match[1]) - pendingOffset(meta.custom_metadata) : 0;
-      if (sv >= 1) {
-        const sibling = await this.#readMeta(this.#sibling(name), ctx, signal);
-        if (readable(sibling?.versions[String(sv)], now)) {
-          return { path: this.#sibling(name), kv: sv, id: version, meta };
-        }
-      }
-      throw new SecretNotFoundError(ctx, "no such version");
-    }
-    if (found.kv === meta.current_version) {
+    const custom = meta.custom_metadata;
+    const alias = promotedAlias(custom);
+    const pending = PENDING_ID.exec(version);
+    let path = this.#main(name);
+    let kv = NUMERIC_ID.test(version) ? Number(version) : alias?.id === version ? alias.version : 0;
+    let key = String(kv);
+    let versions = meta.versions;
+    if (!kv && pending) {
+      kv = Number(pending[1]) - pendingOffset(custom);
+      path = this.#sibling(name);
+      key = version;
+      versions = (kv >= 1 && (await this.#readMeta(path, ctx, signal))?.versions) || {};
+    } else if (kv === meta.current_version) {
       throw new SecretConflictError(
         ctx,
         `the current version cannot be ${action}; promote another version first`,
       );
     }
-    if (!readable(meta.versions[String(found.kv)], now)) {
+    if (!readable(versions[String(kv)], this.#now())) {
       throw new SecretNotFoundError(ctx, "no such version");
     }
-    return { ...found, meta };
+    key = META_DEPRECATED + key;
+    return { path, kv, key, marked: custom?.[key] !== undefined };
   }
 
   /** A JSON merge PATCH of the main key's custom metadata (`null` removes an entry). */
   async #patchCustom(
     name: string,
     custom: Record<string, string | null>,
-    signal: AbortSignal | undefined,
+    opts: SignalOptions,
   ): Promise<void> {
     const ctx = this.#ctx(name);
     const reply = await this.#http.call("PATCH", this.#metaPath(this.#main(name)), {
       body: { custom_metadata: custom },
       contentType: "application/merge-patch+json",
-      signal,
+      signal: opts.signal,
       ctx,
     });
     if (reply.status >= 300) throw this.#unexpected(reply, ctx, true);
@@ -708,13 +696,7 @@ export class VaultSecretManager extends SecretManagerBase {
       ...extra,
     };
     try {
-      const reply = await this.#http.call("PATCH", this.#metaPath(this.#main(name)), {
-        body: { custom_metadata: custom },
-        contentType: "application/merge-patch+json",
-        signal,
-        ctx: this.#ctx(name),
-      });
-      if (reply.status >= 300) throw new Error(`HTTP ${reply.status}`);
+      await this.#patchCustom(name, custom, { signal });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (required) {

@@ -125,19 +125,17 @@ export abstract class SecretManagerBase implements SecretManager {
     this.#log = keywardLogger("backend", backend);
   }
 
-  /** True once {@linkcode close} was called. */
-  protected get closed(): boolean {
-    return this.#closed;
-  }
-
   /** Throws `ManagerClosedError` when closed (for hooks that check again after an await). */
   protected assertOpen(): void {
     if (this.#closed) throw new ManagerClosedError(this.#backend);
   }
 
-  #enter(signal: AbortSignal | undefined): void {
+  /** The guard: open, not aborted, and a valid name and version when given. */
+  #enter(signal: AbortSignal | undefined, name?: string, version?: string): void {
     this.assertOpen();
     signal?.throwIfAborted();
+    if (name !== undefined) validateName(name);
+    if (version !== undefined) validateReadOptions(name!, { version });
   }
 
   /** {@inheritDoc SecretManager.getSecret} */
@@ -147,13 +145,35 @@ export abstract class SecretManagerBase implements SecretManager {
 
   /** {@inheritDoc SecretManager.readSecret} */
   async readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
-    this.#enter(opts.signal);
-    validateName(name);
+    this.#enter(opts.signal, name);
     validateReadOptions(name, opts);
+    const ms = this.#deadlineMs;
+    // `any` adds no listener to the caller's signal, which thousands of reads may share.
+    const deadline = ms ? AbortSignal.timeout(ms) : undefined;
+    const signal = deadline && AbortSignal.any(opts.signal ? [opts.signal, deadline] : [deadline]);
     try {
-      if (this.#deadlineMs === 0) return await this.doRead(name, opts);
-      return await this.#withDeadline(name, opts);
+      if (!signal) return await this.doRead(name, opts);
+      // The race ends the read at the deadline even if the hook ignores its signal.
+      return await Promise.race([
+        this.doRead(name, { ...opts, signal }),
+        new Promise<never>((_, reject) => {
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        }),
+      ]);
     } catch (err) {
+      if (deadline?.aborted && !opts.signal?.aborted) {
+        throw new SecretAccessError(
+          {
+            secret: name,
+            backend: this.#backend,
+            stage: opts.stage,
+            version: opts.version,
+            cause: err,
+          },
+          `no answer within the read deadline of ${ms} ms (readDeadlineMs, SECRET_READ_DEADLINE_MS)`,
+          "timeout",
+        );
+      }
       if (err instanceof SecretNotFoundError) {
         this.#log.warn(
           "Secret {secret} not found (stage {stage}, version {version}, field {field})",
@@ -170,46 +190,6 @@ export abstract class SecretManagerBase implements SecretManager {
     }
   }
 
-  async #withDeadline(name: string, opts: ReadOptions): Promise<SecretRead> {
-    const ms = this.#deadlineMs;
-    const outer = opts.signal;
-    const deadline = new AbortController();
-    const expired = new DOMException(`read deadline of ${ms} ms passed`, "TimeoutError");
-    const timer = setTimeout(() => deadline.abort(expired), ms);
-    // `any` adds no listener to the caller's signal, which thousands of reads may share.
-    const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
-    let stop!: () => void;
-    const cancelled = new Promise<never>((_, reject) => {
-      stop = () => reject(signal.reason);
-      signal.addEventListener("abort", stop, { once: true });
-    });
-    cancelled.catch(() => {});
-    try {
-      // The race ends the read at the deadline even if the hook ignores its signal.
-      const answer = this.doRead(name, { ...opts, signal });
-      answer.catch(() => {});
-      return await Promise.race([answer, cancelled]);
-    } catch (err) {
-      if (deadline.signal.aborted && !outer?.aborted) {
-        throw new SecretAccessError(
-          {
-            secret: name,
-            backend: this.#backend,
-            ...(opts.stage ? { stage: opts.stage } : {}),
-            ...(opts.version ? { version: opts.version } : {}),
-            cause: err,
-          },
-          `no answer within the read deadline of ${ms} ms (readDeadlineMs, SECRET_READ_DEADLINE_MS)`,
-          "timeout",
-        );
-      }
-      throw err;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", stop);
-    }
-  }
-
   /** {@inheritDoc SecretManager.listSecrets} */
   async listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
     this.#enter(opts.signal);
@@ -223,47 +203,38 @@ export abstract class SecretManagerBase implements SecretManager {
     value: SecretValue,
     opts: WriteOptions = {},
   ): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
+    this.#enter(opts.signal, name);
     validateWriteOptions(name, opts);
     return await this.doSet(name, normalizeValue(name, value), opts);
   }
 
   /** {@inheritDoc SecretManager.describeSecret} */
   async describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    this.#enter(opts.signal);
-    validateName(name);
+    this.#enter(opts.signal, name);
     return await this.doDescribe(name, opts);
   }
 
   /** {@inheritDoc SecretManager.promote} */
   async promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, { version });
+    this.#enter(opts.signal, name, version);
     return await this.doPromote(name, version, opts);
   }
 
   /** {@inheritDoc SecretManager.deleteSecret} */
   async deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    this.#enter(opts.signal);
-    validateName(name);
+    this.#enter(opts.signal, name);
     return await this.doDelete(name, opts);
   }
 
   /** {@inheritDoc SecretManager.deprecateVersion} */
   async deprecateVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, { version });
+    this.#enter(opts.signal, name, version);
     return await this.doDeprecate(name, version, opts);
   }
 
   /** {@inheritDoc SecretManager.destroyVersion} */
   async destroyVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, { version });
+    this.#enter(opts.signal, name, version);
     return await this.doDestroy(name, version, opts);
   }
 
