@@ -254,7 +254,8 @@ export class VaultSecretManager extends SecretManagerBase {
   /**
    * Reads a stage or version. The version of a stage read is the id
    * {@linkcode describeSecret} reports for that stage: after a promote,
-   * `current` reads back as the KV version number the promote wrote.
+   * `current` reads back as the KV version number the promote wrote. A read
+   * by version alone reports no stage (finding it would cost a request).
    */
   protected async doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
     const found = await this.#resolve(name, opts.stage, opts.version, opts.signal);
