@@ -42,6 +42,8 @@ export {
 export { MAX_NAME_LENGTH, MAX_VALUE_BYTES, VALUE_FIELD } from "./core/names.ts";
 export { fingerprint, type FingerprintOptions, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
+export { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "./core/_backend_base.ts";
+export { ForwardingSecretManager } from "./core/_forwarding.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";
 export { DEFAULT_RETRY, type RetryPolicy } from "./core/retry.ts";

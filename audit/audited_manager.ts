@@ -11,6 +11,7 @@ import {
   KeywardError,
   SecretAccessError,
   SecretNotFoundError,
+  UnsupportedOperationError,
 } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import { invalidNamePlaceholder, nameProblem } from "../core/_name_rules.ts";
@@ -19,6 +20,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   ServeEvent,
@@ -358,6 +360,23 @@ class AuditedManager implements AuditedSecretManager {
 
   deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
     return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  // Temporary (helper "core"): the audit helper owns these; readSecret is audited as a read.
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
+    return this.#call("get", name, opts.version ?? null, () => this.#inner.readSecret(name, opts));
+  }
+
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "audit" }),
+    );
+  }
+
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "audit" }),
+    );
   }
 
   async flush(): Promise<void> {

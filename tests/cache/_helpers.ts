@@ -53,10 +53,12 @@ export class GatedManager {
     const pending = this.pending;
     return new Proxy(inner, {
       get(target, prop, receiver) {
-        if (prop === "getSecret") {
+        if (prop === "getSecret" || prop === "readSecret") {
           // The backend answers at once; the answer is held until released.
           return (name: string, opts?: ReadOptions) => {
-            const answer = inner.getSecret(name, opts);
+            const answer: Promise<unknown> = prop === "getSecret"
+              ? inner.getSecret(name, opts)
+              : inner.readSecret(name, opts);
             return new Promise<void>((release, fail) =>
               pending.push({ release: () => release(), fail })
             ).then(() => answer);
@@ -76,6 +78,9 @@ export class GatedManager {
 export function sharedView(m: SecretManager): SecretManager {
   return {
     getSecret: (n, o) => m.getSecret(n, o),
+    readSecret: (n, o) => m.readSecret(n, o),
+    deprecateVersion: (n, v, o) => m.deprecateVersion(n, v, o),
+    destroyVersion: (n, v, o) => m.destroyVersion(n, v, o),
     listSecrets: (p, o) => m.listSecrets(p, o),
     setSecret: (n, v, o) => m.setSecret(n, v, o),
     describeSecret: (n, o) => m.describeSecret(n, o),
