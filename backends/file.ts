@@ -87,12 +87,12 @@ import {
   type StoreDoc,
   versionAad,
 } from "./_file_format.ts";
-import { keyFromOption } from "./_file_keys.ts";
+import { keyFromOption } from "./_key_file.ts";
 import { enqueue, FileLock, reasonOf } from "./_file_lock.ts";
 import { type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
 
 export type { FsPort, FsStat };
-export { decodeFileKey, generateFileKey, readKeyFile, writeKeyFile } from "./_file_keys.ts";
+export { decodeFileKey, generateFileKey, readKeyFile, writeKeyFile } from "./_key_file.ts";
 
 /**
  * Options of {@linkcode FileSecretManager}.
