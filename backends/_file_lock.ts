@@ -4,13 +4,34 @@
  * than the stale limit; and the in-process queue that orders this process's
  * writers before they reach the lock file. Private to the file backend.
  *
+ * No confirmed write may be lost when a writer is paused inside the lock
+ * (SIGSTOP, a debugger, a VM pause) past the stale limit. Two guards:
+ *
+ * - Where the port has an OS lock (Deno's `flock`), the holder also locks its
+ *   lock file; a lock file is broken only when it is old AND its OS lock is
+ *   free. The kernel drops that lock when the holder dies, never while it is
+ *   alive, so a paused writer's lock is not broken: the other writer times
+ *   out (an error, not a lost write).
+ * - Everywhere, the commit is fenced ({@linkcode FileLock.fence}): after the
+ *   new store is written to its temp file and just before the rename, the
+ *   writer checks that the lock file still holds its token and that the
+ *   store is byte for byte the one it read; if not, it fails with
+ *   `SecretConflictError` and renames nothing. Without an OS lock (Node) a
+ *   writer stopped in the few instructions between that check and the
+ *   rename is the one case the fence cannot see.
+ *
  * @module
  */
 
 import { checkSignal } from "../core/_backend_util.ts";
-import { type AccessReason, type ErrorContext, SecretAccessError } from "../core/errors.ts";
+import {
+  type AccessReason,
+  type ErrorContext,
+  SecretAccessError,
+  SecretConflictError,
+} from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
-import type { FsPort } from "./_fs_port.ts";
+import type { FsOsLock, FsPort } from "./_fs_port.ts";
 
 const LOCK_MODE = 0o600;
 const encoder = new TextEncoder();
@@ -28,6 +49,12 @@ export interface FileLockOptions {
   backend: string;
 }
 
+/** A lock this writer holds: its token, and its OS lock where the port has one. */
+export interface HeldLock {
+  readonly token: Uint8Array;
+  readonly osLock: FsOsLock | undefined;
+}
+
 /** One store's lock file. */
 export class FileLock {
   readonly #o: FileLockOptions;
@@ -43,11 +70,12 @@ export class FileLock {
     return this.#o.lockPath;
   }
 
-  /** Takes the lock file, retrying with jittered backoff; breaks a stale lock. Returns the token. */
-  async acquire(ctx: ErrorContext, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  /** Takes the lock file, retrying with jittered backoff; breaks a stale lock. */
+  async acquire(ctx: ErrorContext, signal: AbortSignal | undefined): Promise<HeldLock> {
     const { fs, lockPath, lockTimeoutMs } = this.#o;
     const token = encoder.encode(`keyward lock ${crypto.randomUUID()}\n`);
     const started = Date.now();
+    let holderAlive = false;
     for (let attempt = 0;; attempt++) {
       checkSignal(signal);
       let created: boolean;
@@ -60,14 +88,18 @@ export class FileLock {
           reasonOf(err),
         );
       }
-      if (created) return token;
-      if (await this.#breakStale()) continue;
+      if (created) return { token, osLock: await this.#osLock(ctx, token) };
+      const broke = await this.#breakStale();
+      if (broke === "broken") continue;
+      holderAlive = broke === "alive";
       const waited = Date.now() - started;
       if (waited >= lockTimeoutMs) {
         throw new SecretAccessError(
           ctx,
           `another writer held the lock ${lockPath} for longer than ${lockTimeoutMs} ms ` +
-            "(lockTimeoutMs); if no writer is running, the lock is left over and can be removed",
+            "(lockTimeoutMs); " + (holderAlive
+              ? "that writer is still running (perhaps paused), so its lock was not broken"
+              : "if no writer is running, the lock is left over and can be removed"),
           "timeout",
         );
       }
@@ -77,38 +109,96 @@ export class FileLock {
     }
   }
 
-  /** Removes a lock older than `staleLockMs`; true when it did (or the lock vanished). */
-  async #breakStale(): Promise<boolean> {
+  /** Locks the fresh lock file at the OS level too, where the port can. */
+  async #osLock(ctx: ErrorContext, token: Uint8Array): Promise<FsOsLock | undefined> {
+    const { fs, lockPath } = this.#o;
+    if (!fs.tryOsLock) return undefined;
+    // A breaker probing a stale lock at this path may hold it for an instant.
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const held = await fs.tryOsLock(lockPath).catch(() => undefined);
+      if (held) return held;
+      await delay(2, undefined);
+    }
+    await this.release({ token, osLock: undefined });
+    throw new SecretAccessError(ctx, `the lock file ${lockPath} cannot be locked`, "timeout");
+  }
+
+  /**
+   * Breaks a lock older than `staleLockMs` whose holder is gone: `broken`
+   * (or vanished: try again at once), `alive` (old, but its holder still
+   * holds the OS lock), or `fresh`.
+   */
+  async #breakStale(): Promise<"broken" | "alive" | "fresh"> {
     const { fs, lockPath, staleLockMs, storePath } = this.#o;
     const st = await fs.stat(lockPath).catch(() => undefined);
-    if (!st) return true; // released meanwhile: try again at once
-    if (Date.now() - st.mtimeMs <= staleLockMs) return false;
+    if (!st) return "broken"; // released meanwhile: try again at once
+    if (Date.now() - st.mtimeMs <= staleLockMs) return "fresh";
+    if (fs.tryOsLock) {
+      let probe: FsOsLock | undefined;
+      try {
+        probe = await fs.tryOsLock(lockPath);
+      } catch {
+        return "broken"; // vanished meanwhile
+      }
+      if (!probe) return "alive"; // its writer is alive, perhaps paused: never break it
+      await probe.release();
+    }
     // Move it aside first, so that of several breakers only one succeeds.
     const aside = `${lockPath}.${crypto.randomUUID()}.stale`;
-    if (!(await fs.rename(lockPath, aside).catch(() => false))) return true;
+    if (!(await fs.rename(lockPath, aside).catch(() => false))) return "broken";
     const moved = await fs.stat(aside).catch(() => undefined);
     if (moved && Date.now() - moved.mtimeMs <= staleLockMs) {
       // Another breaker got there first and a live writer took a fresh lock,
       // which we moved: give it back unless someone holds the lock again.
       await fs.link(aside, lockPath).catch(() => false);
     } else {
-      this.#log.warn("Broke a stale lock on the file store {path} (older than {staleLockMs} ms)", {
-        path: storePath,
-        staleLockMs,
-      });
+      this.#log.warn(
+        "Broke a stale lock on the file store {path} (older than {staleLockMs} ms)",
+        { path: storePath, staleLockMs },
+      );
     }
     await fs.remove(aside).catch(() => {});
-    return true;
+    return "broken";
   }
 
-  /** Removes the lock file if it still holds `token`. */
-  async release(token: Uint8Array): Promise<void> {
+  /**
+   * The commit fence: throws `SecretConflictError` unless the lock file still
+   * holds `held`'s token and the store still holds `loaded` (the bytes this
+   * write read; `undefined` for a store that did not exist).
+   */
+  async fence(held: HeldLock, loaded: Uint8Array | undefined, ctx: ErrorContext): Promise<void> {
+    const { fs, lockPath, storePath } = this.#o;
+    const lock = await fs.readFile(lockPath);
+    if (lock === undefined || !equalBytes(lock, held.token)) {
+      throw new SecretConflictError(
+        ctx,
+        `this writer's lock ${lockPath} was broken as stale while it was paused inside it ` +
+          "(longer than staleLockMs), and another writer may have written since; this write " +
+          "was not applied (retry it)",
+      );
+    }
+    const now = await fs.readFile(storePath);
+    if (
+      now === undefined ? loaded !== undefined : loaded === undefined || !equalBytes(now, loaded)
+    ) {
+      throw new SecretConflictError(
+        ctx,
+        `the store ${storePath} changed after this write read it, while this write held the ` +
+          "lock (a writer that ignored the lock?); this write was not applied (retry it)",
+      );
+    }
+  }
+
+  /** Removes the lock file if it still holds this writer's token, then drops the OS lock. */
+  async release(held: HeldLock): Promise<void> {
     const { fs, lockPath, storePath } = this.#o;
     try {
-      const held = await fs.readFile(lockPath);
-      if (held !== undefined && equalBytes(held, token)) await fs.remove(lockPath);
+      const lock = await fs.readFile(lockPath);
+      if (lock !== undefined && equalBytes(lock, held.token)) await fs.remove(lockPath);
     } catch {
       this.#log.warn("Could not release the lock of the file store {path}", { path: storePath });
+    } finally {
+      await held.osLock?.release().catch(() => {});
     }
   }
 }

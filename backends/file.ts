@@ -12,7 +12,12 @@
  * - Writes are read-modify-write under a lock (an `O_EXCL` lock file beside
  *   the store, plus an in-process queue) and replace the file atomically
  *   (temp file, fsync, rename, directory fsync), mode 0600, so two processes
- *   writing at once lose nothing.
+ *   writing at once lose nothing. A confirmed write is never lost to a writer
+ *   paused inside the lock: where the runtime has an OS file lock (Deno) a
+ *   live holder's lock is never broken as stale, and every commit is fenced
+ *   (just before the rename the writer checks that the lock is still its own
+ *   and the store is the one it read, else `SecretConflictError`, nothing
+ *   renamed).
  * - A wrong key or a damaged file is a `SecretAccessError` (reason `key` or
  *   `damaged`) naming the store, and the file is left exactly as it is.
  *
@@ -52,6 +57,7 @@ import {
   ConfigError,
   type ErrorContext,
   SecretAccessError,
+  SecretConflictError,
   SecretNotFoundError,
   SecretWriteError,
   UnsupportedOperationError,
@@ -89,9 +95,9 @@ import {
 } from "./_file_format.ts";
 import { keyFromOption } from "./_key_file.ts";
 import { enqueue, FileLock, reasonOf } from "./_file_lock.ts";
-import { type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
+import { type FsOsLock, type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
 
-export type { FsPort, FsStat };
+export type { FsOsLock, FsPort, FsStat };
 export { decodeFileKey, generateFileKey, readKeyFile, writeKeyFile } from "./_key_file.ts";
 
 /**
@@ -383,6 +389,11 @@ export class FileSecretManager implements SecretManager {
 
   /** Reads, parses and key-checks the store; a missing file is an empty store. */
   async #load(ctx: Ctx): Promise<StoreDoc> {
+    return (await this.#read(ctx)).doc;
+  }
+
+  /** {@linkcode #load}, with the bytes read (`undefined`: no store file yet). */
+  async #read(ctx: Ctx): Promise<{ doc: StoreDoc; bytes: Uint8Array | undefined }> {
     let bytes: Uint8Array | undefined;
     try {
       bytes = await this.#fs.readFile(this.#path);
@@ -394,7 +405,7 @@ export class FileSecretManager implements SecretManager {
       );
     }
     if (bytes === undefined) {
-      return { secrets: new Map() };
+      return { doc: { secrets: new Map() }, bytes };
     }
     let doc: StoreDoc;
     try {
@@ -417,7 +428,7 @@ export class FileSecretManager implements SecretManager {
       }
       this.#verifiedChecks.add(check);
     }
-    return doc;
+    return { doc, bytes };
   }
 
   #damaged(ctx: Ctx, detail: string): SecretAccessError {
@@ -454,16 +465,19 @@ export class FileSecretManager implements SecretManager {
           `the directory of the store ${this.#path} cannot be created`,
         );
       }
-      const token = await this.#lock.acquire(ctx, signal);
+      const held = await this.#lock.acquire(ctx, signal);
       try {
-        const doc = await this.#load(ctx);
+        const { doc, bytes } = await this.#read(ctx);
         const { result, changed } = await fn(doc);
         if (changed) {
           doc.keyCheck ??= await this.#cipher.seal(KEY_CHECK_TEXT, keyCheckAad());
           const text = serializeStore(doc);
+          // The commit fence: the lock is still ours and the store is the one we read.
+          const fence = () => this.#lock.fence(held, bytes, ctx);
           try {
-            await this.#fs.writeFileAtomic(this.#path, encoder.encode(text), FILE_MODE);
+            await this.#fs.writeFileAtomic(this.#path, encoder.encode(text), FILE_MODE, fence);
           } catch (err) {
+            if (err instanceof SecretConflictError) throw err;
             throw new SecretWriteError(
               { ...ctx, cause: err },
               `the store ${this.#path} could not be replaced; it holds the state before this write`,
@@ -472,7 +486,7 @@ export class FileSecretManager implements SecretManager {
         }
         return result;
       } finally {
-        await this.#lock.release(token);
+        await this.#lock.release(held);
       }
     });
   }
