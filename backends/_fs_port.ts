@@ -7,7 +7,7 @@
  */
 
 import * as fs from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /**
  * What `stat` reports.
@@ -108,6 +108,14 @@ export interface FsPort {
   remove(path: string): Promise<void>;
   /** Creates a directory and its parents. */
   mkdir(path: string, mode: number): Promise<void>;
+  /**
+   * Optional: `path` with every symbolic link followed, including a last
+   * link whose target does not exist yet (the path it would create). The
+   * file backend writes to this resolved path, so a store path that is a
+   * link stays a link and its target is the file that changes. Without it,
+   * the path is used as it is.
+   */
+  resolvePath?(path: string): Promise<string>;
   /**
    * Optional: takes an exclusive OS advisory lock (`flock`) on the existing
    * file `path` without waiting; `undefined` when another open file holds
@@ -278,4 +286,35 @@ export const nodeFsPort: FsPort = {
   async mkdir(path, mode) {
     await fs.mkdir(path, { recursive: true, mode });
   },
+
+  resolvePath(path) {
+    return resolveLinks(resolve(path), 0);
+  },
 };
+
+const MAX_LINKS = 40;
+
+async function resolveLinks(path: string, hops: number): Promise<string> {
+  try {
+    return await fs.realpath(path);
+  } catch (err) {
+    if (codeOf(err) !== "ENOENT" && codeOf(err) !== "ENOTDIR") throw err;
+  }
+  let link: string | undefined;
+  try {
+    link = await fs.readlink(path);
+  } catch {
+    link = undefined; // not a link, or missing: resolve its directory instead
+  }
+  if (link === undefined) {
+    const parent = dirname(path);
+    if (parent === path) return path;
+    return join(await resolveLinks(parent, hops), basename(path));
+  }
+  if (hops >= MAX_LINKS) {
+    throw Object.assign(new Error(`too many levels of symbolic links: ${path}`), {
+      code: "ELOOP",
+    });
+  }
+  return await resolveLinks(resolve(dirname(path), link), hops + 1);
+}

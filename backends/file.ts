@@ -194,7 +194,8 @@ type Ctx = { secret?: string; backend: string } & ErrorContext;
  */
 export class FileSecretManager implements SecretManager {
   readonly #path: string;
-  readonly #lock: FileLock;
+  readonly #lockTimeoutMs: number;
+  readonly #staleLockMs: number;
   readonly #fs: FsPort;
   readonly #now: () => number;
   readonly #maxVersions: number;
@@ -215,18 +216,16 @@ export class FileSecretManager implements SecretManager {
     this.#fs = options.fsPort ?? nodeFsPort;
     this.#now = options.now ?? Date.now;
     this.#maxVersions = positiveInteger(options.maxVersions, DEFAULT_MAX_VERSIONS, "maxVersions");
-    this.#lock = new FileLock({
-      storePath: this.#path,
-      lockPath: `${this.#path}.lock`,
-      fs: this.#fs,
-      lockTimeoutMs: positiveNumber(options.lockTimeoutMs, 10_000, "lockTimeoutMs"),
-      staleLockMs: positiveNumber(options.staleLockMs, 30_000, "staleLockMs"),
-      backend: BACKEND,
-    });
+    this.#lockTimeoutMs = positiveNumber(options.lockTimeoutMs, 10_000, "lockTimeoutMs");
+    this.#staleLockMs = positiveNumber(options.staleLockMs, 30_000, "staleLockMs");
     this.#cipher = new FileCipher(key, BACKEND);
   }
 
-  /** The absolute path of the store file. */
+  /**
+   * The absolute path of the store file, as given. When it is a symbolic
+   * link, writes go to the file it points to (resolved at each write; the
+   * link stays a link), and the lock file lies beside that file.
+   */
   get path(): string {
     return this.#path;
   }
@@ -393,10 +392,13 @@ export class FileSecretManager implements SecretManager {
   }
 
   /** {@linkcode #load}, with the bytes read (`undefined`: no store file yet). */
-  async #read(ctx: Ctx): Promise<{ doc: StoreDoc; bytes: Uint8Array | undefined }> {
+  async #read(
+    ctx: Ctx,
+    path: string = this.#path,
+  ): Promise<{ doc: StoreDoc; bytes: Uint8Array | undefined }> {
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await this.#fs.readFile(this.#path);
+      bytes = await this.#fs.readFile(path);
     } catch (err) {
       throw new SecretAccessError(
         { ...ctx, cause: err },
@@ -449,7 +451,11 @@ export class FileSecretManager implements SecretManager {
     signal: AbortSignal | undefined,
     fn: (doc: StoreDoc) => Promise<{ result: T; changed: boolean }>,
   ): Promise<T> {
-    return await enqueue(this.#path, async () => {
+    checkSignal(signal);
+    // Through a symlinked store path, the link's target is the store: every
+    // writer, by whichever path, locks, reads and replaces that one file.
+    const target = await this.#target(ctx);
+    return await enqueue(target, async () => {
       checkSignal(signal);
       if (!(await this.#exists(ctx))) {
         // A write that cannot succeed on an empty store (promote, delete, a
@@ -458,37 +464,66 @@ export class FileSecretManager implements SecretManager {
         if (!dry.changed) return dry.result;
       }
       try {
-        await this.#fs.mkdir(dirname(this.#path), DIR_MODE);
+        await this.#fs.mkdir(dirname(target), DIR_MODE);
       } catch (err) {
         throw new SecretWriteError(
           { ...ctx, cause: err },
-          `the directory of the store ${this.#path} cannot be created`,
+          `the directory of the store ${this.#shown(target)} cannot be created`,
         );
       }
-      const held = await this.#lock.acquire(ctx, signal);
+      const lock = new FileLock({
+        storePath: target,
+        lockPath: `${target}.lock`,
+        fs: this.#fs,
+        lockTimeoutMs: this.#lockTimeoutMs,
+        staleLockMs: this.#staleLockMs,
+        backend: BACKEND,
+      });
+      const held = await lock.acquire(ctx, signal);
       try {
-        const { doc, bytes } = await this.#read(ctx);
+        const { doc, bytes } = await this.#read(ctx, target);
         const { result, changed } = await fn(doc);
         if (changed) {
           doc.keyCheck ??= await this.#cipher.seal(KEY_CHECK_TEXT, keyCheckAad());
           const text = serializeStore(doc);
           // The commit fence: the lock is still ours and the store is the one we read.
-          const fence = () => this.#lock.fence(held, bytes, ctx);
+          const fence = () => lock.fence(held, bytes, ctx);
           try {
-            await this.#fs.writeFileAtomic(this.#path, encoder.encode(text), FILE_MODE, fence);
+            await this.#fs.writeFileAtomic(target, encoder.encode(text), FILE_MODE, fence);
           } catch (err) {
             if (err instanceof SecretConflictError) throw err;
             throw new SecretWriteError(
               { ...ctx, cause: err },
-              `the store ${this.#path} could not be replaced; it holds the state before this write`,
+              `the store ${
+                this.#shown(target)
+              } could not be replaced; it holds the state before this write`,
             );
           }
         }
         return result;
       } finally {
-        await this.#lock.release(held);
+        await lock.release(held);
       }
     });
+  }
+
+  /** The store path with symlinks followed (where the port can), for writing. */
+  async #target(ctx: Ctx): Promise<string> {
+    if (!this.#fs.resolvePath) return this.#path;
+    try {
+      return await this.#fs.resolvePath(this.#path);
+    } catch (err) {
+      throw new SecretAccessError(
+        { ...ctx, cause: err },
+        `the store path ${this.#path} cannot be resolved (a symbolic link loop?)`,
+        reasonOf(err),
+      );
+    }
+  }
+
+  /** The store path for a message: as given, and its target when it is a link. */
+  #shown(target: string): string {
+    return target === this.#path ? this.#path : `${this.#path} (a link to ${target})`;
   }
 
   async #exists(ctx: Ctx): Promise<boolean> {
