@@ -125,10 +125,18 @@ function parseSecret(raw: unknown, name: string): StoredSecret<Sealed> {
     if (!/^[1-9][0-9]{0,15}$/.test(id) || Number(id) >= nextVersion) {
       throw new Damaged(`${where} has an invalid version id`);
     }
-    if (!isRecord(entry) || !isTime(entry.createdAt)) {
+    if (
+      !isRecord(entry) || !isTime(entry.createdAt) ||
+      (entry.deprecatedAt !== undefined && !isTime(entry.deprecatedAt))
+    ) {
       throw new Damaged(`${where} has a malformed version`);
     }
-    versions[id] = { createdAt: entry.createdAt, data: parseSealed(entry.data, where) };
+    const version: StoredVersion<Sealed> = {
+      createdAt: entry.createdAt,
+      data: parseSealed(entry.data, where),
+    };
+    if (entry.deprecatedAt !== undefined) version.deprecatedAt = entry.deprecatedAt;
+    versions[id] = version;
   }
   const stages: Partial<Record<Stage, string>> = Object.create(null);
   for (const [stage, id] of Object.entries(raw.stages)) {

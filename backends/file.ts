@@ -45,6 +45,8 @@
 
 import { dirname, resolve } from "node:path";
 import {
+  applyDeprecate,
+  applyDestroy,
   applyPromote,
   applyWrite,
   DEFAULT_MAX_VERSIONS,
@@ -232,23 +234,8 @@ export class FileSecretManager implements SecretManager {
   }
 
   /** {@inheritDoc SecretManager.getSecret} */
-  getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
-      const ctx = this.#ctx(name);
-      const doc = await this.#load(ctx);
-      checkSignal(opts.signal);
-      const rec = doc.secrets.get(name);
-      const found = resolveRead(rec, opts, ctx);
-      const fields = await this.#open(name, found.id, found.entry, ctx);
-      return selectValue(fields, opts.field, {
-        ...ctx,
-        ...(found.stage ? { stage: found.stage } : {}),
-        version: found.id,
-      });
-    }, true);
+  async getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
+    return (await this.readSecret(name, opts)).value;
   }
 
   /** {@inheritDoc SecretManager.listSecrets} */
@@ -333,25 +320,62 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** Not yet supported here (the version-aware read lands with the rotation work). */
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "file" }),
-    );
+  /** {@inheritDoc SecretManager.readSecret} */
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
+    return this.#run(async () => {
+      this.#enter(opts.signal);
+      validateName(name);
+      validateReadOptions(name, opts);
+      const ctx = this.#ctx(name);
+      const doc = await this.#load(ctx);
+      checkSignal(opts.signal);
+      const found = resolveRead(doc.secrets.get(name), opts, ctx);
+      const fields = await this.#open(name, found.id, found.entry, ctx);
+      const value = selectValue(fields, opts.field, {
+        ...ctx,
+        ...(found.stage ? { stage: found.stage } : {}),
+        version: found.id,
+      });
+      return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
+    }, true);
   }
 
-  /** Not yet supported here. */
-  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "file" }),
-    );
+  /**
+   * Marks one version deprecated in the store's metadata (`deprecatedAt`,
+   * shown by `describeSecret`; marking it again keeps the first date). Its
+   * value stays readable by version until destroyed. Refuses the `current`
+   * version with `SecretConflictError`, an unknown one with `SecretNotFoundError`.
+   */
+  deprecateVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
+    return this.#run(async () => {
+      this.#enter(opts.signal);
+      validateName(name);
+      validateReadOptions(name, { version });
+      const ctx = this.#ctx(name);
+      await this.#mutate(ctx, opts.signal, (doc) => {
+        applyDeprecate(doc.secrets.get(name), version, this.#now(), ctx);
+        return Promise.resolve({ result: undefined, changed: true });
+      });
+    });
   }
 
-  /** Not yet supported here. */
-  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "file" }),
-    );
+  /**
+   * Destroys one version: its entry and ciphertext leave the file (a stage it
+   * held, `pending` or `previous`, is cleared), and a read of it is then
+   * `SecretNotFoundError`. Refuses the `current` version with
+   * `SecretConflictError`, an unknown one with `SecretNotFoundError`.
+   */
+  destroyVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
+    return this.#run(async () => {
+      this.#enter(opts.signal);
+      validateName(name);
+      validateReadOptions(name, { version });
+      const ctx = this.#ctx(name);
+      await this.#mutate(ctx, opts.signal, (doc) => {
+        applyDestroy(doc.secrets.get(name), version, this.#now(), ctx);
+        return Promise.resolve({ result: undefined, changed: true });
+      });
+    });
   }
 
   /** Waits for calls in flight, then refuses later calls. */
