@@ -38,6 +38,8 @@ export {
 } from "./core/names.ts";
 export { fingerprint, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
+export { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "./core/_backend_base.ts";
+export { ForwardingSecretManager } from "./core/_forwarding.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";
 export {
