@@ -54,7 +54,8 @@ import {
   resolveRead,
   type StoredVersion,
 } from "../core/_versioned_store.ts";
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { SecretManagerBase } from "../core/_backend_base.ts";
+import { checkSignal } from "../core/_backend_util.ts";
 import {
   ConfigError,
   type ErrorContext,
@@ -64,22 +65,12 @@ import {
   SecretWriteError,
   UnsupportedOperationError,
 } from "../core/errors.ts";
-import { keywardLogger } from "../core/log.ts";
-import {
-  normalizeValue,
-  selectValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-} from "../core/names.ts";
+import { selectValue } from "../core/names.ts";
 import type {
   DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
-  SecretValue,
   SecretVersion,
   SignalOptions,
   WriteOptions,
@@ -172,7 +163,6 @@ const DIR_MODE = 0o700;
 const KEY_ENV = "KEYWARD_FILE_KEY";
 
 const encoder = new TextEncoder();
-const log = keywardLogger("backend", BACKEND);
 
 type Ctx = { secret?: string; backend: string } & ErrorContext;
 
@@ -195,7 +185,7 @@ type Ctx = { secret?: string; backend: string } & ErrorContext;
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class FileSecretManager implements SecretManager {
+export class FileSecretManager extends SecretManagerBase {
   readonly #path: string;
   readonly #lockTimeoutMs: number;
   readonly #staleLockMs: number;
@@ -205,10 +195,10 @@ export class FileSecretManager implements SecretManager {
   readonly #cipher: FileCipher;
   readonly #verifiedChecks = new Set<string>();
   readonly #inflight = new Set<Promise<unknown>>();
-  #closed = false;
 
   /** Creates the manager; throws `ConfigError` naming a bad option. Does no I/O. */
   constructor(options: FileOptions) {
+    super(BACKEND);
     if (typeof options?.path !== "string" || options.path.trim() === "") {
       throw new ConfigError("option path of the file backend must be a non-empty file path", {
         backend: BACKEND,
@@ -233,28 +223,42 @@ export class FileSecretManager implements SecretManager {
     return this.#path;
   }
 
-  /** {@inheritDoc SecretManager.getSecret} */
-  async getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    return (await this.readSecret(name, opts)).value;
+  // The public methods are SecretManagerBase's: it checks the closed state,
+  // the signal, the name and the options once, then calls these hooks.
+
+  /** Reads one version and opens its ciphertext. */
+  protected doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
+    return this.#track(async () => {
+      const ctx = this.#ctx(name);
+      const doc = await this.#load(ctx);
+      checkSignal(opts.signal);
+      const found = resolveRead(doc.secrets.get(name), opts, ctx);
+      const fields = await this.#open(name, found.id, found.entry, ctx);
+      const value = selectValue(fields, opts.field, {
+        ...ctx,
+        ...(found.stage ? { stage: found.stage } : {}),
+        version: found.id,
+      });
+      return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
+    });
   }
 
-  /** {@inheritDoc SecretManager.listSecrets} */
-  listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validatePrefix(prefix);
+  /** Lists the names in the store. */
+  protected doList(prefix: string, _opts: SignalOptions): Promise<string[]> {
+    return this.#track(async () => {
       const doc = await this.#load({ backend: BACKEND });
       return [...doc.secrets.keys()].filter((n) => n.startsWith(prefix)).sort();
     });
   }
 
-  /** {@inheritDoc SecretManager.setSecret} */
-  setSecret(name: string, value: SecretValue, opts: WriteOptions = {}): Promise<SecretVersion> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateWriteOptions(name, opts);
-      const plaintext = JSON.stringify(normalizeValue(name, value));
+  /** Seals the fields as a new version under the lock. */
+  protected doSet(
+    name: string,
+    fields: Record<string, string>,
+    opts: WriteOptions,
+  ): Promise<SecretVersion> {
+    return this.#track(async () => {
+      const plaintext = JSON.stringify(fields);
       const ctx = this.#ctx(name);
       return await this.#mutate(ctx, opts.signal, async (doc) => {
         const rec = doc.secrets.get(name);
@@ -270,11 +274,9 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.describeSecret} */
-  describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
+  /** Describes a secret from the store's clear metadata (no decryption). */
+  protected doDescribe(name: string, _opts: SignalOptions): Promise<SecretMetadata> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       const rec = (await this.#load(ctx)).secrets.get(name);
       if (!rec) throw new SecretNotFoundError(ctx);
@@ -282,16 +284,12 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.promote} */
-  promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
+  /** Moves the stage labels under the lock. */
+  protected doPromote(name: string, version: string, opts: SignalOptions): Promise<SecretVersion> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       return await this.#mutate(ctx, opts.signal, (doc) => {
-        const rec = doc.secrets.get(name);
-        const promoted = applyPromote(rec, version, this.#now(), ctx);
+        const promoted = applyPromote(doc.secrets.get(name), version, this.#now(), ctx);
         return Promise.resolve({ result: promoted.version, changed: promoted.changed });
       });
     });
@@ -301,10 +299,8 @@ export class FileSecretManager implements SecretManager {
    * Deletes a secret at once and completely: every version's ciphertext
    * leaves the file. `recoveryDays` is refused with `UnsupportedOperationError`.
    */
-  deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
+  protected doDelete(name: string, opts: DeleteOptions): Promise<void> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       if (opts.recoveryDays !== undefined) {
         throw new UnsupportedOperationError(
@@ -320,37 +316,14 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.readSecret} */
-  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
-      const ctx = this.#ctx(name);
-      const doc = await this.#load(ctx);
-      checkSignal(opts.signal);
-      const found = resolveRead(doc.secrets.get(name), opts, ctx);
-      const fields = await this.#open(name, found.id, found.entry, ctx);
-      const value = selectValue(fields, opts.field, {
-        ...ctx,
-        ...(found.stage ? { stage: found.stage } : {}),
-        version: found.id,
-      });
-      return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
-    }, true);
-  }
-
   /**
    * Marks one version deprecated in the store's metadata (`deprecatedAt`,
    * shown by `describeSecret`; marking it again keeps the first date). Its
    * value stays readable by version until destroyed. Refuses the `current`
    * version with `SecretConflictError`, an unknown one with `SecretNotFoundError`.
    */
-  deprecateVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
+  protected doDeprecate(name: string, version: string, opts: SignalOptions): Promise<void> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       await this.#mutate(ctx, opts.signal, (doc) => {
         applyDeprecate(doc.secrets.get(name), version, this.#now(), ctx);
@@ -365,11 +338,8 @@ export class FileSecretManager implements SecretManager {
    * `SecretNotFoundError`. Refuses the `current` version with
    * `SecretConflictError`, an unknown one with `SecretNotFoundError`.
    */
-  destroyVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
+  protected doDestroy(name: string, version: string, opts: SignalOptions): Promise<void> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       await this.#mutate(ctx, opts.signal, (doc) => {
         applyDestroy(doc.secrets.get(name), version, this.#now(), ctx);
@@ -378,9 +348,8 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** Waits for calls in flight, then refuses later calls. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** Waits for calls in flight, then forgets the key (later calls were refused already). */
+  protected override async doClose(): Promise<void> {
     await Promise.allSettled([...this.#inflight]);
     this.#cipher.close();
     this.#verifiedChecks.clear();
@@ -388,24 +357,13 @@ export class FileSecretManager implements SecretManager {
 
   // ---- plumbing ----
 
-  /** Runs `body` as one tracked call; a not-found from a read is logged as a warning. */
-  #run<T>(body: () => Promise<T>, warnOnMissing = false): Promise<T> {
-    const p = (async () => {
-      try {
-        return await body();
-      } catch (err) {
-        throw warnOnMissing ? warnIfNotFound(log, err) : err;
-      }
-    })();
+  /** Runs `body` as one call that `close()` waits for. */
+  #track<T>(body: () => Promise<T>): Promise<T> {
+    const p = body();
     this.#inflight.add(p);
     const untrack = () => this.#inflight.delete(p);
     p.then(untrack, untrack);
     return p;
-  }
-
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
   }
 
   #ctx(secret: string): { secret: string; backend: string } {
