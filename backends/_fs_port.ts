@@ -155,9 +155,14 @@ interface LockingRuntime {
 }
 
 function lockingRuntime(): LockingRuntime | undefined {
-  const runtime = (globalThis as { Deno?: Partial<LockingRuntime> & { FsFile?: unknown } }).Deno;
+  const runtime = (globalThis as {
+    Deno?: Partial<LockingRuntime> & { FsFile?: unknown; build?: { os?: string } };
+  }).Deno;
   const proto = (runtime?.FsFile as { prototype?: Partial<LockingFile> } | undefined)?.prototype;
   if (typeof runtime?.open !== "function" || typeof proto?.tryLock !== "function") return undefined;
+  // On Windows the lock is mandatory (LockFileEx): the holder could no longer
+  // read its own lock file through another handle. There, the fence guards alone.
+  if (runtime.build?.os === "windows") return undefined;
   return runtime as LockingRuntime;
 }
 
