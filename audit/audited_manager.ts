@@ -278,11 +278,9 @@ class AuditedManager implements AuditedSecretManager {
     return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
   }
 
-  // Temporary (helper "core"): the audit helper replaces these with audited calls.
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "audit" }),
-    );
+  // Temporary (helper "core"): the audit helper owns these; readSecret is audited as a read.
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
+    return this.#call("get", name, opts.version ?? null, () => this.#inner.readSecret(name, opts));
   }
 
   deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {

@@ -155,13 +155,16 @@ export abstract class SecretManagerBase implements SecretManager {
       return await this.#withDeadline(name, opts);
     } catch (err) {
       if (err instanceof SecretNotFoundError) {
-        this.#log.warn("Secret {secret} not found (stage {stage}, version {version}, field {field})", {
-          secret: err.secret,
-          stage: err.stage ?? null,
-          version: err.version ?? null,
-          field: err.field ?? null,
-          backend: err.backend ?? null,
-        });
+        this.#log.warn(
+          "Secret {secret} not found (stage {stage}, version {version}, field {field})",
+          {
+            secret: err.secret,
+            stage: err.stage ?? null,
+            version: err.version ?? null,
+            field: err.field ?? null,
+            backend: err.backend ?? null,
+          },
+        );
       }
       throw err;
     }
@@ -170,24 +173,24 @@ export abstract class SecretManagerBase implements SecretManager {
   async #withDeadline(name: string, opts: ReadOptions): Promise<SecretRead> {
     const ms = this.#deadlineMs;
     const outer = opts.signal;
-    const controller = new AbortController();
+    const deadline = new AbortController();
     const expired = new DOMException(`read deadline of ${ms} ms passed`, "TimeoutError");
-    const timer = setTimeout(() => controller.abort(expired), ms);
-    const onAbort = (): void => controller.abort(outer!.reason);
-    outer?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => deadline.abort(expired), ms);
+    // `any` adds no listener to the caller's signal, which thousands of reads may share.
+    const signal = outer ? AbortSignal.any([outer, deadline.signal]) : deadline.signal;
     let stop!: () => void;
     const cancelled = new Promise<never>((_, reject) => {
-      stop = () => reject(controller.signal.reason);
-      controller.signal.addEventListener("abort", stop, { once: true });
+      stop = () => reject(signal.reason);
+      signal.addEventListener("abort", stop, { once: true });
     });
     cancelled.catch(() => {});
     try {
       // The race ends the read at the deadline even if the hook ignores its signal.
-      const answer = this.doRead(name, { ...opts, signal: controller.signal });
+      const answer = this.doRead(name, { ...opts, signal });
       answer.catch(() => {});
       return await Promise.race([answer, cancelled]);
     } catch (err) {
-      if (controller.signal.reason === expired && !outer?.aborted) {
+      if (deadline.signal.aborted && !outer?.aborted) {
         throw new SecretAccessError(
           {
             secret: name,
@@ -203,8 +206,7 @@ export abstract class SecretManagerBase implements SecretManager {
       throw err;
     } finally {
       clearTimeout(timer);
-      outer?.removeEventListener("abort", onAbort);
-      controller.signal.removeEventListener("abort", stop);
+      signal.removeEventListener("abort", stop);
     }
   }
 

@@ -80,11 +80,19 @@ class NamespacedManager extends ForwardingSecretManager {
     return await this.inner.readSecret(this.#in(name), opts);
   }
 
-  override async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+  override async deprecateVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
     await this.inner.deprecateVersion(this.#in(name), version, opts);
   }
 
-  override async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+  override async destroyVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
     await this.inner.destroyVersion(this.#in(name), version, opts);
   }
 
@@ -94,7 +102,11 @@ class NamespacedManager extends ForwardingSecretManager {
     return names.filter((n) => n.startsWith(this.#prefix + prefix)).map((n) => this.#strip(n));
   }
 
-  override async setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
+  override async setSecret(
+    name: string,
+    value: SecretValue,
+    opts?: WriteOptions,
+  ): Promise<SecretVersion> {
     return this.#version(await this.inner.setSecret(this.#in(name), value, opts));
   }
 
@@ -103,7 +115,11 @@ class NamespacedManager extends ForwardingSecretManager {
     return { ...meta, name, versions: meta.versions.map((v) => this.#version(v)) };
   }
 
-  override async promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion> {
+  override async promote(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<SecretVersion> {
     return this.#version(await this.inner.promote(this.#in(name), version, opts));
   }
 

@@ -74,7 +74,11 @@ export class RedactingSecretManager extends ForwardingSecretManager {
    * Registers the value (each field and the JSON text of a field record)
    * before writing, so that even an error raised by the write is redacted.
    */
-  override setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
+  override setSecret(
+    name: string,
+    value: SecretValue,
+    opts?: WriteOptions,
+  ): Promise<SecretVersion> {
     if (typeof value === "string") {
       this.redactor.register(name, value);
     } else if (typeof value === "object" && value !== null) {
@@ -97,7 +101,6 @@ export class RedactingSecretManager extends ForwardingSecretManager {
     await this.inner.deleteSecret(name, opts);
     this.redactor.forget(name);
   }
-
 }
 
 /** The string fields of a JSON object text, or nothing. */
