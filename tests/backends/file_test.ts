@@ -69,8 +69,6 @@ for (
       return m;
     },
     ioCount: io.count,
-    // Until the file backend implements readSecret/deprecateVersion/destroyVersion (helper filestore).
-    versionLifecycle: false,
     dispose: async (m) => {
       await m.close();
       await Deno.remove(dirs.get(m)!, { recursive: true });
