@@ -20,6 +20,11 @@
  *   renamed).
  * - A wrong key or a damaged file is a `SecretAccessError` (reason `key` or
  *   `damaged`) naming the store, and the file is left exactly as it is.
+ * - A store path that is a symbolic link is written through: the file it
+ *   points to is replaced (and locked), the link stays a link.
+ * - Key files are read by one reader for every key (`readKeyFile`): the
+ *   path's links are followed, and the file read must be owner-only (0600 or
+ *   0400) and lie outside any git repository.
  *
  * What it does not protect: someone who can write the file can delete
  * versions or move stage labels (for example back to an older version);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeFileKey, generateFileKey, readKeyFile } from "../../backends/file.ts";
+import { readKeyFrom } from "../../backends/_key_file.ts";
 import { wrapWithCache } from "../../factory/_cache.ts";
 import { build as buildFileBackend } from "../../factory/_file.ts";
 import { AuditKey, ConfigError, MemorySecretManager } from "../../mod.ts";
@@ -164,4 +165,16 @@ Deno.test("key decoder: the file key, the snapshot key and the audit key follow 
   AuditKey.fromBase64(longer);
   assert.throws(() => decodeFileKey(longer), /holds 48 bytes/);
   await assert.rejects(snapshotKey(longer), /holds 48 bytes/);
+});
+
+Deno.test("key file: the one reader takes a longer audit key only when asked (atLeast)", async () => {
+  await withDir(async (dir) => {
+    const path = `${dir}/audit.key`;
+    await keyFile(path, `${btoa("k".repeat(48))}\n`, 0o600);
+    assert.equal((await readKeyFrom(path, { atLeast: true })).length, 48);
+    await assert.rejects(readKeyFile(path), /holds 48 bytes/);
+    AuditKey.fromBytes(await readKeyFrom(path, { atLeast: true }));
+    await Deno.chmod(path, 0o644);
+    await assert.rejects(readKeyFrom(path, { atLeast: true }), /mode 0644/);
+  });
 });
