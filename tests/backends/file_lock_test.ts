@@ -83,7 +83,10 @@ async function pausedWriterScenario(dir: string, mode: "os-lock" | "fence-only")
     }
     // The other writer: its stale limit is far below the time the child is stopped.
     const breakerValue = `breaker-value-${crypto.randomUUID()}`;
-    const other = new FileSecretManager({ path, key, staleLockMs: 200, lockTimeoutMs: 2_000 });
+    // With the OS lock it must time out (2 s); without, it breaks the lock as
+    // soon as it is 200 ms old (10 s is only a ceiling for a loaded machine).
+    const lockTimeoutMs = mode === "os-lock" ? 2_000 : 10_000;
+    const other = new FileSecretManager({ path, key, staleLockMs: 200, lockTimeoutMs });
     try {
       const v = await other.setSecret("shared/key", breakerValue);
       outcomes.push({ who: "breaker", value: breakerValue, ok: true, version: v.version });
