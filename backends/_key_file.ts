@@ -88,7 +88,7 @@ export function readKeyFile(path: string): Promise<Uint8Array> {
   return readKeyFrom(path);
 }
 
-/** How {@linkcode readKeyFrom} names the key and how long it may be. */
+/** How long a key {@linkcode readKeyFrom} reads may be. */
 export interface ReadKeyOptions {
   /** Accept keys longer than 32 bytes (the audit key). @default {false} */
   atLeast?: boolean;
