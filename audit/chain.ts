@@ -7,6 +7,7 @@
  */
 
 import { encodeBase64 } from "../core/base64.ts";
+import { decodeKey } from "../core/_key.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
@@ -86,13 +87,7 @@ export class AuditKey {
 
   /** A key from base64 text, as `KEYWARD_AUDIT_KEY` holds it. */
   static fromBase64(text: string): AuditKey {
-    let raw: string;
-    try {
-      raw = atob(text.trim());
-    } catch {
-      throw new ConfigError("the audit key is not valid base64");
-    }
-    return new AuditKey(Uint8Array.from(raw, (c) => c.charCodeAt(0)));
+    return new AuditKey(decodeKey(text, { source: "the audit key", atLeast: true }));
   }
 
   /**

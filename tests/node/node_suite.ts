@@ -52,8 +52,6 @@ const fileTarget = {
     await m.close();
     await rm(dirs.get(m)!, { recursive: true, force: true });
   },
-  // Until the file backend implements readSecret/deprecateVersion/destroyVersion (helper filestore).
-  versionLifecycle: false,
 };
 for (const c of contractSuite(fileTarget)) test(`file: ${c.name}`, c.fn);
 

@@ -73,13 +73,9 @@ Deno.test({
       const cases = contractSuite({
         create: () => new MemorySecretManager(),
       }).length;
-      const fileCases = contractSuite({
-        create: () => new MemorySecretManager(),
-        versionLifecycle: false, // as tests/node/node_suite.ts runs the file backend
-      }).length;
       assert.equal(
         count("pass"),
-        1 + cases + fileCases + 2,
+        1 + 2 * cases + 2,
         `Node tests passed:\n${report}`,
       );
       assert.match(tap, /^ok \d+ - vault: /m, "the Vault test ran and passed");
