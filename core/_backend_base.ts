@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
+import type { KeywardLogger as Logger } from "./log.ts";
 import {
   ConfigError,
   ManagerClosedError,

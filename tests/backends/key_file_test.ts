@@ -62,6 +62,7 @@ Deno.test("key file: KEYWARD_SNAPSHOT_KEY_FILE at mode 0666 is refused, as the s
     for (const mode of [0o600, 0o400]) {
       await keyFile(path, `${key}\n`, mode);
       const cached = await snapshotWith(dir, { KEYWARD_SNAPSHOT_KEY_FILE: path });
+      assert.ok(cached, "a snapshot setting gives a cache");
       await cached.close();
       const store = await storeWith(dir, { KEYWARD_FILE_KEY_FILE: path });
       await store.close();
@@ -141,7 +142,10 @@ Deno.test("key decoder: the file key, the snapshot key and the audit key follow 
     wrapWithCache(new MemorySecretManager(), {
       env: { SECRET_CACHE_SNAPSHOT: "/nonexistent/keyward/cache.snap", KEYWARD_SNAPSHOT_KEY: text },
       readTextFile: noFiles,
-    }).then((m) => m.close());
+    }).then((m) => {
+      assert.ok(m, "a snapshot setting gives a cache");
+      return m.close();
+    });
   for (const text of accepted) {
     assert.deepEqual(decodeFileKey(text), bytes);
     await snapshotKey(text);
