@@ -11,7 +11,7 @@ import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
-import { connectFromSecret, connectUrl } from "../postgres/connect.ts";
+import { connectFromSecret, connectUrl } from "../pg/connect.ts";
 import { isoMicros } from "./_time.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { AuditWriteFailedError, checkpointOf } from "./jsonl_sink.ts";

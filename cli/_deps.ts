@@ -87,7 +87,7 @@ export async function createCliManager(
 async function connectAuditDatabase(url: string): Promise<Sql> {
   // Checks the URL first: a malformed one is a ConfigError naming the
   // setting, never quoting it (the driver's own message would).
-  const { connectUrl } = await import("../postgres/connect.ts");
+  const { connectUrl } = await import("../pg/connect.ts");
   return connectUrl(url, "DATABASE_URL", { max: 2, connectTimeoutSeconds: 10 });
 }
 

@@ -80,7 +80,7 @@ export async function wrapWithAudit(
     if (dbSecret !== undefined) {
       sink = await postgresSinkFromSecret(manager, dbSecret, options);
     } else if (url !== undefined) {
-      const { assertConnectionUrl } = await import("../postgres/connect.ts");
+      const { assertConnectionUrl } = await import("../pg/connect.ts");
       assertConnectionUrl(url, "DATABASE_URL");
       sink = new PostgresAuditSink({ ...options, url });
     } else {
