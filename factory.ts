@@ -115,6 +115,14 @@ export interface CreateSecretManagerOptions {
    * @default {`Deno.readTextFile` on Deno, `fs.promises.readFile(path, "utf8")` on Node}
    */
   readTextFile?: (path: string) => Promise<string>;
+  /**
+   * A stable identity of this writer of the audit trail (the CLI passes
+   * `cli`): its chain `<SECRET_AUDIT_SERVICE>:<auditWriter>` continues across
+   * processes (from the trail's heads file, or the chain's last row in
+   * Postgres), so a row deleted from any run shows as a gap. Without it,
+   * every process writes a chain of its own (right for long-running services).
+   */
+  auditWriter?: string;
 }
 
 /**
@@ -172,7 +180,7 @@ export async function createSecretManager(
   try {
     // The audit trail sits inside the cache: backend calls are one event
     // each, cache serves are counted (SECRET_AUDIT*; see factory/_audit.ts).
-    const audit = await wrapWithAudit(manager, settings);
+    const audit = await wrapWithAudit(manager, settings, { writer: options.auditWriter });
     manager = audit.manager;
     // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts),
     // and the cache can listen for rotation events (SECRET_ROTATION_EVENTS).

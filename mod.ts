@@ -5,7 +5,8 @@
  *
  * This entry uses web standards only (`fetch`, WebCrypto, streams) so it runs
  * on Deno, Node, Deno Deploy and Cloudflare Workers. It reads no environment
- * and touches no file.
+ * and touches no file. Helpers for writing a backend (name and value checks,
+ * the retry loop, error scrubbing) are in `@keyward/secrets/backend-kit`.
  *
  * @example
  * ```ts
@@ -20,35 +21,32 @@
  */
 
 export * from "./core/types.ts";
-export * from "./core/errors.ts";
 export {
-  MAX_NAME_LENGTH,
-  MAX_VALUE_BYTES,
-  nameProblem,
-  normalizeValue,
-  RESERVED_PREFIX,
-  selectValue,
-  sortFields,
-  utf8Length,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-  VALUE_FIELD,
-} from "./core/names.ts";
-export { fingerprint, Secret } from "./core/secret.ts";
+  type AccessReason,
+  ConfigError,
+  type ErrorCode,
+  type ErrorContext,
+  exitCodeFor,
+  httpStatusFor,
+  InvalidSecretNameError,
+  InvalidSecretValueError,
+  KeywardError,
+  ManagerClosedError,
+  ScrubbedError,
+  SecretAccessError,
+  SecretConflictError,
+  SecretNotFoundError,
+  SecretWriteError,
+  UnsupportedOperationError,
+} from "./core/errors.ts";
+export { MAX_NAME_LENGTH, MAX_VALUE_BYTES, VALUE_FIELD } from "./core/names.ts";
+export { fingerprint, type FingerprintOptions, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
+export { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "./core/_backend_base.ts";
+export { ForwardingSecretManager } from "./core/_forwarding.ts";
 export { type MemoryOptions, MemorySecretManager } from "./backends/memory.ts";
 export { type VaultAuth, type VaultOptions, VaultSecretManager } from "./backends/vault.ts";
-export {
-  backoffDelayMs,
-  DEFAULT_RETRY,
-  retry,
-  type RetryAttempt,
-  type RetryOptions,
-  type RetryPolicy,
-  validateRetryPolicy,
-} from "./core/retry.ts";
+export { DEFAULT_RETRY, type RetryPolicy } from "./core/retry.ts";
 export { envKeyFor, type EnvOptions, EnvSecretManager, nameForEnvKey } from "./backends/env.ts";
 export {
   type CachedSecretManager,
@@ -135,6 +133,7 @@ export {
   type AuditOutcome,
   type AuditRow,
   type AuditSink,
+  type AuditSinkHealth,
   type AuditSource,
   type ChainHead,
   type SealedAuditEvent,
@@ -151,19 +150,23 @@ export {
 export {
   type AuditedSecretManager,
   type AuditOptions,
+  AuditUnavailableError,
   type RotationAuditDetails,
   withAudit,
 } from "./audit/audited_manager.ts";
 export {
+  type AuditLineWriter,
   checkpointOf,
   fromJsonLine,
   JsonLinesAuditSink,
   type JsonLinesSinkOptions,
+  type JsonLinesSinkStats,
   toJsonLine,
 } from "./audit/jsonl_sink.ts";
 export {
   type PruneAnchor,
   verifyAuditRows,
+  type VerifyDrop,
   type VerifyOptions,
   type VerifyProblem,
   type VerifyProblemKind,

@@ -76,8 +76,20 @@ export class EventBuffer {
   }
 }
 
-/** The event that reports `count` events lost to a full buffer. */
-export function droppedEvent(count: number, service: string, atMs: number): AuditEvent {
+/**
+ * The event that reports `count` lost events: `reason` is its error code
+ * (`buffer_full`: dropped before they were sealed; `refused:<SQLSTATE>`: sealed
+ * rows the store can never accept), and `seqRange` (`first-last`, in its
+ * `version` field) the positions of this chain the lost rows held, when they
+ * were sealed, so `verify` reports the gap as dropped rather than deleted.
+ */
+export function droppedEvent(
+  count: number,
+  service: string,
+  atMs: number,
+  reason = "buffer_full",
+  seqRange: string | null = null,
+): AuditEvent {
   return {
     accessedAtMs: atMs,
     service: service || "keyward",
@@ -86,9 +98,9 @@ export function droppedEvent(count: number, service: string, atMs: number): Audi
     outcome: "error",
     source: "backend",
     backend: null,
-    version: null,
+    version: seqRange,
     latencyMs: 0,
-    errorCode: "buffer_full",
+    errorCode: reason,
     count,
   };
 }

@@ -6,12 +6,15 @@
  */
 
 import {
+  type ErrorContext,
+  InvalidSecretNameError,
   KeywardError,
   SecretAccessError,
   SecretNotFoundError,
   UnsupportedOperationError,
 } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
+import { invalidNamePlaceholder, nameProblem } from "../core/_name_rules.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -71,6 +74,70 @@ export interface AuditOptions {
    * @default {true}
    */
   closeSink?: boolean;
+  /**
+   * What a call does when its event cannot be recorded.
+   *
+   * - `"warn"` (a service that must keep trading): the call is served; the
+   *   sink keeps the event and retries, logs the failure (category
+   *   `keyward.audit.*`) and shows it in its `stats()` and `health()`.
+   * - `"fail"` (the CLI): nothing is served that is not recorded. Before the
+   *   first call, and while the sink is failing, the sink's `ready()` is
+   *   checked (the file opens, the role may insert); a failure refuses the
+   *   call before the backend is asked. After each call, its event must be
+   *   written (the sink's `confirm()`: the JSON-lines append, the Postgres
+   *   insert) before the result is returned; if it cannot be, the call
+   *   throws {@linkcode AuditUnavailableError} instead of returning the value.
+   *   Each call then waits for one write: meant for the CLI and low rates.
+   *   Cache serves counted through `recordServe` are not confirmed one by one.
+   * @default {"warn"}
+   */
+  onFailure?: "warn" | "fail";
+}
+
+/**
+ * A call refused because the audit trail could not record it (`withAudit`
+ * with `onFailure: "fail"`). A {@linkcode SecretAccessError} with reason
+ * `unreachable`: retry once the audit store is back.
+ *
+ * @example Refusing to serve a read the audit trail cannot record
+ * ```ts
+ * import { AuditUnavailableError, JsonLinesAuditSink, MemorySecretManager, withAudit } from "@keyward/secrets";
+ *
+ * const broken = new WritableStream<Uint8Array>({
+ *   write: () => Promise.reject(Object.assign(new Error("disk full"), { code: "ENOSPC" })),
+ * });
+ * const secrets = withAudit(
+ *   new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } }),
+ *   new JsonLinesAuditSink(broken),
+ *   { service: "cli", onFailure: "fail" },
+ * );
+ * try {
+ *   await secrets.getSecret("db/password");
+ *   throw new Error("served without an audit record");
+ * } catch (err) {
+ *   if (!(err instanceof AuditUnavailableError) || err.auditError !== "ENOSPC") throw err;
+ *   if (!err.message.includes("the audit trail could not record this read")) throw err;
+ * }
+ * await secrets.close();
+ * ```
+ */
+export class AuditUnavailableError extends SecretAccessError {
+  /** What the audit store failed with (an error code or name, never a message). */
+  readonly auditError: string;
+  /**
+   * Builds the error; `done` says the backend call itself succeeded (a write
+   * that was made but could not be recorded).
+   */
+  constructor(context: ErrorContext, auditError: string, action = "read", done = false) {
+    super(
+      context,
+      done
+        ? `the ${action} was done, but the audit trail could not record it (${auditError})`
+        : `the audit trail could not record this ${action} (${auditError})`,
+      "unreachable",
+    );
+    this.auditError = auditError;
+  }
 }
 
 /**
@@ -151,6 +218,16 @@ export interface AuditedSecretManager extends SecretManager {
 }
 
 const MINUTE_MS = 60_000;
+const ACTION_WORDS: Record<AuditAction, string> = {
+  get: "read",
+  list: "listing",
+  set: "write",
+  describe: "description",
+  promote: "promotion",
+  delete: "deletion",
+  rotate: "rotation",
+  dropped: "event",
+};
 const SAFE_ABORT_NAMES = /* @__PURE__ */ new Set(["AbortError", "TimeoutError"]);
 
 /** The outcome and error code of a failure; never its message. */
@@ -197,6 +274,8 @@ class AuditedManager implements AuditedSecretManager {
   readonly #backend: string | null;
   readonly #now: () => number;
   readonly #closeSink: boolean;
+  readonly #fail: boolean;
+  #ready = false;
   readonly #log = keywardLogger("audit");
   #minute = -1;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -214,6 +293,11 @@ class AuditedManager implements AuditedSecretManager {
     this.#backend = options.backend ?? inferBackend(inner);
     this.#now = options.now ?? Date.now;
     this.#closeSink = options.closeSink ?? true;
+    const onFailure = options.onFailure ?? "warn";
+    if (onFailure !== "warn" && onFailure !== "fail") {
+      throw new RangeError('option onFailure must be "warn" or "fail"');
+    }
+    this.#fail = onFailure === "fail";
   }
 
   readonly recordServe: ServeListener = (event: ServeEvent): void => {
@@ -278,11 +362,9 @@ class AuditedManager implements AuditedSecretManager {
     return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
   }
 
-  // Temporary (helper "core"): the audit helper replaces these with audited calls.
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "audit" }),
-    );
+  // Temporary (helper "core"): the audit helper owns these; readSecret is audited as a read.
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
+    return this.#call("get", name, opts.version ?? null, () => this.#inner.readSecret(name, opts));
   }
 
   deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
@@ -321,8 +403,10 @@ class AuditedManager implements AuditedSecretManager {
   ): Promise<T> {
     const accessedAtMs = this.#now();
     const started = performance.now();
+    if (this.#fail) await this.#checkReady(action, name, version, accessedAtMs, started);
+    let result: T;
     try {
-      const result = await fn();
+      result = await fn();
       this.#emit(
         this.#event(action, name, accessedAtMs, started, "ok", "backend", {
           version: versionOf ? versionOf(result) : version,
@@ -330,11 +414,14 @@ class AuditedManager implements AuditedSecretManager {
           backend: null,
         }),
       );
-      return result;
     } catch (err) {
       const c = classifyError(err);
+      // A refused name may be a value pasted by mistake: record its length, never its text.
+      const refused = err instanceof InvalidSecretNameError ||
+        (action !== "list" && nameProblem(name) !== undefined);
+      const recorded = refused ? invalidNamePlaceholder(name) : name;
       this.#emit(
-        this.#event(action, name, accessedAtMs, started, c.outcome, "backend", {
+        this.#event(action, recorded, accessedAtMs, started, c.outcome, "backend", {
           version,
           errorCode: c.errorCode,
           backend: c.backend,
@@ -342,6 +429,62 @@ class AuditedManager implements AuditedSecretManager {
       );
       throw err;
     }
+    if (this.#fail) {
+      const failure = await this.#confirm();
+      if (failure !== null) {
+        const writes = action === "set" || action === "promote" || action === "delete";
+        throw new AuditUnavailableError(
+          { secret: name, ...(this.#backend ? { backend: this.#backend } : {}) },
+          failure,
+          ACTION_WORDS[action],
+          writes,
+        );
+      }
+    }
+    return result;
+  }
+
+  /** `fail` mode, before a call: the sink must be able to write (checked once, and while failing). */
+  async #checkReady(
+    action: AuditAction,
+    name: string,
+    version: string | null,
+    accessedAtMs: number,
+    started: number,
+  ): Promise<void> {
+    if (this.#ready && !this.#sink.health?.().failing) return;
+    try {
+      await this.#sink.ready?.();
+      this.#ready = true;
+      return;
+    } catch (err) {
+      const label = err instanceof Error && "label" in err ? String(err.label) : "unknown";
+      // The refused attempt is recorded too (kept by the sink until it can write).
+      this.#emit(
+        this.#event(action, name, accessedAtMs, started, "error", "backend", {
+          version,
+          errorCode: "audit_unavailable",
+          backend: null,
+        }),
+      );
+      throw new AuditUnavailableError(
+        { secret: name, ...(this.#backend ? { backend: this.#backend } : {}) },
+        label,
+        ACTION_WORDS[action],
+      );
+    }
+  }
+
+  /** `fail` mode, after a call: waits until its event is written; the failure's label, or null. */
+  async #confirm(): Promise<string | null> {
+    try {
+      if (this.#sink.confirm) await this.#sink.confirm();
+      else await this.#sink.flush();
+    } catch (err) {
+      return err instanceof Error && "label" in err ? String(err.label) : "unknown";
+    }
+    const health = this.#sink.health?.();
+    return health?.failing ? health.lastError ?? "unknown" : null;
   }
 
   #event(

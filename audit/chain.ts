@@ -6,9 +6,12 @@
  * @module
  */
 
+import { encodeBase64 } from "../core/base64.ts";
+import { decodeKey } from "../core/_key.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
+import { toMicros } from "./_time.ts";
 import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
 
 /**
@@ -84,13 +87,7 @@ export class AuditKey {
 
   /** A key from base64 text, as `KEYWARD_AUDIT_KEY` holds it. */
   static fromBase64(text: string): AuditKey {
-    let raw: string;
-    try {
-      raw = atob(text.trim());
-    } catch {
-      throw new ConfigError("the audit key is not valid base64");
-    }
-    return new AuditKey(Uint8Array.from(raw, (c) => c.charCodeAt(0)));
+    return new AuditKey(decodeKey(text, { source: "the audit key", atLeast: true }));
   }
 
   /**
@@ -112,7 +109,7 @@ export class AuditKey {
   /** A fresh random 32-byte key, base64 (for `KEYWARD_AUDIT_KEY` or the secret manager). */
   static generateBase64(): string {
     const bytes = crypto.getRandomValues(new Uint8Array(MIN_AUDIT_KEY_BYTES));
-    return btoa(String.fromCharCode(...bytes));
+    return encodeBase64(bytes);
   }
 
   /** HMAC-SHA-256 (hex) of `text`, computed in the caller's turn. */
@@ -266,7 +263,8 @@ export class AuditChain {
   /** Seals the next event (synchronous; the returned event is a copy). */
   seal(event: AuditEvent): SealedAuditEvent {
     const unsigned = {
-      accessedAtMs: event.accessedAtMs,
+      // The stores keep microseconds: the MAC covers the time at exactly that precision.
+      accessedAtMs: toMicros(event.accessedAtMs),
       service: event.service,
       secretName: event.secretName,
       action: event.action,
@@ -290,5 +288,35 @@ export class AuditChain {
   /** The last sealed event's position and MAC, or `null` before the first. */
   head(): ChainHead | null {
     return this.#seq === 0 ? null : { chainId: this.chainId, seq: this.#seq, mac: this.#mac };
+  }
+
+  /**
+   * Continues the chain after `head` (its last stored event, written by this
+   * writer in an earlier process), or restarts it with `null`; a sink also
+   * uses it to take back events it sealed but could not write.
+   *
+   * @example Three processes, one chain
+   * ```ts
+   * import { AuditChain, AuditKey } from "@keyward/secrets";
+   *
+   * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+   * const event = {
+   *   accessedAtMs: 0, service: "cli", secretName: "db/password", action: "get" as const,
+   *   outcome: "ok" as const, source: "backend" as const, backend: "file", version: null,
+   *   latencyMs: 1, errorCode: null, count: 1,
+   * };
+   * const first = new AuditChain(key, { chainId: "cli" }).seal(event);
+   * const later = new AuditChain(key, { chainId: "cli" });
+   * later.resume(first); // the head stored beside the trail
+   * const second = later.seal(event);
+   * if (second.seq !== 2 || second.prevMac !== first.mac) throw new Error();
+   * ```
+   */
+  resume(head: ChainHead | null): void {
+    if (head !== null && head.chainId !== this.chainId) {
+      throw new RangeError(`the head belongs to chain ${head.chainId}, not ${this.chainId}`);
+    }
+    this.#seq = head?.seq ?? 0;
+    this.#mac = head?.mac ?? GENESIS_MAC;
   }
 }

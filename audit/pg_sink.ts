@@ -11,13 +11,15 @@ import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
-import { connectFromSecret, connectUrl } from "../postgres/connect.ts";
+import { connectFromSecret, connectUrl } from "../pg/connect.ts";
+import { isoMicros } from "./_time.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
-import { checkpointOf } from "./jsonl_sink.ts";
+import { AuditWriteFailedError, checkpointOf } from "./jsonl_sink.ts";
 import type {
   AuditCheckpoint,
   AuditEvent,
   AuditSink,
+  AuditSinkHealth,
   ChainHead,
   SealedAuditEvent,
 } from "./types.ts";
@@ -67,6 +69,16 @@ export interface PostgresAuditSinkOptions {
    * @default {a random UUID: one chain per sink instance}
    */
   chainId?: string;
+  /**
+   * Continue the chain `chainId` from its last row in the table (or its
+   * prune anchor), so the events of several processes with one writer
+   * identity (CLI runs) form one chain and a deleted row shows as a gap.
+   * Two processes writing at once stay correct (a position taken by the
+   * other is re-sealed after it), but contend: give long-running writers
+   * chains of their own. Needs a `chainId`.
+   * @default {false}
+   */
+  resume?: boolean;
   /**
    * Events per insert.
    * @default {1000}
@@ -145,9 +157,16 @@ export interface PostgresAuditSinkStats {
   buffered: number;
   /** Inserts that failed and were retried. */
   failedInserts: number;
+  /**
+   * What the last failed write failed with (a SQLSTATE or an error name),
+   * while writes are failing; `null` once a write succeeds.
+   */
+  lastError: string | null;
 }
 
 interface Batch {
+  /** The events as recorded, to seal them afresh when another writer took their positions. */
+  events: AuditEvent[];
   sealed: SealedAuditEvent[];
   /** Accesses it stands for (the `dropped` report excluded). */
   accesses: number;
@@ -156,9 +175,17 @@ interface Batch {
 interface Waiter {
   target: number;
   resolve: () => void;
+  /** `confirm()` waiters: rejected as soon as a write fails. */
+  reject?: (err: Error) => void;
 }
 
-const PERMANENT_SQLSTATE = /^(22|23|42)/;
+/**
+ * Errors a retry can never fix: a data exception (class 22) or an integrity
+ * violation (class 23) caused by the rows themselves. Everything else
+ * (permission denied 42501, a missing table, a dropped connection, 57P01
+ * admin shutdown, a timeout, ...) may pass: those batches stay and are retried.
+ */
+const NEVER_SUCCEEDS_SQLSTATE = /^(22|23)/;
 
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
@@ -213,6 +240,9 @@ export class PostgresAuditSink implements AuditSink {
   #stopped = false;
   #closed = false;
   #failing = false;
+  readonly #resume: boolean;
+  /** With `resume`: whether the chain's stored head was read. */
+  #headLoaded = false;
   #written: ChainHead | null = null;
   #waiters: Waiter[] = [];
   #stats: PostgresAuditSinkStats = {
@@ -221,7 +251,10 @@ export class PostgresAuditSink implements AuditSink {
     dropped: 0,
     buffered: 0,
     failedInserts: 0,
+    lastError: null,
   };
+  /** Runs of refused rows not yet reported by a `dropped` record. */
+  #refused: { from: number; to: number; count: number; code: string; service: string }[] = [];
   #settled = 0;
 
   /** Creates the sink; it connects lazily, on the first write. */
@@ -247,6 +280,10 @@ export class PostgresAuditSink implements AuditSink {
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     this.#buffer = new EventBuffer(max);
     this.#chain = new AuditChain(options.key, options);
+    this.#resume = options.resume ?? false;
+    if (this.#resume && options.chainId === undefined) {
+      throw new RangeError("option resume needs a chainId");
+    }
     this.#onCheckpoint = options.onCheckpoint;
     this.#now = options.now ?? Date.now;
     if (options.sql) {
@@ -269,6 +306,58 @@ export class PostgresAuditSink implements AuditSink {
       ...this.#stats,
       buffered: this.#buffer.length + this.#sealedCount(),
     };
+  }
+
+  /** Whether writes are failing now (from a failed insert until the next one succeeds). */
+  health(): AuditSinkHealth {
+    return { failing: this.#failing, lastError: this.#failing ? this.#stats.lastError : null };
+  }
+
+  /**
+   * Checks that the table can be written now: connects and asks whether
+   * this role may insert into `secret_access_log`. Rejects otherwise (and
+   * the sink counts as failing until a write succeeds).
+   */
+  async ready(): Promise<void> {
+    let allowed: boolean;
+    try {
+      const [row] = await this.#sql<{ ok: boolean }[]>`
+        SELECT has_table_privilege('secret_access_log', 'INSERT') AS ok`;
+      allowed = row.ok;
+    } catch (err) {
+      this.#retrying(err);
+      throw new AuditWriteFailedError(errorLabel(err));
+    }
+    if (!allowed) {
+      this.#retrying(Object.assign(new Error("permission denied"), { code: "42501" }));
+      throw new AuditWriteFailedError("42501");
+    }
+    if (this.#failing && this.#buffer.length === 0 && this.#sealedCount() === 0) {
+      this.#failing = false;
+      this.#stats.lastError = null;
+    }
+  }
+
+  /**
+   * Resolves once every event recorded before the call is written; rejects
+   * as soon as an insert fails (the events stay buffered and are retried) or
+   * one of them is dropped. While writes are failing, it retries at once
+   * rather than after the back-off.
+   */
+  confirm(): Promise<void> {
+    const target = this.#stats.recorded;
+    const dropped = this.#stats.dropped;
+    const done = this.#settled >= target
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+        this.#waiters.push({ target, resolve, reject });
+        this.#urgent = true;
+        this.#wake();
+        this.#loop ??= this.#run();
+      });
+    return done.then(() => {
+      if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
+    });
   }
 
   /** Enqueues one event: synchronous, no I/O, never throws. */
@@ -380,6 +469,18 @@ export class PostgresAuditSink implements AuditSink {
           this.#inflight = this.#next;
           this.#next = null;
         }
+        if (this.#resume && !this.#headLoaded && !this.#inflight) {
+          if (this.#buffer.length === 0) break;
+          try {
+            this.#chain.resume(await this.#storedHead());
+            this.#headLoaded = true;
+          } catch (err) {
+            this.#retrying(err);
+            await this.#sleep(delay);
+            delay = Math.min(delay * 2, this.#retryMaxMs);
+            continue;
+          }
+        }
         if (!this.#inflight) {
           if (this.#buffer.length === 0) break;
           if (this.#buffer.length < this.#batchSize && !this.#urgent && !this.#closed) {
@@ -398,50 +499,142 @@ export class PostgresAuditSink implements AuditSink {
         } catch (err) {
           if (await this.#alreadyWritten(err, batch.sealed)) {
             // The previous attempt committed but its answer was lost.
-          } else if (PERMANENT_SQLSTATE.test(sqlState(err) ?? "")) {
-            this.#log.error("The audit database refused a batch ({code}); {count} events lost", {
-              code: sqlState(err),
-              count: batch.accesses,
-            });
+          } else if (this.#resume && sqlState(err) === "23505") {
+            // Another process of this writer took these positions: seal the events afresh after it.
+            const events = [...batch.events, ...(this.#next?.events ?? [])];
             this.#inflight = null;
-            this.#drop(batch.accesses);
+            this.#next = null;
+            for (let i = events.length - 1; i >= 0; i--) this.#buffer.unshift(events[i]);
+            this.#headLoaded = false;
+            continue;
+          } else if (NEVER_SUCCEEDS_SQLSTATE.test(sqlState(err) ?? "")) {
+            // Find the rows refused: insert the batch row by row; only those are lost.
+            if (await this.#insertRowByRow(batch)) {
+              this.#inflight = null;
+              delay = this.#retryMinMs;
+              this.#recovered();
+              continue;
+            }
+            this.#retrying(err);
+            await this.#sleep(delay);
+            delay = Math.min(delay * 2, this.#retryMaxMs);
             continue;
           } else {
-            this.#stats.failedInserts += 1;
-            if (!this.#failing) {
-              this.#failing = true;
-              this.#log.warn("The audit database is unreachable ({error}); buffering events", {
-                error: errorLabel(err),
-              });
-            }
+            this.#retrying(err);
             await this.#sleep(delay);
             delay = Math.min(delay * 2, this.#retryMaxMs);
             continue;
           }
         }
         delay = this.#retryMinMs;
-        const last = batch.sealed[batch.sealed.length - 1];
-        this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
+        this.#wrote(batch.sealed, batch.accesses);
         this.#inflight = null;
-        this.#stats.written += batch.accesses;
-        this.#settle(batch.accesses);
-        if (this.#failing) {
-          this.#failing = false;
-          this.#log.info("The audit database is reachable again");
-        }
-        const lost = this.#buffer.takeDropped();
-        if (lost.count > 0) {
-          this.#log.warn("{count} audit events were dropped while the database was unreachable", {
-            count: lost.count,
-          });
-          this.#buffer.unshift(droppedEvent(lost.count, lost.service, this.#now()));
-        }
-        if (this.#buffer.length === 0) this.#urgent = false;
+        this.#recovered();
       }
     } finally {
       this.#loop = null;
       clearTimeout(this.#timer);
     }
+  }
+
+  /** Notes rows as written: the chain head, the counters, the waiting flushes. */
+  #wrote(rows: SealedAuditEvent[], accesses: number): void {
+    if (rows.length === 0) return;
+    const last = rows[rows.length - 1];
+    this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
+    this.#stats.written += accesses;
+    this.#settle(accesses);
+  }
+
+  /** A write failed with an error that may pass: the batch stays and is retried. */
+  #retrying(err: unknown): void {
+    this.#stats.failedInserts += 1;
+    this.#stats.lastError = errorLabel(err);
+    // confirm() callers learn it now; flush() callers keep waiting for the retries.
+    const failed = new AuditWriteFailedError(this.#stats.lastError);
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) w.reject ? w.reject(failed) : still.push(w);
+    this.#waiters = still;
+    if (!this.#failing) {
+      this.#failing = true;
+      this.#log.warn("The audit database cannot be written ({error}); buffering events", {
+        error: errorLabel(err),
+      });
+    }
+  }
+
+  /** After a successful write: ends a failure, and queues the reports of what was lost. */
+  #recovered(): void {
+    if (this.#failing) {
+      this.#failing = false;
+      this.#stats.lastError = null;
+      this.#log.info("The audit database is written again");
+    }
+    const reports: AuditEvent[] = [];
+    const lost = this.#buffer.takeDropped();
+    if (lost.count > 0) {
+      this.#log.warn("{count} audit events were dropped while the database was unreachable", {
+        count: lost.count,
+      });
+      reports.push(droppedEvent(lost.count, lost.service, this.#now()));
+    }
+    for (const r of this.#refused.splice(0)) {
+      reports.push(
+        droppedEvent(r.count, r.service, this.#now(), `refused:${r.code}`, `${r.from}-${r.to}`),
+      );
+    }
+    for (let i = reports.length - 1; i >= 0; i--) this.#buffer.unshift(reports[i]);
+    if (this.#buffer.length === 0) this.#urgent = false;
+  }
+
+  /**
+   * Inserts `batch` one row at a time after the store refused it whole with
+   * an error no retry can fix: the rows refused again are dropped (counted,
+   * logged, and reported by a `dropped` record naming their positions), the
+   * others are written. Returns false when a row fails with an error that may
+   * pass: the rows not yet written stay in `batch` to be retried.
+   */
+  async #insertRowByRow(batch: Batch): Promise<boolean> {
+    while (batch.sealed.length > 0) {
+      const row = batch.sealed[0];
+      const accesses = row.action === "dropped" ? 0 : row.count;
+      try {
+        await this.#insert([row]);
+      } catch (err) {
+        const code = sqlState(err) ?? "";
+        if (await this.#alreadyWritten(err, [row])) {
+          // written by an earlier attempt whose answer was lost
+        } else if (NEVER_SUCCEEDS_SQLSTATE.test(code)) {
+          this.#log.error(
+            "The audit database refused an event ({code}); it is lost and reported as dropped",
+            { code },
+          );
+          const prev = this.#refused.at(-1);
+          if (prev && prev.to === row.seq - 1 && prev.code === code) {
+            prev.to = row.seq;
+            prev.count += row.count;
+          } else {
+            this.#refused.push({
+              from: row.seq,
+              to: row.seq,
+              count: row.count,
+              code,
+              service: row.service,
+            });
+          }
+          batch.sealed.shift();
+          batch.accesses -= accesses;
+          this.#drop(accesses);
+          continue;
+        } else {
+          return false;
+        }
+      }
+      batch.sealed.shift();
+      batch.accesses -= accesses;
+      this.#wrote([row], accesses);
+    }
+    return true;
   }
 
   #sealedCount(): number {
@@ -456,16 +649,30 @@ export class PostgresAuditSink implements AuditSink {
       if (e.action !== "dropped") accesses += e.count;
       return this.#chain.seal(e);
     });
-    return { sealed, accesses };
+    return { events, sealed, accesses };
+  }
+
+  /** The last stored position of this chain: its newest row, or its prune anchor. */
+  async #storedHead(): Promise<ChainHead | null> {
+    const chainId = this.#chain.chainId;
+    const rows = await this.#sql<{ seq: string; mac: string }[]>`
+      SELECT h.seq::text AS seq, h.mac FROM (
+        SELECT seq, mac FROM secret_access_log WHERE chain_id = ${chainId}
+        UNION ALL
+        SELECT seq, mac FROM secret_access_log_anchor WHERE chain_id = ${chainId}
+      ) h ORDER BY h.seq DESC LIMIT 1`;
+    return rows.length === 0 ? null : { chainId, seq: Number(rows[0].seq), mac: rows[0].mac };
   }
 
   async #alreadyWritten(err: unknown, batch: SealedAuditEvent[]): Promise<boolean> {
     if (sqlState(err) !== "23505") return false;
     try {
+      const macs = batch.map((e) => e.mac);
       const rows = await this.#sql<{ n: number }[]>`
         SELECT count(*)::int AS n FROM secret_access_log
         WHERE chain_id = ${batch[0].chainId}
-          AND seq BETWEEN ${batch[0].seq} AND ${batch[batch.length - 1].seq}`;
+          AND seq BETWEEN ${batch[0].seq} AND ${batch[batch.length - 1].seq}
+          AND mac = ANY(${macs}::text[])`;
       return rows[0].n === batch.length;
     } catch {
       return false;
@@ -483,7 +690,8 @@ export class PostgresAuditSink implements AuditSink {
     const prev = new Array<string>(n), mac = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const e = batch[i];
-      at[i] = new Date(e.accessedAtMs).toISOString();
+      // Sent as text: npm:postgres would turn a timestamptz parameter into a Date (milliseconds).
+      at[i] = isoMicros(e.accessedAtMs);
       service[i] = e.service;
       name[i] = e.secretName;
       action[i] = e.action;
@@ -502,10 +710,14 @@ export class PostgresAuditSink implements AuditSink {
     await this.#sql`
       INSERT INTO secret_access_log (accessed_at, service, secret_name, action, outcome, source,
         backend, version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac)
-      SELECT * FROM unnest(${at}::timestamptz[], ${service}::text[], ${name}::text[],
+      SELECT at::timestamptz, service, name, action, outcome, source, backend, version, latency,
+        code, count, chain, seq, prev, mac
+      FROM unnest(${at}::text[], ${service}::text[], ${name}::text[],
         ${action}::text[], ${outcome}::text[], ${source}::text[], ${backend}::text[],
         ${version}::text[], ${latency}::float8[], ${code}::text[], ${count}::int[],
-        ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[])`;
+        ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[])
+        AS u(at, service, name, action, outcome, source, backend, version, latency, code, count,
+          chain, seq, prev, mac)`;
   }
 }
 

@@ -12,10 +12,22 @@ import { toJsonLine } from "./jsonl_sink.ts";
 import type { AuditCheckpoint, AuditRow } from "./types.ts";
 import { type PruneAnchor, verifyAuditRows, type VerifyReport } from "./verify.ts";
 
-const COLUMNS = `id, accessed_at, service, secret_name, action, outcome, source, backend,
+const PLAIN_COLUMNS = `id, accessed_at, service, secret_name, action, outcome, source, backend,
   version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac`;
 
-const COLUMNS_L = COLUMNS.split(",").map((c) => `l.${c.trim()}`).join(", ");
+/**
+ * The stored time in whole microseconds (timestamptz's precision), so a time
+ * moved by less than a millisecond is seen by the MAC check (a `Date` keeps
+ * milliseconds only).
+ */
+const MICROS = (prefix: string) =>
+  `(extract(epoch from ${prefix}accessed_at) * 1000000)::bigint AS accessed_at_us`;
+
+const COLUMNS = `${PLAIN_COLUMNS}, ${MICROS("")}`;
+
+const COLUMNS_L = `${PLAIN_COLUMNS.split(",").map((c) => `l.${c.trim()}`).join(", ")}, ${
+  MICROS("l.")
+}`;
 
 /**
  * A row as `npm:postgres` returns it.
@@ -37,7 +49,10 @@ export type RawAuditRow = Record<string, unknown>;
 
 /**
  * Converts a raw `secret_access_log` row (snake_case columns, `bigint`s as
- * strings, timestamps as `Date`s) into an {@linkcode AuditRow}.
+ * strings, timestamps as `Date`s) into an {@linkcode AuditRow}. With an
+ * `accessed_at_us` column (the time in whole microseconds, as this module's
+ * queries select it) the time keeps the stored precision; a `Date` alone
+ * keeps milliseconds.
  *
  * @example
  * ```ts
@@ -57,7 +72,9 @@ export type RawAuditRow = Record<string, unknown>;
 export function rowFromDb(r: RawAuditRow): AuditRow {
   return {
     id: Number(r.id),
-    accessedAtMs: (r.accessed_at as Date).getTime(),
+    accessedAtMs: r.accessed_at_us !== undefined && r.accessed_at_us !== null
+      ? Number(r.accessed_at_us) / 1000
+      : (r.accessed_at as Date).getTime(),
     service: r.service as string,
     secretName: r.secret_name as string,
     action: r.action as AuditRow["action"],

@@ -278,4 +278,40 @@ export interface AuditSink {
   flush(): Promise<void>;
   /** Flushes, then releases the sink's resources. */
   close(): Promise<void>;
+  /**
+   * Checks that events can be written now (opens the file or the
+   * connection, checks the right to insert); rejects when they cannot.
+   * Optional: `withAudit`'s `onFailure: "fail"` awaits it before the first call.
+   */
+  ready?(): Promise<void>;
+  /**
+   * Resolves once every event recorded before the call is written; rejects
+   * as soon as a write fails or the sink is known to be failing (the events
+   * stay buffered and are retried). Optional: `withAudit`'s
+   * `onFailure: "fail"` awaits it after each call (without it, `flush()`
+   * and then `health()` are consulted).
+   */
+  confirm?(): Promise<void>;
+  /** Whether writes are failing now, and with what. Optional. */
+  health?(): AuditSinkHealth;
+}
+
+/**
+ * Whether an {@linkcode AuditSink} can write now.
+ *
+ * @example A health check that reports a failing audit trail
+ * ```ts
+ * import { type AuditSinkHealth, JsonLinesAuditSink } from "@keyward/secrets";
+ *
+ * const sink = new JsonLinesAuditSink(new WritableStream());
+ * const health: AuditSinkHealth = sink.health();
+ * if (health.failing || health.lastError !== null) throw new Error("a fresh sink is healthy");
+ * await sink.close();
+ * ```
+ */
+export interface AuditSinkHealth {
+  /** True from a failed write until the next write succeeds. */
+  failing: boolean;
+  /** What the last failed write failed with (an error code or name, never a message), while failing. */
+  lastError: string | null;
 }

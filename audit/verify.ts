@@ -125,6 +125,56 @@ export interface VerifyReport {
   problems: VerifyProblem[];
   /** The first of `problems`, or `null`. */
   first: VerifyProblem | null;
+  /**
+   * Events the writers lost and reported in sealed `dropped` records (a full
+   * buffer, rows the store refused): a loss the writer owned up to, not
+   * tampering, so it does not make `ok` false. A gap in a chain that a
+   * `dropped` record covers is listed here, not reported as `deleted`.
+   */
+  drops: VerifyDrop[];
+}
+
+/**
+ * One sealed `dropped` record: how many events a writer lost, why, and for
+ * rows that were sealed before they were lost, the positions they held.
+ *
+ * @example A row the store refused leaves a gap that verify reports as dropped
+ * ```ts
+ * import { AuditChain, AuditKey, verifyAuditRows, type VerifyDrop } from "@keyward/secrets";
+ *
+ * const key = AuditKey.fromBase64(btoa("k".repeat(32)));
+ * const chain = new AuditChain(key, { chainId: "api-1" });
+ * const event = {
+ *   accessedAtMs: 0, service: "api", secretName: "db/password", action: "get" as const,
+ *   outcome: "ok" as const, source: "backend" as const, backend: "memory", version: null,
+ *   latencyMs: 1, errorCode: null, count: 1,
+ * };
+ * const [one, _refused, three] = [chain.seal(event), chain.seal(event), chain.seal(event)];
+ * const report = chain.seal({
+ *   ...event, secretName: "", action: "dropped", outcome: "error", version: "2-2",
+ *   errorCode: "refused:22P02", latencyMs: 0,
+ * });
+ * const rows = [one, three, report].map((r, i) => ({ ...r, id: i + 1 }));
+ * const result = await verifyAuditRows(rows, { key });
+ * const drop: VerifyDrop = result.drops[0];
+ * if (!result.ok || drop.fromSeq !== 2 || drop.reason !== "refused:22P02") throw new Error();
+ * ```
+ */
+export interface VerifyDrop {
+  /** The chain. */
+  chainId: string;
+  /** The `dropped` record's store id. */
+  rowId: number;
+  /** Events lost. */
+  count: number;
+  /** Why (`buffer_full`, `refused:<SQLSTATE>`, ...). */
+  reason: string;
+  /** The first position the lost rows held, when they were sealed; else `null`. */
+  fromSeq: number | null;
+  /** The last position the lost rows held, when they were sealed; else `null`. */
+  toSeq: number | null;
+  /** One sentence for the operator. */
+  detail: string;
 }
 
 /**
@@ -233,6 +283,8 @@ interface ChainState {
   suspect: { row: AuditRow; expectedPrev: string } | null;
   problem: VerifyProblem | null;
   checkpointSeen: boolean;
+  /** Gaps not yet explained: a later `dropped` record may cover them; else they are `deleted`. */
+  gaps: { from: number; to: number; rowId: number }[];
 }
 
 /**
@@ -283,15 +335,53 @@ export async function verifyAuditRows(
         suspect: null,
         problem: null,
         checkpointSeen: false,
+        gaps: [],
       };
       chains.set(chainId, s);
     }
     return s;
   };
+  const drops: VerifyDrop[] = [];
   const report = (s: ChainState, p: VerifyProblem) => {
     if (s.problem) return;
+    // A gap found earlier and never explained came first.
+    const gap = s.gaps.shift();
+    s.gaps = [];
+    if (gap) {
+      p = {
+        kind: "deleted",
+        chainId: p.chainId,
+        seq: gap.from,
+        rowId: gap.rowId,
+        detail: `chain ${p.chainId} misses seq ${gap.from}${
+          gap.to > gap.from ? ` to ${gap.to}` : ""
+        } (before row ${gap.rowId})`,
+      };
+    }
     s.problem = p;
     problems.push(p);
+  };
+  /** A sealed, in-place `dropped` record: explains a gap it names, and is listed. */
+  const noteDrop = (s: ChainState, r: AuditRow) => {
+    const range = /^(\d+)-(\d+)$/.exec(r.version ?? "");
+    const from = range ? Number(range[1]) : null;
+    const to = range ? Number(range[2]) : null;
+    if (from !== null && to !== null) {
+      const i = s.gaps.findIndex((g) => g.from === from && g.to === to);
+      if (i !== -1) s.gaps.splice(i, 1);
+    }
+    const reason = r.errorCode ?? "unknown";
+    drops.push({
+      chainId: r.chainId,
+      rowId: r.id,
+      count: r.count,
+      reason,
+      fromSeq: from,
+      toSeq: to,
+      detail: `chain ${r.chainId}: the writer lost ${r.count} event(s) (${reason})${
+        from !== null ? `, which held seq ${from}${to !== from ? ` to ${to}` : ""}` : ""
+      }; reported by row ${r.id}`,
+    });
   };
 
   // Anchors are sealed too: a forged one is a problem of its own.
@@ -314,6 +404,19 @@ export async function verifyAuditRows(
     if (!sus) return;
     s.suspect = null;
     const r = sus.row;
+    // The row links back to the row that follows it: it was written after that one, and its
+    // `seq` was moved (two rows' positions swapped, or a row moved earlier).
+    if (next !== null && r.prevMac === next.mac && r.prevMac !== sus.expectedPrev) {
+      report(s, {
+        kind: "reordered",
+        chainId: r.chainId,
+        seq: r.seq,
+        rowId: r.id,
+        detail: `row ${r.id} (chain ${r.chainId}) claims seq ${r.seq} but follows row ${next.id} ` +
+          `(seq ${next.seq}) in the chain: positions were swapped or moved`,
+      });
+      return;
+    }
     // A genuine successor vouches for the suspect's MAC: the row is in place, its content changed.
     const inserted = next !== null && next.prevMac !== r.mac && next.prevMac === sus.expectedPrev;
     report(s, {
@@ -349,17 +452,21 @@ export async function verifyAuditRows(
         detail: `row ${r.id} repeats position ${r.seq} of chain ${r.chainId}`,
       });
     } else if (r.seq > s.expectedSeq) {
-      report(s, {
-        kind: "deleted",
-        chainId: r.chainId,
-        seq: s.expectedSeq,
-        rowId: r.id,
-        detail: `chain ${r.chainId} misses seq ${s.expectedSeq}${
-          r.seq - s.expectedSeq > 1 ? ` to ${r.seq - 1}` : ""
-        } (before row ${r.id})`,
-      });
+      // Deleted, unless a `dropped` record further on names exactly this gap.
+      s.gaps.push({ from: s.expectedSeq, to: r.seq - 1, rowId: r.id });
+      if (!valid) {
+        report(s, {
+          kind: "changed",
+          chainId: r.chainId,
+          seq: r.seq,
+          rowId: r.id,
+          detail: `row ${r.id} (chain ${r.chainId}, seq ${r.seq}) does not match its MAC`,
+        });
+      }
     } else if (!valid || r.prevMac !== s.expectedPrev) {
       s.suspect = { row: r, expectedPrev: s.expectedPrev };
+    } else if (r.action === "dropped") {
+      noteDrop(s, r);
     }
     finishRow(s, r);
   };
@@ -399,7 +506,20 @@ export async function verifyAuditRows(
   }
   await drain();
 
-  for (const s of chains.values()) settleSuspect(s, null);
+  for (const s of chains.values()) {
+    settleSuspect(s, null);
+    const gap = s.gaps[0];
+    if (gap) {
+      const chainId = [...chains.entries()].find(([, v]) => v === s)![0];
+      report(s, {
+        kind: "deleted",
+        chainId,
+        seq: gap.from,
+        rowId: gap.rowId,
+        detail: "",
+      });
+    }
+  }
 
   for (const [chainId, cp] of Object.entries(options.checkpoint?.chains ?? {})) {
     const s = state(chainId);
@@ -430,5 +550,6 @@ export async function verifyAuditRows(
     chains: chains.size,
     problems,
     first: problems[0] ?? null,
+    drops,
   };
 }

@@ -7,7 +7,7 @@
  */
 
 import * as fs from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 
 /**
  * What `stat` reports.
@@ -86,8 +86,16 @@ export interface FsPort {
   /**
    * Replaces `path` atomically: a temp file in the same directory, written
    * and fsynced, renamed over `path`, then the directory fsynced where possible.
+   * `beforeRename` (the backend's commit fence) runs after the temp file is
+   * synced and just before the rename; when it throws, the temp file is
+   * removed, `path` is left as it is, and its error is rethrown.
    */
-  writeFileAtomic(path: string, data: Uint8Array, mode: number): Promise<void>;
+  writeFileAtomic(
+    path: string,
+    data: Uint8Array,
+    mode: number,
+    beforeRename?: () => Promise<void>,
+  ): Promise<void>;
   /** Creates `path` holding `data`; `false` when it already exists (O_EXCL). */
   createExclusive(path: string, data: Uint8Array, mode: number): Promise<boolean>;
   /** Stats `path`, or `undefined` when it does not exist. */
@@ -100,14 +108,97 @@ export interface FsPort {
   remove(path: string): Promise<void>;
   /** Creates a directory and its parents. */
   mkdir(path: string, mode: number): Promise<void>;
+  /**
+   * Optional: `path` with every symbolic link followed, including a last
+   * link whose target does not exist yet (the path it would create). The
+   * file backend writes to this resolved path, so a store path that is a
+   * link stays a link and its target is the file that changes. Without it,
+   * the path is used as it is.
+   */
+  resolvePath?(path: string): Promise<string>;
+  /**
+   * Optional: takes an exclusive OS advisory lock (`flock`) on the existing
+   * file `path` without waiting; `undefined` when another open file holds
+   * it. The kernel drops the lock when its process dies, so a writer that is
+   * alive (even stopped) keeps its lock file from being broken as stale.
+   * The default port has it where the runtime offers such a lock (Deno);
+   * without it (Node) a stale lock is judged by age alone and the commit
+   * fence keeps a broken writer from committing.
+   */
+  tryOsLock?(path: string): Promise<FsOsLock | undefined>;
+}
+
+/**
+ * An OS lock held through {@linkcode FsPort.tryOsLock}.
+ *
+ * @example A port's lock that is released once
+ * ```ts
+ * import type { FsOsLock } from "@keyward/secrets/file";
+ * let held = true;
+ * const lock: FsOsLock = { release: () => Promise.resolve(void (held = false)) };
+ * await lock.release();
+ * if (held) throw new Error();
+ * ```
+ */
+export interface FsOsLock {
+  /** Releases the lock and closes its file. */
+  release(): Promise<void>;
+}
+
+/** The parts of a runtime with file locks (Deno's `FsFile.tryLock`), found by feature detection. */
+interface LockingFile {
+  tryLock(exclusive?: boolean): Promise<boolean>;
+  close(): void;
+}
+interface LockingRuntime {
+  open(path: string, options: { read: boolean }): Promise<LockingFile>;
+}
+
+function lockingRuntime(): LockingRuntime | undefined {
+  const runtime = (globalThis as {
+    Deno?: Partial<LockingRuntime> & { FsFile?: unknown; build?: { os?: string } };
+  }).Deno;
+  const proto = (runtime?.FsFile as { prototype?: Partial<LockingFile> } | undefined)?.prototype;
+  if (typeof runtime?.open !== "function" || typeof proto?.tryLock !== "function") return undefined;
+  // On Windows the lock is mandatory (LockFileEx): the holder could no longer
+  // read its own lock file through another handle. There, the fence guards alone.
+  if (runtime.build?.os === "windows") return undefined;
+  return runtime as LockingRuntime;
+}
+
+function osLockOn(runtime: LockingRuntime): (path: string) => Promise<FsOsLock | undefined> {
+  return async (path) => {
+    const file = await runtime.open(path, { read: true });
+    let locked = false;
+    try {
+      locked = await file.tryLock(true);
+    } finally {
+      if (!locked) file.close();
+    }
+    if (!locked) return undefined;
+    let open = true;
+    return {
+      release() {
+        if (open) {
+          open = false;
+          file.close(); // closing the last descriptor drops the lock
+        }
+        return Promise.resolve();
+      },
+    };
+  };
 }
 
 function codeOf(err: unknown): unknown {
   return (err as { code?: unknown } | null)?.code;
 }
 
-/** The port on `node:fs/promises`. */
+const runtime = lockingRuntime();
+
+/** The port on `node:fs/promises`, with the runtime's OS file lock where it has one. */
 export const nodeFsPort: FsPort = {
+  ...(runtime === undefined ? {} : { tryOsLock: osLockOn(runtime) }),
+
   async readFile(path) {
     try {
       return new Uint8Array(await fs.readFile(path));
@@ -117,7 +208,7 @@ export const nodeFsPort: FsPort = {
     }
   },
 
-  async writeFileAtomic(path, data, mode) {
+  async writeFileAtomic(path, data, mode, beforeRename) {
     const dir = dirname(path);
     const temp = join(dir, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
     const handle = await fs.open(temp, "wx", mode);
@@ -129,6 +220,7 @@ export const nodeFsPort: FsPort = {
         await handle.close();
       }
       await fs.chmod(temp, mode);
+      if (beforeRename) await beforeRename();
       await fs.rename(temp, path);
     } catch (err) {
       await fs.rm(temp, { force: true }).catch(() => {});
@@ -199,4 +291,35 @@ export const nodeFsPort: FsPort = {
   async mkdir(path, mode) {
     await fs.mkdir(path, { recursive: true, mode });
   },
+
+  resolvePath(path) {
+    return resolveLinks(resolve(path), 0);
+  },
 };
+
+const MAX_LINKS = 40;
+
+async function resolveLinks(path: string, hops: number): Promise<string> {
+  try {
+    return await fs.realpath(path);
+  } catch (err) {
+    if (codeOf(err) !== "ENOENT" && codeOf(err) !== "ENOTDIR") throw err;
+  }
+  let link: string | undefined;
+  try {
+    link = await fs.readlink(path);
+  } catch {
+    link = undefined; // not a link, or missing: resolve its directory instead
+  }
+  if (link === undefined) {
+    const parent = dirname(path);
+    if (parent === path) return path;
+    return join(await resolveLinks(parent, hops), basename(path));
+  }
+  if (hops >= MAX_LINKS) {
+    throw Object.assign(new Error(`too many levels of symbolic links: ${path}`), {
+      code: "ELOOP",
+    });
+  }
+  return await resolveLinks(resolve(dirname(path), link), hops + 1);
+}

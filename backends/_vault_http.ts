@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
+import type { KeywardLogger as Logger } from "../core/log.ts";
 import { type AccessReason, type ErrorContext, SecretAccessError } from "../core/errors.ts";
 import { DEFAULT_RETRY, retry, type RetryPolicy } from "../core/retry.ts";
 

@@ -45,7 +45,7 @@ import {
   type SecretsManagerClientConfig,
   UpdateSecretVersionStageCommand,
 } from "@aws-sdk/client-secrets-manager";
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "../core/_backend_base.ts";
 import {
   ConfigError,
   type ErrorContext,
@@ -56,26 +56,18 @@ import {
   SecretWriteError,
   UnsupportedOperationError,
 } from "../core/errors.ts";
-import { keywardLogger } from "../core/log.ts";
-import {
-  normalizeValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-} from "../core/names.ts";
 import type {
   DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
-  SecretValue,
   SecretVersion,
   SignalOptions,
   Stage,
   WriteOptions,
 } from "../core/types.ts";
+import { attemptTimedOut, errorName, type Kind, mapAwsError } from "./_aws_errors.ts";
+import { eachPage } from "./_aws_paging.ts";
 import { type AwsRetryOptions, KeywardAwsRetryStrategy } from "./_aws_retry.ts";
 import { encodeFields, readStored } from "./_aws_values.ts";
 
@@ -112,6 +104,7 @@ export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
  * @example Temporary credentials sign every request (seen by a stand-in request handler)
  * ```ts
  * import { type AwsCredentials, AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const credentials: AwsCredentials = {
  *   accessKeyId: "AKIDEXAMPLE",
@@ -127,7 +120,7 @@ export const AWS_STAGE_LABELS: Readonly<Record<Stage, string>> = {
  *     handle: (request: { headers: Record<string, string> }) => {
  *       signed.push(request.headers["authorization"].split(" ")[1].split("/")[0]);
  *       signed.push(request.headers["x-amz-security-token"]);
- *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *     },
  *   },
@@ -154,6 +147,7 @@ export interface AwsCredentials {
  * @example A provider is asked when a request is signed, not at construction
  * ```ts
  * import { type AwsCredentialsOption, AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * let asked = 0;
  * const credentials: AwsCredentialsOption = () => {
@@ -165,7 +159,7 @@ export interface AwsCredentials {
  *   credentials,
  *   requestHandler: {
  *     handle: () => {
- *       const body = JSON.stringify({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *       const body = JSON.stringify({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *       return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *     },
  *   },
@@ -185,12 +179,13 @@ export type AwsCredentialsOption = AwsCredentials | (() => Promise<AwsCredential
  * @example A stand-in handler that answers `GetSecretValue` itself (no network)
  * ```ts
  * import { AwsSecretManager, type AwsRequestHandler } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const targets: string[] = [];
  * const handler: AwsRequestHandler = {
  *   handle: (request: { headers: Record<string, string> }) => {
  *     targets.push(request.headers["x-amz-target"]);
- *     const body = JSON.stringify({ Name: "app/key", SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *     const body = JSON.stringify({ Name: "app/key", SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *     return Promise.resolve({ response: { statusCode: 200, headers: {}, body: new TextEncoder().encode(body) } });
  *   },
  * };
@@ -216,12 +211,13 @@ export interface AwsRequestHandler {
  * @example A stand-in client for a unit test (use a `SecretsManagerClient` in production)
  * ```ts
  * import { AwsSecretManager, type AwsSdkClient } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * const sent: string[] = [];
  * const client: AwsSdkClient = {
  *   send: (command: { constructor: { name: string }; input: { SecretId?: string } }) => {
  *     sent.push(`${command.constructor.name} ${command.input.SecretId}`);
- *     return Promise.resolve({ SecretString: "value-0001", VersionStages: ["AWSCURRENT"] });
+ *     return Promise.resolve({ SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] });
  *   },
  *   destroy: () => {},
  * };
@@ -244,6 +240,7 @@ export interface AwsSdkClient {
  * @example Retries with a fixed delay, a timeout and a stand-in handler (the first answer is a 500)
  * ```ts
  * import { AwsSecretManager } from "@keyward/secrets/aws";
+ * const VERSION = "a1b2c3d4-0000-4000-8000-000000000001"; // AWS answers with the version id
  *
  * let calls = 0;
  * const secrets = new AwsSecretManager({
@@ -259,7 +256,7 @@ export interface AwsSdkClient {
  *       calls += 1;
  *       const [statusCode, body] = calls === 1
  *         ? [500, { __type: "InternalServiceError" }]
- *         : [200, { SecretString: "value-0001", VersionStages: ["AWSCURRENT"] }];
+ *         : [200, { SecretString: "value-0001", VersionId: VERSION, VersionStages: ["AWSCURRENT"] }];
  *       const bytes = new TextEncoder().encode(JSON.stringify(body));
  *       return Promise.resolve({ response: { statusCode, headers: {}, body: bytes } });
  *     },
@@ -305,10 +302,18 @@ export interface AwsOptions {
    */
   retryDelayMs?: (retry: number) => number;
   /**
-   * How long one call may take, retries included, in milliseconds.
-   * @default {30000}
+   * How long one attempt may wait for an answer, in milliseconds
+   * (`AWS_TIMEOUT_MS`); a timed-out attempt is retried like a network
+   * failure. With an injected `client` it limits the whole call instead.
+   * @default {5000}
    */
   timeoutMs?: number;
+  /**
+   * The overall limit of one read, retries included, in milliseconds
+   * (`SECRET_READ_DEADLINE_MS`); `0` sets none.
+   * @default {10000}
+   */
+  readDeadlineMs?: number;
   /**
    * A ready client (tests, or a client with your own middleware). It excludes
    * `region`, `endpoint`, `credentials`, `requestHandler`, `maxAttempts` and
@@ -324,31 +329,13 @@ export interface AwsOptions {
   now?: () => number;
 }
 
+/** The default of `timeoutMs` (`AWS_TIMEOUT_MS`): per attempt. */
+const DEFAULT_AWS_TIMEOUT_MS = 5_000;
+/** The staging label prefix of a deprecated version: `KEYWARD_DEPRECATED_<epoch ms>_<version id>`. */
+const DEPRECATED_LABEL = "KEYWARD_DEPRECATED_";
+
 /** AWS version ids are client request tokens: 32 to 64 characters. */
 const VERSION_ID = /^[A-Za-z0-9_-]{32,64}$/;
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/;
-const DENIED = new Set([
-  "AccessDeniedException",
-  "AccessDenied",
-  "UnrecognizedClientException",
-  "InvalidSignatureException",
-  "SignatureDoesNotMatch",
-  "IncompleteSignature",
-  "InvalidClientTokenId",
-  "MissingAuthenticationToken",
-  "ExpiredTokenException",
-  "ExpiredToken",
-]);
-const THROTTLED = new Set([
-  "ThrottlingException",
-  "Throttling",
-  "TooManyRequestsException",
-  "RequestLimitExceeded",
-  "RequestThrottled",
-  "RequestThrottledException",
-]);
-
-type Kind = "read" | "write" | "delete";
 
 interface State {
   /** Labelled versions only (AWS omits label-less ones; moto does not). */
@@ -396,17 +383,16 @@ interface State {
  * client.destroy();
  * ```
  */
-export class AwsSecretManager implements SecretManager {
+export class AwsSecretManager extends SecretManagerBase {
   readonly #client: SecretsManagerClient;
   readonly #ownsClient: boolean;
   readonly #timeoutMs: number;
   readonly #now: () => number;
-  readonly #log = keywardLogger("backend", BACKEND);
-  #closed = false;
 
   /** Builds the client; options are checked here, with messages naming the option. */
   constructor(options: AwsOptions = {}) {
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    super(BACKEND, options.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS);
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_AWS_TIMEOUT_MS;
     if (
       !Number.isInteger(this.#timeoutMs) || this.#timeoutMs < 1 || this.#timeoutMs > 600_000
     ) {
@@ -469,6 +455,12 @@ export class AwsSecretManager implements SecretManager {
         .requestHandler as SecretsManagerClientConfig["requestHandler"];
     }
     this.#client = new SecretsManagerClient(config);
+    // Inside the retry loop: each attempt gets `timeoutMs`, and a timed-out attempt is retried.
+    this.#client.middlewareStack.add(attemptTimeout(this.#timeoutMs) as never, {
+      step: "deserialize",
+      name: "keywardAttemptTimeout",
+      priority: "high",
+    });
     this.#ownsClient = true;
   }
 
@@ -477,12 +469,12 @@ export class AwsSecretManager implements SecretManager {
    * With `field`: when the `SecretString` is a JSON object, that member
    * (numbers and booleans as their JSON text); any other text has the one
    * field `value`. A binary secret (`SecretBinary`) is refused with
-   * {@linkcode UnsupportedOperationError}, never decoded.
+   * {@linkcode UnsupportedOperationError}, never decoded. A read by
+   * version reports the stage that version holds now, if any. A version
+   * without labels (one {@linkcode destroyVersion} destroyed) stays
+   * readable by its id until AWS removes it.
    */
-  async getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, opts);
+  protected async doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
     const stage = opts.stage ?? (opts.version === undefined ? "current" : undefined);
     const ctx: ErrorContext & { secret: string; backend: string } = {
       secret: name,
@@ -490,46 +482,49 @@ export class AwsSecretManager implements SecretManager {
       ...(stage ? { stage } : {}),
       ...(opts.version !== undefined ? { version: opts.version } : {}),
     };
-    try {
-      if (opts.version !== undefined && !VERSION_ID.test(opts.version)) {
-        throw new SecretNotFoundError(
-          ctx,
-          "no such version (AWS version ids are 32 to 64 characters)",
-        );
-      }
-      const input: GetSecretValueCommandInput = { SecretId: name };
-      if (opts.version !== undefined) input.VersionId = opts.version;
-      else input.VersionStage = AWS_STAGE_LABELS[stage!];
-      let out: GetSecretValueCommandOutput;
-      try {
-        out = await this.#send(
-          (o) => this.#client.send(new GetSecretValueCommand(input), o),
-          ctx,
-          opts.signal,
-        );
-      } catch (err) {
-        throw await this.#fail(err, "read", ctx, opts.signal);
-      }
-      if (
-        opts.version !== undefined && stage !== undefined &&
-        !(out.VersionStages ?? []).includes(AWS_STAGE_LABELS[stage])
-      ) {
-        throw new SecretNotFoundError(ctx, "that version does not hold that stage");
-      }
-      if (typeof out.SecretString !== "string") {
-        if (out.SecretBinary !== undefined) {
-          throw new UnsupportedOperationError(
-            "getSecret of a binary secret",
-            ctx,
-            "the version holds SecretBinary; keyward reads SecretString values only and never decodes binary ones",
-          );
-        }
-        throw new SecretNotFoundError(ctx, "the version holds no value");
-      }
-      return readStored(out.SecretString, opts.field, ctx);
-    } catch (err) {
-      throw warnIfNotFound(this.#log, err);
+    if (opts.version !== undefined && !VERSION_ID.test(opts.version)) {
+      throw new SecretNotFoundError(
+        ctx,
+        "no such version (AWS version ids are 32 to 64 characters)",
+      );
     }
+    const input: GetSecretValueCommandInput = { SecretId: name };
+    if (opts.version !== undefined) input.VersionId = opts.version;
+    else input.VersionStage = AWS_STAGE_LABELS[stage!];
+    let out: GetSecretValueCommandOutput;
+    try {
+      out = await this.#send(
+        (o) => this.#client.send(new GetSecretValueCommand(input), o),
+        ctx,
+        opts.signal,
+      );
+    } catch (err) {
+      throw await this.#fail(err, "read", ctx, opts.signal);
+    }
+    const labels = out.VersionStages ?? [];
+    if (
+      opts.version !== undefined && stage !== undefined &&
+      !labels.includes(AWS_STAGE_LABELS[stage])
+    ) {
+      throw new SecretNotFoundError(ctx, "that version does not hold that stage");
+    }
+    if (typeof out.SecretString !== "string") {
+      if (out.SecretBinary !== undefined) {
+        throw new UnsupportedOperationError(
+          "getSecret of a binary secret",
+          ctx,
+          "the version holds SecretBinary; keyward reads SecretString values only and never decodes binary ones",
+        );
+      }
+      throw new SecretNotFoundError(ctx, "the version holds no value");
+    }
+    const value = readStored(out.SecretString, opts.field, ctx);
+    const version = out.VersionId ?? opts.version;
+    if (version === undefined) {
+      throw new SecretAccessError(ctx, "AWS answered without a version id", "damaged");
+    }
+    const held = stage ?? stagesOf(labels)[0];
+    return { value, version, ...(held ? { stage: held } : {}) };
   }
 
   /**
@@ -538,45 +533,40 @@ export class AwsSecretManager implements SecretManager {
    * eventually consistent: a secret created in the last minutes may be
    * missing.
    */
-  async listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    this.#enter(opts.signal);
-    validatePrefix(prefix);
+  protected async doList(prefix: string, opts: SignalOptions): Promise<string[]> {
     const ctx: ErrorContext = prefix ? { backend: BACKEND, secret: prefix } : { backend: BACKEND };
     const names = new Set<string>();
-    const seen = new Set<string>();
-    let token: string | undefined;
-    do {
-      let out: ListSecretsCommandOutput;
-      try {
-        out = await this.#send(
-          (o) =>
-            this.#client.send(
-              new ListSecretsCommand({
-                MaxResults: 100,
-                ...(token ? { NextToken: token } : {}),
-                ...(prefix ? { Filters: [{ Key: "name", Values: [prefix] }] } : {}),
-              }),
-              o,
-            ),
-          ctx,
-          opts.signal,
-        );
-      } catch (err) {
-        throw await this.#fail(err, "read", ctx, opts.signal);
-      }
-      for (const entry of out.SecretList ?? []) {
-        if (typeof entry.Name === "string" && entry.Name.startsWith(prefix) && !entry.DeletedDate) {
-          names.add(entry.Name);
+    await eachPage(
+      async (token) => {
+        try {
+          return await this.#send<ListSecretsCommandOutput>(
+            (o) =>
+              this.#client.send(
+                new ListSecretsCommand({
+                  MaxResults: 100,
+                  ...(token ? { NextToken: token } : {}),
+                  ...(prefix ? { Filters: [{ Key: "name", Values: [prefix] }] } : {}),
+                }),
+                o,
+              ),
+            ctx,
+            opts.signal,
+          );
+        } catch (err) {
+          throw await this.#fail(err, "read", ctx, opts.signal);
         }
-      }
-      token = out.NextToken || undefined;
-      if (token !== undefined) {
-        if (seen.has(token)) {
-          throw new SecretAccessError(ctx, "AWS returned the same page token twice", "damaged");
+      },
+      (out) => {
+        for (const entry of out.SecretList ?? []) {
+          if (
+            typeof entry.Name === "string" && entry.Name.startsWith(prefix) && !entry.DeletedDate
+          ) {
+            names.add(entry.Name);
+          }
         }
-        seen.add(token);
-      }
-    } while (token !== undefined);
+      },
+      ctx,
+    );
     return [...names].sort();
   }
 
@@ -587,15 +577,12 @@ export class AwsSecretManager implements SecretManager {
    * before writing (best-effort). The returned `createdAt` is this client's
    * clock.
    */
-  async setSecret(
+  protected async doSet(
     name: string,
-    value: SecretValue,
-    opts: WriteOptions = {},
+    fields: Record<string, string>,
+    opts: WriteOptions,
   ): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateWriteOptions(name, opts);
-    const text = encodeFields(normalizeValue(name, value));
+    const text = encodeFields(fields);
     const stage = opts.stage ?? "current";
     const ctx = { secret: name, backend: BACKEND };
     const state = await this.#state(name, ctx, opts.signal);
@@ -672,27 +659,36 @@ export class AwsSecretManager implements SecretManager {
   /**
    * Describes a secret: its labelled versions (AWS drops versions without a
    * label; so does keyward, also on moto, which lists them) with their
-   * creation dates, `CreatedDate`, `LastChangedDate` and, for a secret
-   * scheduled for deletion, `deletionScheduledAt` (AWS's `DeletedDate`).
+   * creation dates and, for a deprecated one, `deprecatedAt`;
+   * `CreatedDate`, `LastChangedDate` and, for a secret scheduled for
+   * deletion, `deletionScheduledAt` (AWS's `DeletedDate`).
    */
-  async describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    this.#enter(opts.signal);
-    validateName(name);
+  protected async doDescribe(name: string, opts: SignalOptions): Promise<SecretMetadata> {
     const ctx = { secret: name, backend: BACKEND };
     const state = await this.#state(name, ctx, opts.signal);
     if (!state) throw new SecretNotFoundError(ctx);
     const created = await this.#versionDates(name, ctx, opts.signal, false);
     const fallback = state.out.LastChangedDate ?? state.out.CreatedDate ?? new Date(0);
-    const versions: SecretVersion[] = [...state.labels].map(([id, labels]) => ({
-      name,
-      version: id,
-      stages: stagesOf(labels),
-      createdAt: created.get(id) ?? fallback,
-    }));
+    let lastDeprecation = 0;
+    const versions: SecretVersion[] = [...state.labels].map(([id, labels]) => {
+      const v: SecretVersion = {
+        name,
+        version: id,
+        stages: stagesOf(labels),
+        createdAt: created.get(id) ?? fallback,
+      };
+      const deprecatedAt = deprecationOf(labels);
+      if (deprecatedAt) {
+        v.deprecatedAt = deprecatedAt;
+        lastDeprecation = Math.max(lastDeprecation, deprecatedAt.getTime());
+      }
+      return v;
+    });
     versions.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
     const meta: SecretMetadata = { name, backend: BACKEND, versions };
     if (state.out.CreatedDate) meta.createdAt = state.out.CreatedDate;
     if (state.out.LastChangedDate) meta.updatedAt = state.out.LastChangedDate;
+    if (lastDeprecation > 0) meta.deprecatedAt = new Date(lastDeprecation);
     if (state.deletedDate) meta.deletionScheduledAt = state.deletedDate;
     return meta;
   }
@@ -704,10 +700,11 @@ export class AwsSecretManager implements SecretManager {
    * current version is a no-op. A concurrent change of `AWSCURRENT` makes
    * the call fail with {@linkcode SecretConflictError}.
    */
-  async promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, { version });
+  protected async doPromote(
+    name: string,
+    version: string,
+    opts: SignalOptions,
+  ): Promise<SecretVersion> {
     const ctx = { secret: name, backend: BACKEND, version };
     if (!VERSION_ID.test(version)) {
       throw new SecretNotFoundError(
@@ -725,20 +722,7 @@ export class AwsSecretManager implements SecretManager {
     const labels = new Set(state.labels.get(version) ?? []);
     if (current !== version) {
       try {
-        await this.#send(
-          (o) =>
-            this.#client.send(
-              new UpdateSecretVersionStageCommand({
-                SecretId: name,
-                VersionStage: AWS_STAGE_LABELS.current,
-                MoveToVersionId: version,
-                ...(current !== undefined ? { RemoveFromVersionId: current } : {}),
-              }),
-              o,
-            ),
-          ctx,
-          opts.signal,
-        );
+        await this.#moveLabel(name, AWS_STAGE_LABELS.current, version, current, ctx, opts.signal);
       } catch (err) {
         if (errorName(err) === "InvalidParameterException") {
           throw new SecretConflictError(
@@ -753,19 +737,7 @@ export class AwsSecretManager implements SecretManager {
     }
     if (state.holder.get(AWS_STAGE_LABELS.pending) === version) {
       try {
-        await this.#send(
-          (o) =>
-            this.#client.send(
-              new UpdateSecretVersionStageCommand({
-                SecretId: name,
-                VersionStage: AWS_STAGE_LABELS.pending,
-                RemoveFromVersionId: version,
-              }),
-              o,
-            ),
-          ctx,
-          opts.signal,
-        );
+        await this.#moveLabel(name, AWS_STAGE_LABELS.pending, undefined, version, ctx, opts.signal);
       } catch (err) {
         throw await this.#fail(err, "write", ctx, opts.signal);
       }
@@ -780,9 +752,7 @@ export class AwsSecretManager implements SecretManager {
    * before any request. Until the date, AWS can restore the secret
    * (`RestoreSecret`) and keyward reads say it is scheduled for deletion.
    */
-  async deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    this.#enter(opts.signal);
-    validateName(name);
+  protected async doDelete(name: string, opts: DeleteOptions): Promise<void> {
     const days = opts.recoveryDays ?? 30;
     if (!Number.isInteger(days) || days < 7 || days > 30) {
       throw new ConfigError(
@@ -806,39 +776,93 @@ export class AwsSecretManager implements SecretManager {
     }
   }
 
-  /** Not yet supported here (the version-aware read lands with the rotation work). */
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "aws" }),
-    );
-  }
-
-  /** Not yet supported here. */
-  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "aws" }),
-    );
-  }
-
-  /** Not yet supported here. */
-  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "aws" }),
-    );
-  }
-
-  /** Refuses further calls; destroys the client unless it was injected. */
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      if (this.#ownsClient) this.#client.destroy();
+  /**
+   * Marks a version deprecated with a staging label of its own,
+   * `KEYWARD_DEPRECATED_<epoch ms>_<version id>` (the label keeps the version
+   * from being removed by AWS and holds the date). Refuses `current`.
+   */
+  protected async doDeprecate(name: string, version: string, opts: SignalOptions): Promise<void> {
+    const { ctx, labels } = await this.#lifecycleTarget(name, version, "deprecated", opts.signal);
+    if (deprecationOf(labels)) return; // the first date is kept
+    const label = `${DEPRECATED_LABEL}${this.#now()}_${version}`;
+    try {
+      await this.#moveLabel(name, label, version, undefined, ctx, opts.signal);
+    } catch (err) {
+      throw await this.#fail(err, "write", ctx, opts.signal);
     }
+  }
+
+  /**
+   * Destroys a version: every staging label is removed from it
+   * (`UpdateSecretVersionStage` with `RemoveFromVersionId`), so it leaves
+   * {@linkcode describeSecret} and every stage, and AWS removes it itself:
+   * until then (AWS keeps an unlabelled version at least 24 hours, and
+   * deletes such versions once the secret has more than 100) it can still
+   * be read by its id. Refuses `current`.
+   */
+  protected async doDestroy(name: string, version: string, opts: SignalOptions): Promise<void> {
+    const { ctx, labels } = await this.#lifecycleTarget(name, version, "destroyed", opts.signal);
+    for (const label of labels) {
+      try {
+        await this.#moveLabel(name, label, undefined, version, ctx, opts.signal);
+      } catch (err) {
+        throw await this.#fail(err, "write", ctx, opts.signal);
+      }
+    }
+  }
+
+  /** Destroys the client unless it was injected. */
+  protected override doClose(): Promise<void> {
+    if (this.#ownsClient) this.#client.destroy();
     return Promise.resolve();
   }
 
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
+  /** The labels of the version a lifecycle call names; refuses `current` and unknown versions. */
+  async #lifecycleTarget(
+    name: string,
+    version: string,
+    action: "deprecated" | "destroyed",
+    signal: AbortSignal | undefined,
+  ): Promise<{ ctx: ErrorContext; labels: string[] }> {
+    const ctx = { secret: name, backend: BACKEND, version };
+    const state = VERSION_ID.test(version) ? await this.#state(name, ctx, signal) : undefined;
+    const labels = state?.labels.get(version);
+    if (!state || !labels) {
+      throw new SecretNotFoundError(ctx, state ? "no such version" : undefined);
+    }
+    if (state.deletedDate) throw scheduledForWrite(ctx, state.deletedDate);
+    if (labels.includes(AWS_STAGE_LABELS.current)) {
+      throw new SecretConflictError(
+        ctx,
+        `the current version cannot be ${action}; promote another version first`,
+      );
+    }
+    return { ctx, labels };
+  }
+
+  /** `UpdateSecretVersionStage`: moves `label` to `to` (from `from`), or removes it from `from`. */
+  async #moveLabel(
+    name: string,
+    label: string,
+    to: string | undefined,
+    from: string | undefined,
+    ctx: ErrorContext,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    await this.#send(
+      (o) =>
+        this.#client.send(
+          new UpdateSecretVersionStageCommand({
+            SecretId: name,
+            VersionStage: label,
+            ...(to !== undefined ? { MoveToVersionId: to } : {}),
+            ...(from !== undefined ? { RemoveFromVersionId: from } : {}),
+          }),
+          o,
+        ),
+      ctx,
+      signal,
+    );
   }
 
   #written(name: string, version: string, labels: string[]): SecretVersion {
@@ -882,71 +906,73 @@ export class AwsSecretManager implements SecretManager {
     includeDeprecated: boolean,
   ): Promise<Map<string, Date>> {
     const dates = new Map<string, Date>();
-    const seen = new Set<string>();
-    let token: string | undefined;
-    do {
-      let out: ListSecretVersionIdsCommandOutput;
-      try {
-        out = await this.#send(
-          (o) =>
-            this.#client.send(
-              new ListSecretVersionIdsCommand({
-                SecretId: name,
-                MaxResults: 100,
-                IncludeDeprecated: includeDeprecated,
-                ...(token ? { NextToken: token } : {}),
-              }),
-              o,
-            ),
-          ctx,
-          signal,
-        );
-      } catch (err) {
-        throw await this.#fail(err, "read", ctx, signal);
-      }
-      for (const v of out.Versions ?? []) {
-        if (typeof v.VersionId === "string") {
-          dates.set(v.VersionId, v.CreatedDate ?? new Date(0));
+    await eachPage(
+      async (token) => {
+        try {
+          return await this.#send<ListSecretVersionIdsCommandOutput>(
+            (o) =>
+              this.#client.send(
+                new ListSecretVersionIdsCommand({
+                  SecretId: name,
+                  MaxResults: 100,
+                  IncludeDeprecated: includeDeprecated,
+                  ...(token ? { NextToken: token } : {}),
+                }),
+                o,
+              ),
+            ctx,
+            signal,
+          );
+        } catch (err) {
+          throw await this.#fail(err, "read", ctx, signal);
         }
-      }
-      token = out.NextToken || undefined;
-      if (token !== undefined) {
-        if (seen.has(token)) {
-          throw new SecretAccessError(ctx, "AWS returned the same page token twice", "damaged");
+      },
+      (out) => {
+        for (const v of out.Versions ?? []) {
+          if (typeof v.VersionId === "string") {
+            dates.set(v.VersionId, v.CreatedDate ?? new Date(0));
+          }
         }
-        seen.add(token);
-      }
-    } while (token !== undefined);
+      },
+      ctx,
+    );
     return dates;
   }
 
-  /** Sends one command with the call's timeout and the caller's signal. */
+  /**
+   * Sends one command with the caller's signal. A client this backend built
+   * limits each attempt to `timeoutMs` (a middleware inside the SDK's retry
+   * loop); an injected client's whole call gets `timeoutMs`.
+   */
   async #send<Out>(
     call: (options: { abortSignal: AbortSignal }) => Promise<Out>,
     ctx: ErrorContext,
     signal: AbortSignal | undefined,
   ): Promise<Out> {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
+    this.assertOpen();
+    signal?.throwIfAborted();
     const controller = new AbortController();
-    const onAbort = () => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    // `any` adds no listener to the caller's signal, which thousands of calls may share.
+    const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const timer = this.#ownsClient ? undefined : setTimeout(() => {
       timedOut = true;
       controller.abort(new DOMException("timed out", "TimeoutError"));
     }, this.#timeoutMs);
+    let stop!: () => void;
+    const cancelled = new Promise<never>((_, reject) => {
+      stop = () => reject(combined.reason);
+      combined.addEventListener("abort", stop, { once: true });
+    });
+    cancelled.catch(() => {});
     try {
-      const answer = call({ abortSignal: controller.signal });
+      const answer = call({ abortSignal: combined });
       answer.catch(() => {}); // when the race below is lost, its late failure is ignored
-      const cancelled = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-          once: true,
-        });
-      });
       // A handler that ignores the abort signal still cannot hold the call past its timeout.
       return await Promise.race([answer, cancelled]);
     } catch (err) {
+      // Attempts that timed out may still hang in the handler: cancel them.
+      if (!controller.signal.aborted) controller.abort(err);
       if (signal?.aborted) throw signal.reason;
       if (timedOut) {
         throw new SecretAccessError(
@@ -958,7 +984,7 @@ export class AwsSecretManager implements SecretManager {
       throw err;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
+      combined.removeEventListener("abort", stop);
     }
   }
 
@@ -995,6 +1021,30 @@ export class AwsSecretManager implements SecretManager {
     }
     return mapAwsError(err, kind, ctx);
   }
+}
+
+/**
+ * A middleware (step `deserialize`, inside the SDK's retry loop) that fails
+ * an attempt with a retryable `TimeoutError` when it gets no answer within
+ * `ms`.
+ */
+function attemptTimeout(ms: number) {
+  return (next: (args: unknown) => Promise<unknown>) => (args: unknown): Promise<unknown> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(attemptTimedOut(ms)), ms);
+    });
+    return Promise.race([next(args), expired]).finally(() => clearTimeout(timer));
+  };
+}
+
+function deprecationOf(labels: readonly string[]): Date | undefined {
+  for (const label of labels) {
+    if (!label.startsWith(DEPRECATED_LABEL)) continue;
+    const ms = Number(label.slice(DEPRECATED_LABEL.length).split("_")[0]);
+    if (Number.isSafeInteger(ms) && ms > 0) return new Date(ms);
+  }
+  return undefined;
 }
 
 function checkEndpoint(endpoint: string): void {
@@ -1036,99 +1086,4 @@ function scheduledForWrite(ctx: ErrorContext, date: Date, cause?: unknown): Secr
       day(date)
     }; restore it (RestoreSecret) before writing, or wait until the deletion is final to create it anew`,
   );
-}
-
-/** The AWS error name (`__type`), when it is a safe identifier. */
-function errorName(err: unknown): string | undefined {
-  const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === "string" && SAFE_NAME.test(name) ? name : undefined;
-}
-
-function metadataOf(err: unknown): { status?: number; attempts?: number } {
-  const meta = (err as { $metadata?: { httpStatusCode?: unknown; attempts?: unknown } } | null)
-    ?.$metadata;
-  return {
-    status: typeof meta?.httpStatusCode === "number" ? meta.httpStatusCode : undefined,
-    attempts: typeof meta?.attempts === "number" ? meta.attempts : undefined,
-  };
-}
-
-function attemptsText(attempts: number | undefined): string {
-  return attempts === undefined ? "" : ` after ${attempts} attempt${attempts === 1 ? "" : "s"}`;
-}
-
-/** Maps an SDK error to a keyward error; never copies the SDK's message. */
-function mapAwsError(err: unknown, kind: Kind, ctx: ErrorContext): KeywardError {
-  if (err instanceof KeywardError) return err;
-  const name = errorName(err);
-  const shown = name ?? "an unnamed error";
-  const { status, attempts } = metadataOf(err);
-  const withCause = { ...ctx, cause: err };
-  if (name === "ResourceNotFoundException") return new SecretNotFoundError(withCause);
-  if (name !== undefined && DENIED.has(name)) {
-    return new SecretAccessError(
-      withCause,
-      `AWS denied the request (${name}); check the caller's IAM policy and credentials`,
-      "denied",
-    );
-  }
-  if (name === "DecryptionFailure") {
-    return new SecretAccessError(
-      withCause,
-      "AWS KMS could not decrypt the secret (DecryptionFailure); the caller needs kms:Decrypt on the secret's key",
-      "denied",
-    );
-  }
-  if (name === "EncryptionFailure") {
-    return new SecretWriteError(
-      withCause,
-      "AWS KMS could not encrypt the value (EncryptionFailure); the caller needs kms:GenerateDataKey on the secret's key",
-    );
-  }
-  if (name === "LimitExceededException") {
-    const detail =
-      "a Secrets Manager quota was exceeded (LimitExceededException), e.g. too many versions of this secret or too many secrets; not retried";
-    return kind === "read"
-      ? new SecretAccessError(withCause, detail, "denied")
-      : new SecretWriteError(withCause, detail);
-  }
-  if ((name !== undefined && THROTTLED.has(name)) || status === 429) {
-    return new SecretAccessError(
-      withCause,
-      `AWS kept throttling the request (${shown})${attemptsText(attempts)}`,
-      "throttled",
-    );
-  }
-  if (name === "NotCapable" || name === "PermissionDenied") {
-    return new ConfigError(
-      `Deno refused a permission the AWS SDK needs (${name}): run with --allow-env, --allow-sys=osRelease, --allow-net for the endpoint and, for profile credentials, --allow-read`,
-      withCause,
-    );
-  }
-  if (name === "CredentialsProviderError") {
-    return new SecretAccessError(
-      withCause,
-      "no AWS credentials could be resolved (environment, shared profile, container or instance role)",
-      "denied",
-    );
-  }
-  if (status === undefined && err instanceof Error && /Region is missing/.test(err.message)) {
-    return new ConfigError(
-      "the aws backend has no region: set option region (or AWS_REGION)",
-      withCause,
-    );
-  }
-  if (status === undefined || status >= 500) {
-    return new SecretAccessError(
-      withCause,
-      `AWS Secrets Manager could not be reached or failed (${shown}${
-        status === undefined ? "" : `, HTTP ${status}`
-      })${attemptsText(attempts)}`,
-      "unreachable",
-    );
-  }
-  const detail = `AWS refused the request (${shown}, HTTP ${status})`;
-  return kind === "read"
-    ? new SecretAccessError(withCause, detail, "denied")
-    : new SecretWriteError(withCause, detail);
 }

@@ -17,25 +17,15 @@
  */
 
 import { parseDotenv } from "../core/_dotenv.ts";
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { SecretManagerBase } from "../core/_backend_base.ts";
 import { ConfigError, SecretNotFoundError, UnsupportedOperationError } from "../core/errors.ts";
-import { keywardLogger } from "../core/log.ts";
-import {
-  nameProblem,
-  selectValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-} from "../core/names.ts";
+import { nameProblem, selectValue, validateName } from "../core/names.ts";
 import type {
-  DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
   SecretValue,
   SecretVersion,
-  SignalOptions,
   WriteOptions,
 } from "../core/types.ts";
 
@@ -93,6 +83,11 @@ export interface EnvOptions {
    * @default {Date.now}
    */
   now?: () => number;
+  /**
+   * The overall limit of one read, in milliseconds (reads answer from memory at once).
+   * @default {0 (none)}
+   */
+  readDeadlineMs?: number;
 }
 
 const BACKEND = "env";
@@ -164,17 +159,16 @@ export function nameForEnvKey(key: string): string | undefined {
  * if (names.join() !== "alpaca/api_key_id,database/login") throw new Error();
  * ```
  */
-export class EnvSecretManager implements SecretManager {
+export class EnvSecretManager extends SecretManagerBase {
   readonly #lookup: (key: string) => string | undefined;
   readonly #file: Map<string, string>;
   readonly #keys?: () => Iterable<string>;
   readonly #prefixes: string[];
   readonly #loadedAt: number;
-  readonly #log = keywardLogger("backend", BACKEND);
-  #closed = false;
 
   /** Creates the manager; throws `ConfigError` naming a bad option. */
   constructor(options: EnvOptions) {
+    super(BACKEND, options?.readDeadlineMs);
     if (typeof options?.lookup !== "function") {
       throw new ConfigError("option lookup of the env backend must be a function", {
         backend: BACKEND,
@@ -218,115 +212,99 @@ export class EnvSecretManager implements SecretManager {
     this.#loadedAt = (options.now ?? Date.now)();
   }
 
-  /** {@inheritDoc SecretManager.getSecret} */
-  getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    return this.readSecret(name, opts).then((read) => read.value);
+  /** Reads the variable; the version is always `"env"`, the stage `current`. */
+  protected doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
+    this.#checkStageAndVersion(name, opts);
+    const value = this.#valueOf(name);
+    return Promise.resolve({
+      value: opts.field === undefined ? value : this.#field(name, value, opts.field),
+      version: ENV_VERSION,
+      stage: "current",
+    });
   }
 
-  /** {@inheritDoc SecretManager.readSecret} The version is always `"env"`, the stage `current`. */
-  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
-      this.#checkStageAndVersion(name, opts);
-      const value = this.#valueOf(name);
-      return Promise.resolve({
-        value: opts.field === undefined ? value : this.#field(name, value, opts.field),
-        version: ENV_VERSION,
-        stage: "current",
-      });
-    } catch (err) {
-      return Promise.reject(warnIfNotFound(this.#log, err));
-    }
-  }
-
-  /** {@inheritDoc SecretManager.listSecrets} */
-  listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    try {
-      this.#enter(opts.signal);
-      validatePrefix(prefix);
-      const keys = new Set(this.#file.keys());
-      if (this.#prefixes.length > 0 && this.#keys) {
-        for (const key of this.#keys()) {
-          if (typeof key === "string" && this.#prefixes.some((p) => key.startsWith(p))) {
-            keys.add(key);
-          }
+  /** Lists the names of the `.env` text and of the variables under `listPrefixes`. */
+  protected doList(prefix: string): Promise<string[]> {
+    const keys = new Set(this.#file.keys());
+    if (this.#prefixes.length > 0 && this.#keys) {
+      for (const key of this.#keys()) {
+        if (typeof key === "string" && this.#prefixes.some((p) => key.startsWith(p))) {
+          keys.add(key);
         }
       }
-      const names = new Set<string>();
-      for (const key of keys) {
-        const name = nameForEnvKey(key);
-        if (name === undefined || !name.startsWith(prefix)) continue;
-        if (this.#raw(key) !== undefined) names.add(name);
-      }
-      return Promise.resolve([...names].sort());
-    } catch (err) {
-      return Promise.reject(err);
     }
+    const names = new Set<string>();
+    for (const key of keys) {
+      const name = nameForEnvKey(key);
+      if (name === undefined || !name.startsWith(prefix)) continue;
+      if (this.#raw(key) !== undefined) names.add(name);
+    }
+    return Promise.resolve([...names].sort());
+  }
+
+  /** Always `UnsupportedOperationError`, whatever the value: the env backend cannot write. */
+  override async setSecret(
+    name: string,
+    _value: SecretValue,
+    opts: WriteOptions = {},
+  ): Promise<SecretVersion> {
+    // Refused before the value is looked at, as it always was.
+    this.assertOpen();
+    opts.signal?.throwIfAborted();
+    validateName(name);
+    return await this.#refuse("setSecret", name);
   }
 
   /** Always `UnsupportedOperationError`: the env backend cannot write. */
-  setSecret(name: string, _value: SecretValue, opts: WriteOptions = {}): Promise<SecretVersion> {
-    return this.#refuse("setSecret", name, opts.signal);
+  protected doSet(name: string): Promise<SecretVersion> {
+    return this.#refuse("setSecret", name);
   }
 
-  /** {@inheritDoc SecretManager.describeSecret} */
-  describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      this.#valueOf(name);
-      const createdAt = new Date(this.#loadedAt);
-      return Promise.resolve({
-        name,
-        backend: BACKEND,
-        versions: [{ name, version: ENV_VERSION, stages: ["current"], createdAt }],
-      });
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** One version, `"env"`, current since the manager was built. */
+  protected doDescribe(name: string): Promise<SecretMetadata> {
+    this.#valueOf(name);
+    const createdAt = new Date(this.#loadedAt);
+    return Promise.resolve({
+      name,
+      backend: BACKEND,
+      versions: [{ name, version: ENV_VERSION, stages: ["current"], createdAt }],
+    });
   }
 
   /** Always `UnsupportedOperationError`: the env backend has no stages to move. */
-  promote(name: string, _version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    return this.#refuse("promote", name, opts.signal);
-  }
-
-  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
-  deprecateVersion(name: string, _version: string, opts: SignalOptions = {}): Promise<void> {
-    return this.#refuse("deprecateVersion", name, opts.signal);
-  }
-
-  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
-  destroyVersion(name: string, _version: string, opts: SignalOptions = {}): Promise<void> {
-    return this.#refuse("destroyVersion", name, opts.signal);
+  protected doPromote(name: string): Promise<SecretVersion> {
+    return this.#refuse("promote", name);
   }
 
   /** Always `UnsupportedOperationError`: the env backend cannot delete. */
-  deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    return this.#refuse("deleteSecret", name, opts.signal);
+  protected doDelete(name: string): Promise<void> {
+    return this.#refuse("deleteSecret", name);
   }
 
-  /** {@inheritDoc SecretManager.close} */
-  close(): Promise<void> {
-    this.#closed = true;
+  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
+  protected doDeprecate(name: string): Promise<void> {
+    return this.#refuse("deprecateVersion", name);
+  }
+
+  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
+  protected doDestroy(name: string): Promise<void> {
+    return this.#refuse("destroyVersion", name);
+  }
+
+  /** Forgets the `.env` text. */
+  protected override doClose(): Promise<void> {
     this.#file.clear();
     return Promise.resolve();
   }
 
-  #refuse(operation: string, name: string, signal: AbortSignal | undefined): Promise<never> {
-    try {
-      this.#enter(signal);
-      validateName(name);
-      throw new UnsupportedOperationError(
+  #refuse(operation: string, name: string): Promise<never> {
+    return Promise.reject(
+      new UnsupportedOperationError(
         operation,
         { secret: name, backend: BACKEND },
         "environment variables are read-only; change them where the process is started",
-      );
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      ),
+    );
   }
 
   #checkStageAndVersion(name: string, opts: ReadOptions): void {
@@ -372,11 +350,6 @@ export class EnvSecretManager implements SecretManager {
       version: ENV_VERSION,
       backend: BACKEND,
     });
-  }
-
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
   }
 }
 

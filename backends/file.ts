@@ -12,9 +12,19 @@
  * - Writes are read-modify-write under a lock (an `O_EXCL` lock file beside
  *   the store, plus an in-process queue) and replace the file atomically
  *   (temp file, fsync, rename, directory fsync), mode 0600, so two processes
- *   writing at once lose nothing.
+ *   writing at once lose nothing. A confirmed write is never lost to a writer
+ *   paused inside the lock: where the runtime has an OS file lock (Deno) a
+ *   live holder's lock is never broken as stale, and every commit is fenced
+ *   (just before the rename the writer checks that the lock is still its own
+ *   and the store is the one it read, else `SecretConflictError`, nothing
+ *   renamed).
  * - A wrong key or a damaged file is a `SecretAccessError` (reason `key` or
  *   `damaged`) naming the store, and the file is left exactly as it is.
+ * - A store path that is a symbolic link is written through: the file it
+ *   points to is replaced (and locked), the link stays a link.
+ * - Key files are read by one reader for every key (`readKeyFile`): the
+ *   path's links are followed, and the file read must be owner-only (0600 or
+ *   0400) and lie outside any git repository.
  *
  * What it does not protect: someone who can write the file can delete
  * versions or move stage labels (for example back to an older version);
@@ -38,53 +48,56 @@
  * @module
  */
 
-import { platform } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import {
+  applyDeprecate,
+  applyDestroy,
   applyPromote,
   applyWrite,
   DEFAULT_MAX_VERSIONS,
   describeStored,
   resolveRead,
-  type StoredSecret,
   type StoredVersion,
 } from "../core/_versioned_store.ts";
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { SecretManagerBase } from "../core/_backend_base.ts";
+import { checkSignal } from "../core/_backend_util.ts";
 import {
-  type AccessReason,
   ConfigError,
   type ErrorContext,
-  KeywardError,
   SecretAccessError,
+  SecretConflictError,
   SecretNotFoundError,
   SecretWriteError,
   UnsupportedOperationError,
 } from "../core/errors.ts";
-import { keywardLogger } from "../core/log.ts";
-import {
-  nameProblem,
-  normalizeValue,
-  selectValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-} from "../core/names.ts";
+import { selectValue } from "../core/names.ts";
 import type {
   DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
-  SecretValue,
   SecretVersion,
   SignalOptions,
-  Stage,
   WriteOptions,
 } from "../core/types.ts";
-import { type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
+import { FileCipher } from "./_file_cipher.ts";
+import {
+  Damaged,
+  KEY_CHECK_TEXT,
+  keyCheckAad,
+  parseFields,
+  parseStore,
+  type Sealed,
+  serializeStore,
+  type StoreDoc,
+  versionAad,
+} from "./_file_format.ts";
+import { keyFromOption } from "./_key_file.ts";
+import { enqueue, FileLock, reasonOf } from "./_file_lock.ts";
+import { type FsOsLock, type FsPort, type FsStat, nodeFsPort } from "./_fs_port.ts";
 
-export type { FsPort, FsStat };
+export type { FsOsLock, FsPort, FsStat };
+export { decodeFileKey, generateFileKey, readKeyFile, writeKeyFile } from "./_key_file.ts";
 
 /**
  * Options of {@linkcode FileSecretManager}.
@@ -147,42 +160,22 @@ export interface FileOptions {
    * @default {a port on node:fs/promises}
    */
   fsPort?: FsPort;
+  /**
+   * The overall limit of one read in milliseconds (`SECRET_READ_DEADLINE_MS`
+   * through the factory); `0` is none.
+   * @default {0}
+   */
+  readDeadlineMs?: number;
 }
 
 const BACKEND = "file";
-const FORMAT = "keyward-file-store";
-const FORMAT_VERSION = 1;
-const CIPHER = "AES-256-GCM";
-const KEY_BYTES = 32;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
-const KEY_CHECK_TEXT = "keyward key check";
 const KEY_ENV = "KEYWARD_FILE_KEY";
 
 const encoder = new TextEncoder();
-const log = keywardLogger("backend", BACKEND);
-
-/** One sealed (encrypted) blob: base64 nonce and base64 ciphertext with its tag. */
-interface Sealed {
-  iv: string;
-  ct: string;
-}
-
-interface StoreDoc {
-  /** Absent only while the store file does not exist yet. */
-  keyCheck?: Sealed;
-  secrets: Map<string, StoredSecret<Sealed>>;
-}
 
 type Ctx = { secret?: string; backend: string } & ErrorContext;
-
-/** Raised inside the module when the file's content is not a sound store. */
-class Damaged extends Error {}
-
-/** Per store path: the tail of the in-process write queue. */
-const queues = new Map<string, Promise<void>>();
 
 /**
  * A {@linkcode SecretManager} over an encrypted local file, with versions and
@@ -203,84 +196,85 @@ const queues = new Map<string, Promise<void>>();
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class FileSecretManager implements SecretManager {
+export class FileSecretManager extends SecretManagerBase {
   readonly #path: string;
-  readonly #lockPath: string;
+  readonly #lockTimeoutMs: number;
+  readonly #staleLockMs: number;
   readonly #fs: FsPort;
   readonly #now: () => number;
   readonly #maxVersions: number;
-  readonly #lockTimeoutMs: number;
-  readonly #staleLockMs: number;
-  #keyBytes: Uint8Array | undefined;
-  #key: Promise<CryptoKey> | undefined;
+  readonly #cipher: FileCipher;
   readonly #verifiedChecks = new Set<string>();
   readonly #inflight = new Set<Promise<unknown>>();
-  #closed = false;
 
   /** Creates the manager; throws `ConfigError` naming a bad option. Does no I/O. */
   constructor(options: FileOptions) {
+    super(BACKEND, options.readDeadlineMs ?? 0);
     if (typeof options?.path !== "string" || options.path.trim() === "") {
       throw new ConfigError("option path of the file backend must be a non-empty file path", {
         backend: BACKEND,
       });
     }
     this.#path = resolve(options.path);
-    this.#lockPath = `${this.#path}.lock`;
-    this.#keyBytes = keyFromOption(options.key);
+    const key = keyFromOption(options.key);
     this.#fs = options.fsPort ?? nodeFsPort;
     this.#now = options.now ?? Date.now;
     this.#maxVersions = positiveInteger(options.maxVersions, DEFAULT_MAX_VERSIONS, "maxVersions");
     this.#lockTimeoutMs = positiveNumber(options.lockTimeoutMs, 10_000, "lockTimeoutMs");
     this.#staleLockMs = positiveNumber(options.staleLockMs, 30_000, "staleLockMs");
+    this.#cipher = new FileCipher(key, BACKEND);
   }
 
-  /** The absolute path of the store file. */
+  /**
+   * The absolute path of the store file, as given. When it is a symbolic
+   * link, writes go to the file it points to (resolved at each write; the
+   * link stays a link), and the lock file lies beside that file.
+   */
   get path(): string {
     return this.#path;
   }
 
-  /** {@inheritDoc SecretManager.getSecret} */
-  getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
+  // The public methods are SecretManagerBase's: it checks the closed state,
+  // the signal, the name and the options once, then calls these hooks.
+
+  /** Reads one version and opens its ciphertext. */
+  protected doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       const doc = await this.#load(ctx);
       checkSignal(opts.signal);
-      const rec = doc.secrets.get(name);
-      const found = resolveRead(rec, opts, ctx);
+      const found = resolveRead(doc.secrets.get(name), opts, ctx);
       const fields = await this.#open(name, found.id, found.entry, ctx);
-      return selectValue(fields, opts.field, {
+      const value = selectValue(fields, opts.field, {
         ...ctx,
         ...(found.stage ? { stage: found.stage } : {}),
         version: found.id,
       });
-    }, true);
+      return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
+    });
   }
 
-  /** {@inheritDoc SecretManager.listSecrets} */
-  listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validatePrefix(prefix);
+  /** Lists the names in the store. */
+  protected doList(prefix: string, _opts: SignalOptions): Promise<string[]> {
+    return this.#track(async () => {
       const doc = await this.#load({ backend: BACKEND });
       return [...doc.secrets.keys()].filter((n) => n.startsWith(prefix)).sort();
     });
   }
 
-  /** {@inheritDoc SecretManager.setSecret} */
-  setSecret(name: string, value: SecretValue, opts: WriteOptions = {}): Promise<SecretVersion> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateWriteOptions(name, opts);
-      const plaintext = JSON.stringify(normalizeValue(name, value));
+  /** Seals the fields as a new version under the lock. */
+  protected doSet(
+    name: string,
+    fields: Record<string, string>,
+    opts: WriteOptions,
+  ): Promise<SecretVersion> {
+    return this.#track(async () => {
+      const plaintext = JSON.stringify(fields);
       const ctx = this.#ctx(name);
       return await this.#mutate(ctx, opts.signal, async (doc) => {
         const rec = doc.secrets.get(name);
         const id = String(rec?.nextVersion ?? 1);
-        const data = await this.#seal(plaintext, versionAad(name, id));
+        const data = await this.#cipher.seal(plaintext, versionAad(name, id));
         const written = applyWrite(rec, data, opts, this.#now(), ctx, this.#maxVersions);
         if (written.version.version !== id) {
           throw new SecretWriteError(ctx, "internal error: the version id changed under the lock");
@@ -291,11 +285,9 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.describeSecret} */
-  describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
+  /** Describes a secret from the store's clear metadata (no decryption). */
+  protected doDescribe(name: string, _opts: SignalOptions): Promise<SecretMetadata> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       const rec = (await this.#load(ctx)).secrets.get(name);
       if (!rec) throw new SecretNotFoundError(ctx);
@@ -303,16 +295,12 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.promote} */
-  promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
+  /** Moves the stage labels under the lock. */
+  protected doPromote(name: string, version: string, opts: SignalOptions): Promise<SecretVersion> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       return await this.#mutate(ctx, opts.signal, (doc) => {
-        const rec = doc.secrets.get(name);
-        const promoted = applyPromote(rec, version, this.#now(), ctx);
+        const promoted = applyPromote(doc.secrets.get(name), version, this.#now(), ctx);
         return Promise.resolve({ result: promoted.version, changed: promoted.changed });
       });
     });
@@ -322,10 +310,8 @@ export class FileSecretManager implements SecretManager {
    * Deletes a secret at once and completely: every version's ciphertext
    * leaves the file. `recoveryDays` is refused with `UnsupportedOperationError`.
    */
-  deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    return this.#run(async () => {
-      this.#enter(opts.signal);
-      validateName(name);
+  protected doDelete(name: string, opts: DeleteOptions): Promise<void> {
+    return this.#track(async () => {
       const ctx = this.#ctx(name);
       if (opts.recoveryDays !== undefined) {
         throw new UnsupportedOperationError(
@@ -341,107 +327,58 @@ export class FileSecretManager implements SecretManager {
     });
   }
 
-  /** Not yet supported here (the version-aware read lands with the rotation work). */
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "file" }),
-    );
+  /**
+   * Marks one version deprecated in the store's metadata (`deprecatedAt`,
+   * shown by `describeSecret`; marking it again keeps the first date). Its
+   * value stays readable by version until destroyed. Refuses the `current`
+   * version with `SecretConflictError`, an unknown one with `SecretNotFoundError`.
+   */
+  protected doDeprecate(name: string, version: string, opts: SignalOptions): Promise<void> {
+    return this.#track(async () => {
+      const ctx = this.#ctx(name);
+      await this.#mutate(ctx, opts.signal, (doc) => {
+        applyDeprecate(doc.secrets.get(name), version, this.#now(), ctx);
+        return Promise.resolve({ result: undefined, changed: true });
+      });
+    });
   }
 
-  /** Not yet supported here. */
-  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "file" }),
-    );
+  /**
+   * Destroys one version: its entry and ciphertext leave the file (a stage it
+   * held, `pending` or `previous`, is cleared), and a read of it is then
+   * `SecretNotFoundError`. Refuses the `current` version with
+   * `SecretConflictError`, an unknown one with `SecretNotFoundError`.
+   */
+  protected doDestroy(name: string, version: string, opts: SignalOptions): Promise<void> {
+    return this.#track(async () => {
+      const ctx = this.#ctx(name);
+      await this.#mutate(ctx, opts.signal, (doc) => {
+        applyDestroy(doc.secrets.get(name), version, this.#now(), ctx);
+        return Promise.resolve({ result: undefined, changed: true });
+      });
+    });
   }
 
-  /** Not yet supported here. */
-  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "file" }),
-    );
-  }
-
-  /** Waits for calls in flight, then refuses later calls. */
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** Waits for calls in flight, then forgets the key (later calls were refused already). */
+  protected override async doClose(): Promise<void> {
     await Promise.allSettled([...this.#inflight]);
-    this.#keyBytes?.fill(0);
-    this.#keyBytes = undefined;
-    this.#key = undefined;
+    this.#cipher.close();
     this.#verifiedChecks.clear();
   }
 
   // ---- plumbing ----
 
-  /** Runs `body` as one tracked call; a not-found from a read is logged as a warning. */
-  #run<T>(body: () => Promise<T>, warnOnMissing = false): Promise<T> {
-    const p = (async () => {
-      try {
-        return await body();
-      } catch (err) {
-        throw warnOnMissing ? warnIfNotFound(log, err) : err;
-      }
-    })();
+  /** Runs `body` as one call that `close()` waits for. */
+  #track<T>(body: () => Promise<T>): Promise<T> {
+    const p = body();
     this.#inflight.add(p);
     const untrack = () => this.#inflight.delete(p);
     p.then(untrack, untrack);
     return p;
   }
 
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
-  }
-
   #ctx(secret: string): { secret: string; backend: string } {
     return { secret, backend: BACKEND };
-  }
-
-  #cryptoKey(): Promise<CryptoKey> {
-    if (!this.#key) {
-      const bytes = this.#keyBytes;
-      if (!bytes) throw new KeywardError("closed", `the ${BACKEND} secret manager is closed`);
-      this.#key = crypto.subtle.importKey("raw", toArrayBuffer(bytes), "AES-GCM", false, [
-        "encrypt",
-        "decrypt",
-      ]);
-      this.#key.then(() => {
-        bytes.fill(0);
-        if (this.#keyBytes === bytes) this.#keyBytes = undefined;
-      }, () => {});
-    }
-    return this.#key;
-  }
-
-  async #seal(plaintext: string, aad: Uint8Array): Promise<Sealed> {
-    const iv = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
-    const ct = await crypto.subtle.encrypt(
-      { name: "AES-GCM", iv, additionalData: toArrayBuffer(aad), tagLength: TAG_BYTES * 8 },
-      await this.#cryptoKey(),
-      toArrayBuffer(encoder.encode(plaintext)),
-    );
-    return { iv: toBase64(iv), ct: toBase64(new Uint8Array(ct)) };
-  }
-
-  /** Decrypts a sealed blob; `undefined` when it does not authenticate. */
-  async #unseal(sealed: Sealed, aad: Uint8Array): Promise<Uint8Array | undefined> {
-    try {
-      const plain = await crypto.subtle.decrypt(
-        {
-          name: "AES-GCM",
-          iv: toArrayBuffer(fromBase64(sealed.iv)),
-          additionalData: toArrayBuffer(aad),
-          tagLength: TAG_BYTES * 8,
-        },
-        await this.#cryptoKey(),
-        toArrayBuffer(fromBase64(sealed.ct)),
-      );
-      return new Uint8Array(plain);
-    } catch (err) {
-      if (err instanceof KeywardError) throw err;
-      return undefined;
-    }
   }
 
   /** Decrypts one version's fields; a failure is a damaged store. */
@@ -451,7 +388,7 @@ export class FileSecretManager implements SecretManager {
     entry: StoredVersion<Sealed>,
     ctx: Ctx,
   ): Promise<Record<string, string>> {
-    const plain = await this.#unseal(entry.data, versionAad(name, id));
+    const plain = await this.#cipher.unseal(entry.data, versionAad(name, id));
     const fields = plain === undefined ? undefined : parseFields(plain);
     if (fields === undefined) {
       throw this.#damaged(
@@ -466,9 +403,17 @@ export class FileSecretManager implements SecretManager {
 
   /** Reads, parses and key-checks the store; a missing file is an empty store. */
   async #load(ctx: Ctx): Promise<StoreDoc> {
+    return (await this.#read(ctx)).doc;
+  }
+
+  /** {@linkcode #load}, with the bytes read (`undefined`: no store file yet). */
+  async #read(
+    ctx: Ctx,
+    path: string = this.#path,
+  ): Promise<{ doc: StoreDoc; bytes: Uint8Array | undefined }> {
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await this.#fs.readFile(this.#path);
+      bytes = await this.#fs.readFile(path);
     } catch (err) {
       throw new SecretAccessError(
         { ...ctx, cause: err },
@@ -477,7 +422,7 @@ export class FileSecretManager implements SecretManager {
       );
     }
     if (bytes === undefined) {
-      return { secrets: new Map() };
+      return { doc: { secrets: new Map() }, bytes };
     }
     let doc: StoreDoc;
     try {
@@ -489,7 +434,7 @@ export class FileSecretManager implements SecretManager {
     const keyCheck = doc.keyCheck!;
     const check = `${keyCheck.iv}:${keyCheck.ct}`;
     if (!this.#verifiedChecks.has(check)) {
-      const plain = await this.#unseal(keyCheck, keyCheckAad());
+      const plain = await this.#cipher.unseal(keyCheck, keyCheckAad());
       if (plain === undefined || new TextDecoder().decode(plain) !== KEY_CHECK_TEXT) {
         throw new SecretAccessError(
           ctx,
@@ -500,7 +445,7 @@ export class FileSecretManager implements SecretManager {
       }
       this.#verifiedChecks.add(check);
     }
-    return doc;
+    return { doc, bytes };
   }
 
   #damaged(ctx: Ctx, detail: string): SecretAccessError {
@@ -521,7 +466,11 @@ export class FileSecretManager implements SecretManager {
     signal: AbortSignal | undefined,
     fn: (doc: StoreDoc) => Promise<{ result: T; changed: boolean }>,
   ): Promise<T> {
-    return await enqueue(this.#path, async () => {
+    checkSignal(signal);
+    // Through a symlinked store path, the link's target is the store: every
+    // writer, by whichever path, locks, reads and replaces that one file.
+    const target = await this.#target(ctx);
+    return await enqueue(target, async () => {
       checkSignal(signal);
       if (!(await this.#exists(ctx))) {
         // A write that cannot succeed on an empty store (promote, delete, a
@@ -530,34 +479,66 @@ export class FileSecretManager implements SecretManager {
         if (!dry.changed) return dry.result;
       }
       try {
-        await this.#fs.mkdir(dirname(this.#path), DIR_MODE);
+        await this.#fs.mkdir(dirname(target), DIR_MODE);
       } catch (err) {
         throw new SecretWriteError(
           { ...ctx, cause: err },
-          `the directory of the store ${this.#path} cannot be created`,
+          `the directory of the store ${this.#shown(target)} cannot be created`,
         );
       }
-      const token = await this.#lock(ctx, signal);
+      const lock = new FileLock({
+        storePath: target,
+        lockPath: `${target}.lock`,
+        fs: this.#fs,
+        lockTimeoutMs: this.#lockTimeoutMs,
+        staleLockMs: this.#staleLockMs,
+        backend: BACKEND,
+      });
+      const held = await lock.acquire(ctx, signal);
       try {
-        const doc = await this.#load(ctx);
+        const { doc, bytes } = await this.#read(ctx, target);
         const { result, changed } = await fn(doc);
         if (changed) {
-          doc.keyCheck ??= await this.#seal(KEY_CHECK_TEXT, keyCheckAad());
+          doc.keyCheck ??= await this.#cipher.seal(KEY_CHECK_TEXT, keyCheckAad());
           const text = serializeStore(doc);
+          // The commit fence: the lock is still ours and the store is the one we read.
+          const fence = () => lock.fence(held, bytes, ctx);
           try {
-            await this.#fs.writeFileAtomic(this.#path, encoder.encode(text), FILE_MODE);
+            await this.#fs.writeFileAtomic(target, encoder.encode(text), FILE_MODE, fence);
           } catch (err) {
+            if (err instanceof SecretConflictError) throw err;
             throw new SecretWriteError(
               { ...ctx, cause: err },
-              `the store ${this.#path} could not be replaced; it holds the state before this write`,
+              `the store ${
+                this.#shown(target)
+              } could not be replaced; it holds the state before this write`,
             );
           }
         }
         return result;
       } finally {
-        await this.#unlock(token);
+        await lock.release(held);
       }
     });
+  }
+
+  /** The store path with symlinks followed (where the port can), for writing. */
+  async #target(ctx: Ctx): Promise<string> {
+    if (!this.#fs.resolvePath) return this.#path;
+    try {
+      return await this.#fs.resolvePath(this.#path);
+    } catch (err) {
+      throw new SecretAccessError(
+        { ...ctx, cause: err },
+        `the store path ${this.#path} cannot be resolved (a symbolic link loop?)`,
+        reasonOf(err),
+      );
+    }
+  }
+
+  /** The store path for a message: as given, and its target when it is a link. */
+  #shown(target: string): string {
+    return target === this.#path ? this.#path : `${this.#path} (a link to ${target})`;
   }
 
   async #exists(ctx: Ctx): Promise<boolean> {
@@ -571,410 +552,9 @@ export class FileSecretManager implements SecretManager {
       );
     }
   }
-
-  /** Takes the lock file, retrying with jittered backoff; breaks a stale lock. */
-  async #lock(ctx: Ctx, signal: AbortSignal | undefined): Promise<Uint8Array> {
-    const token = encoder.encode(`keyward lock ${crypto.randomUUID()}\n`);
-    const started = Date.now();
-    for (let attempt = 0;; attempt++) {
-      checkSignal(signal);
-      let created: boolean;
-      try {
-        created = await this.#fs.createExclusive(this.#lockPath, token, FILE_MODE);
-      } catch (err) {
-        throw new SecretAccessError(
-          { ...ctx, cause: err },
-          `the lock file ${this.#lockPath} cannot be created`,
-          reasonOf(err),
-        );
-      }
-      if (created) return token;
-      if (await this.#breakStaleLock()) continue;
-      const waited = Date.now() - started;
-      if (waited >= this.#lockTimeoutMs) {
-        throw new SecretAccessError(
-          ctx,
-          `another writer held the lock ${this.#lockPath} for longer than ${this.#lockTimeoutMs} ms ` +
-            "(lockTimeoutMs); if no writer is running, the lock is left over and can be removed",
-          "timeout",
-        );
-      }
-      const step = Math.min(2 * 2 ** Math.min(attempt, 10), 100);
-      const pause = Math.min(step / 2 + Math.random() * step, this.#lockTimeoutMs - waited);
-      await delay(Math.max(1, pause), signal);
-    }
-  }
-
-  /** Removes a lock older than `staleLockMs`; true when it did (or the lock vanished). */
-  async #breakStaleLock(): Promise<boolean> {
-    const st = await this.#fs.stat(this.#lockPath).catch(() => undefined);
-    if (!st) return true; // released meanwhile: try again at once
-    if (Date.now() - st.mtimeMs <= this.#staleLockMs) return false;
-    // Move it aside first, so that of several breakers only one succeeds.
-    const aside = `${this.#lockPath}.${crypto.randomUUID()}.stale`;
-    if (!(await this.#fs.rename(this.#lockPath, aside).catch(() => false))) return true;
-    const moved = await this.#fs.stat(aside).catch(() => undefined);
-    if (moved && Date.now() - moved.mtimeMs <= this.#staleLockMs) {
-      // Another breaker got there first and a live writer took a fresh lock,
-      // which we moved: give it back unless someone holds the lock again.
-      await this.#fs.link(aside, this.#lockPath).catch(() => false);
-    } else {
-      log.warn("Broke a stale lock on the file store {path} (older than {staleLockMs} ms)", {
-        path: this.#path,
-        staleLockMs: this.#staleLockMs,
-      });
-    }
-    await this.#fs.remove(aside).catch(() => {});
-    return true;
-  }
-
-  async #unlock(token: Uint8Array): Promise<void> {
-    try {
-      const held = await this.#fs.readFile(this.#lockPath);
-      if (held !== undefined && equalBytes(held, token)) await this.#fs.remove(this.#lockPath);
-    } catch {
-      log.warn("Could not release the lock of the file store {path}", { path: this.#path });
-    }
-  }
-}
-
-// ---- keys ----
-
-/**
- * Makes a new file key: the base64 text of 32 random bytes from WebCrypto,
- * the form `KEYWARD_FILE_KEY` and key files hold.
- *
- * @example
- * ```ts
- * import { decodeFileKey, generateFileKey } from "@keyward/secrets/file";
- * const key = generateFileKey();
- * if (decodeFileKey(key).length !== 32) throw new Error();
- * ```
- */
-export function generateFileKey(): string {
-  return toBase64(crypto.getRandomValues(new Uint8Array(KEY_BYTES)));
-}
-
-/**
- * Decodes a file key from its base64 text (surrounding whitespace ignored).
- * Anything but the base64 of exactly 32 bytes is a `ConfigError` naming
- * `KEYWARD_FILE_KEY`; the message never repeats the text.
- *
- * @example
- * ```ts
- * import { decodeFileKey } from "@keyward/secrets/file";
- * const key = decodeFileKey("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n");
- * if (key.length !== 32 || key[31] !== 31) throw new Error();
- * try { decodeFileKey("too-short"); throw new Error("accepted"); } catch (e) {
- *   if ((e as Error).message === "accepted") throw e;
- * }
- * ```
- */
-export function decodeFileKey(text: string): Uint8Array {
-  return decodeKeyText(text, KEY_ENV);
-}
-
-/**
- * Reads a key file. Refuses, with a `ConfigError` saying why, a key file
- * inside a git repository (a `.git` in its directory or any parent) and one
- * that group or others may read or write (`mode & 0o077`, not checked on
- * Windows).
- *
- * @example
- * ```ts
- * import { generateFileKey, readKeyFile, writeKeyFile } from "@keyward/secrets/file";
- *
- * const dir = await Deno.makeTempDir();
- * await writeKeyFile(`${dir}/file.key`, generateFileKey());
- * const key = await readKeyFile(`${dir}/file.key`);
- * if (key.length !== 32) throw new Error();
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function readKeyFile(path: string): Promise<Uint8Array> {
-  const abs = keyPath(path);
-  await refuseInsideRepository(abs);
-  const st = await nodeFsPort.stat(abs).catch((err) => {
-    throw new ConfigError(`the key file ${abs} cannot be read`, { backend: BACKEND, cause: err });
-  });
-  if (!st) throw new ConfigError(`the key file ${abs} does not exist`, { backend: BACKEND });
-  if (st.isDirectory) {
-    throw new ConfigError(`the key file ${abs} is a directory`, { backend: BACKEND });
-  }
-  if (platform() !== "win32" && (st.mode & 0o077) !== 0) {
-    throw new ConfigError(
-      `the key file ${abs} may be read or written by group or others (mode ${
-        (st.mode & 0o777).toString(8).padStart(4, "0")
-      }); allow only its owner: chmod 600 ${abs}`,
-      { backend: BACKEND },
-    );
-  }
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await nodeFsPort.readFile(abs);
-  } catch (err) {
-    throw new ConfigError(`the key file ${abs} cannot be read`, { backend: BACKEND, cause: err });
-  }
-  if (bytes === undefined) {
-    throw new ConfigError(`the key file ${abs} does not exist`, { backend: BACKEND });
-  }
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    text = "";
-  }
-  return decodeKeyText(text, `the key file ${abs}`);
-}
-
-/**
- * Writes a key file holding the key's base64 text, created with mode 0600
- * (and its directory with 0700). Refuses to overwrite an existing file (a
- * store encrypted with the old key would become unreadable) and to write
- * inside a git repository.
- *
- * @example
- * ```ts
- * import { generateFileKey, writeKeyFile } from "@keyward/secrets/file";
- *
- * const dir = await Deno.makeTempDir();
- * await writeKeyFile(`${dir}/keys/file.key`, generateFileKey());
- * if (((await Deno.stat(`${dir}/keys/file.key`)).mode! & 0o777) !== 0o600) throw new Error();
- * await Deno.remove(dir, { recursive: true });
- * ```
- */
-export async function writeKeyFile(path: string, key: Uint8Array | string): Promise<void> {
-  const bytes = keyFromOption(key);
-  const abs = keyPath(path);
-  await refuseInsideRepository(abs);
-  let created: boolean;
-  try {
-    await nodeFsPort.mkdir(dirname(abs), DIR_MODE);
-    created = await nodeFsPort.createExclusive(
-      abs,
-      encoder.encode(`${toBase64(bytes)}\n`),
-      FILE_MODE,
-    );
-  } catch (err) {
-    throw new ConfigError(`the key file ${abs} cannot be written`, {
-      backend: BACKEND,
-      cause: err,
-    });
-  }
-  if (!created) {
-    throw new ConfigError(
-      `the key file ${abs} already exists; refusing to overwrite it (a store encrypted with ` +
-        "that key would become unreadable)",
-      { backend: BACKEND },
-    );
-  }
-}
-
-function keyPath(path: string): string {
-  if (typeof path !== "string" || path.trim() === "") {
-    throw new ConfigError("a key file path must be a non-empty string", { backend: BACKEND });
-  }
-  return resolve(path);
-}
-
-async function refuseInsideRepository(abs: string): Promise<void> {
-  let dir = dirname(abs);
-  for (;;) {
-    const marker = await nodeFsPort.stat(join(dir, ".git")).catch(() => undefined);
-    if (marker) {
-      throw new ConfigError(
-        `the key file ${abs} is inside the git repository ${dir}; keep it outside any ` +
-          "repository, where it cannot be committed by mistake",
-        { backend: BACKEND },
-      );
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return;
-    dir = parent;
-  }
-}
-
-function keyFromOption(key: unknown): Uint8Array {
-  if (typeof key === "string") return decodeFileKey(key);
-  if (key instanceof Uint8Array) {
-    if (key.length !== KEY_BYTES) {
-      throw new ConfigError(
-        `option key of the file backend must be exactly ${KEY_BYTES} bytes, got ${key.length}`,
-        { backend: BACKEND },
-      );
-    }
-    return new Uint8Array(key);
-  }
-  throw new ConfigError(
-    `option key of the file backend must be ${KEY_BYTES} bytes or their base64 text (${KEY_ENV})`,
-    { backend: BACKEND },
-  );
-}
-
-function decodeKeyText(text: unknown, source: string): Uint8Array {
-  const refuse = () =>
-    new ConfigError(
-      `${source} must hold the base64 text of exactly ${KEY_BYTES} bytes ` +
-        "(generateFileKey() or the CLI's keygen command makes one)",
-      { backend: BACKEND },
-    );
-  if (typeof text !== "string") throw refuse();
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) throw refuse();
-  const bytes = fromBase64(trimmed.length === 43 ? `${trimmed}=` : trimmed);
-  if (bytes.length !== KEY_BYTES) throw refuse();
-  return bytes;
-}
-
-// ---- the store format ----
-
-function versionAad(name: string, version: string): Uint8Array {
-  return encoder.encode(`${FORMAT}/${FORMAT_VERSION}\nsecret\n${name}\nversion\n${version}`);
-}
-
-function keyCheckAad(): Uint8Array {
-  return encoder.encode(`${FORMAT}/${FORMAT_VERSION}\nkey-check`);
-}
-
-function serializeStore(doc: StoreDoc): string {
-  const secrets: Record<string, StoredSecret<Sealed>> = {};
-  for (const name of [...doc.secrets.keys()].sort()) {
-    Object.defineProperty(secrets, name, {
-      value: doc.secrets.get(name),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return `${
-    JSON.stringify({
-      format: FORMAT,
-      version: FORMAT_VERSION,
-      cipher: CIPHER,
-      keyCheck: doc.keyCheck,
-      secrets,
-    })
-  }\n`;
-}
-
-function parseStore(bytes: Uint8Array): StoreDoc {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new Damaged("it is not UTF-8 text");
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw new Damaged("it is not complete JSON (truncated or overwritten?)");
-  }
-  if (!isRecord(raw) || raw.format !== FORMAT) {
-    throw new Damaged(`it is not a keyward file store (no "format": "${FORMAT}")`);
-  }
-  if (raw.version !== FORMAT_VERSION) {
-    const shown = typeof raw.version === "number" && Number.isInteger(raw.version)
-      ? String(raw.version)
-      : "unknown";
-    throw new Damaged(
-      `its format version ${shown} is not one this keyward reads (${FORMAT_VERSION})`,
-    );
-  }
-  if (raw.cipher !== CIPHER) throw new Damaged(`its cipher is not ${CIPHER}`);
-  const keyCheck = parseSealed(raw.keyCheck, "the key check");
-  if (!isRecord(raw.secrets)) throw new Damaged("it has no secrets table");
-  const secrets = new Map<string, StoredSecret<Sealed>>();
-  for (const [name, rec] of Object.entries(raw.secrets)) {
-    if (nameProblem(name) !== undefined) throw new Damaged("it holds an invalid secret name");
-    secrets.set(name, parseSecret(rec, name));
-  }
-  return { keyCheck, secrets };
-}
-
-function parseSecret(raw: unknown, name: string): StoredSecret<Sealed> {
-  const where = `the entry of secret ${JSON.stringify(name)}`;
-  if (
-    !isRecord(raw) || !isTime(raw.createdAt) || !isTime(raw.updatedAt) ||
-    !Number.isSafeInteger(raw.nextVersion) || (raw.nextVersion as number) < 1 ||
-    !isRecord(raw.stages) || !isRecord(raw.versions) ||
-    (raw.deprecatedAt !== undefined && !isTime(raw.deprecatedAt))
-  ) {
-    throw new Damaged(`${where} is malformed`);
-  }
-  const nextVersion = raw.nextVersion as number;
-  const versions: Record<string, StoredVersion<Sealed>> = Object.create(null);
-  for (const [id, entry] of Object.entries(raw.versions)) {
-    if (!/^[1-9][0-9]{0,15}$/.test(id) || Number(id) >= nextVersion) {
-      throw new Damaged(`${where} has an invalid version id`);
-    }
-    if (!isRecord(entry) || !isTime(entry.createdAt)) {
-      throw new Damaged(`${where} has a malformed version`);
-    }
-    versions[id] = { createdAt: entry.createdAt, data: parseSealed(entry.data, where) };
-  }
-  const stages: Partial<Record<Stage, string>> = Object.create(null);
-  for (const [stage, id] of Object.entries(raw.stages)) {
-    if (stage !== "current" && stage !== "pending" && stage !== "previous") {
-      throw new Damaged(`${where} has an unknown stage`);
-    }
-    if (typeof id !== "string" || !Object.hasOwn(versions, id)) {
-      throw new Damaged(`${where} labels a version it does not hold`);
-    }
-    stages[stage] = id;
-  }
-  const rec: StoredSecret<Sealed> = {
-    createdAt: raw.createdAt as number,
-    updatedAt: raw.updatedAt as number,
-    nextVersion,
-    stages,
-    versions,
-  };
-  if (raw.deprecatedAt !== undefined) rec.deprecatedAt = raw.deprecatedAt as number;
-  return rec;
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-function parseSealed(raw: unknown, where: string): Sealed {
-  if (
-    !isRecord(raw) || typeof raw.iv !== "string" || typeof raw.ct !== "string" ||
-    !BASE64.test(raw.iv) || !BASE64.test(raw.ct) ||
-    fromBase64(raw.iv).length !== NONCE_BYTES || fromBase64(raw.ct).length < TAG_BYTES
-  ) {
-    throw new Damaged(`${where} has a malformed ciphertext`);
-  }
-  return { iv: raw.iv, ct: raw.ct };
-}
-
-function parseFields(plain: Uint8Array): Record<string, string> | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plain));
-  } catch {
-    return undefined; // the parser's message may quote the value: never kept
-  }
-  if (!isRecord(parsed)) return undefined;
-  const fields: Record<string, string> = Object.create(null);
-  const keys = Object.keys(parsed);
-  if (keys.length === 0) return undefined;
-  for (const key of keys) {
-    const value = parsed[key];
-    if (typeof value !== "string") return undefined;
-    fields[key] = value;
-  }
-  return fields;
 }
 
 // ---- small helpers ----
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isTime(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value);
-}
 
 function positiveNumber(value: number | undefined, fallback: number, option: string): number {
   if (value === undefined) return fallback;
@@ -994,66 +574,6 @@ function positiveInteger(value: number | undefined, fallback: number, option: st
     });
   }
   return value;
-}
-
-function reasonOf(err: unknown): AccessReason {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === "EACCES" || code === "EPERM" ? "denied" : "unreachable";
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
-}
-
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolveDelay, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolveDelay();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-/** Runs `fn` after every earlier call queued for `key` in this process. */
-async function enqueue<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((r) => release = r);
-  const tail = previous.then(() => mine);
-  queues.set(key, tail);
-  await previous;
-  try {
-    return await fn();
-  } finally {
-    release();
-    if (queues.get(key) === tail) queues.delete(key);
-  }
 }
 
 /** The cache's encrypted last-known-good snapshot in a file (see `withCache`). */

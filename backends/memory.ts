@@ -15,26 +15,16 @@ import {
   resolveRead,
   type StoredSecret,
 } from "../core/_versioned_store.ts";
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { SecretManagerBase } from "../core/_backend_base.ts";
 import { SecretNotFoundError, UnsupportedOperationError } from "../core/errors.ts";
-import { keywardLogger } from "../core/log.ts";
-import {
-  normalizeValue,
-  selectValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-} from "../core/names.ts";
+import { normalizeValue, selectValue, validateName } from "../core/names.ts";
 import type {
   DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
   SecretValue,
   SecretVersion,
-  SignalOptions,
   WriteOptions,
 } from "../core/types.ts";
 
@@ -70,6 +60,11 @@ export interface MemoryOptions {
   maxVersions?: number;
   /** Secrets to start with (name -> value), written as version 1. */
   initial?: Record<string, SecretValue>;
+  /**
+   * The overall limit of one read, in milliseconds (reads answer from memory at once).
+   * @default {0 (none)}
+   */
+  readDeadlineMs?: number;
 }
 
 const BACKEND = "memory";
@@ -88,15 +83,14 @@ const BACKEND = "memory";
  * if (await secrets.getSecret("db/login", { field: "password" }) !== "staple-2") throw new Error();
  * ```
  */
-export class MemorySecretManager implements SecretManager {
+export class MemorySecretManager extends SecretManagerBase {
   readonly #store = new Map<string, StoredSecret<Record<string, string>>>();
   readonly #now: () => number;
   readonly #maxVersions: number;
-  readonly #log = keywardLogger("backend", BACKEND);
-  #closed = false;
 
   /** Creates an empty store (or one holding `options.initial`). */
   constructor(options: MemoryOptions = {}) {
+    super(BACKEND, options.readDeadlineMs);
     this.#now = options.now ?? Date.now;
     this.#maxVersions = options.maxVersions ?? DEFAULT_MAX_VERSIONS;
     if (!Number.isInteger(this.#maxVersions) || this.#maxVersions < 1) {
@@ -110,149 +104,87 @@ export class MemorySecretManager implements SecretManager {
     }
   }
 
-  /** {@inheritDoc SecretManager.getSecret} */
-  getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    return this.readSecret(name, opts).then((read) => read.value);
+  /** Reads from the stage table. */
+  protected doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
+    const found = resolveRead(this.#store.get(name), opts, this.#ctx(name));
+    const value = selectValue(found.entry.data, opts.field, {
+      ...this.#ctx(name),
+      ...(found.stage ? { stage: found.stage } : {}),
+      version: found.id,
+    });
+    return Promise.resolve({
+      value,
+      version: found.id,
+      ...(found.stage ? { stage: found.stage } : {}),
+    });
   }
 
-  /** {@inheritDoc SecretManager.readSecret} */
-  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
-      const found = resolveRead(this.#store.get(name), opts, this.#ctx(name));
-      const value = selectValue(found.entry.data, opts.field, {
-        ...this.#ctx(name),
-        ...(found.stage ? { stage: found.stage } : {}),
-        version: found.id,
-      });
-      return Promise.resolve({
-        value,
-        version: found.id,
-        ...(found.stage ? { stage: found.stage } : {}),
-      });
-    } catch (err) {
-      return Promise.reject(warnIfNotFound(this.#log, err));
-    }
+  /** Lists the names held. */
+  protected doList(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.#store.keys()].filter((n) => n.startsWith(prefix)).sort());
   }
 
-  /** {@inheritDoc SecretManager.deprecateVersion} */
-  deprecateVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
-      applyDeprecate(this.#store.get(name), version, this.#now(), this.#ctx(name));
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** Writes a version (on a copy, so a refused write changes nothing). */
+  protected doSet(
+    name: string,
+    fields: Record<string, string>,
+    opts: WriteOptions,
+  ): Promise<SecretVersion> {
+    const existing = this.#store.get(name);
+    const { rec, version } = applyWrite(
+      existing ? structuredClone(existing) : undefined,
+      fields,
+      opts,
+      this.#now(),
+      this.#ctx(name),
+      this.#maxVersions,
+    );
+    this.#store.set(name, rec);
+    return Promise.resolve(version);
   }
 
-  /** {@inheritDoc SecretManager.destroyVersion} */
-  destroyVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
-      applyDestroy(this.#store.get(name), version, this.#now(), this.#ctx(name));
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** Describes a stored secret. */
+  protected doDescribe(name: string): Promise<SecretMetadata> {
+    const rec = this.#store.get(name);
+    if (!rec) throw new SecretNotFoundError(this.#ctx(name));
+    return Promise.resolve(describeStored(rec, name, BACKEND));
   }
 
-  /** {@inheritDoc SecretManager.listSecrets} */
-  listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    try {
-      this.#enter(opts.signal);
-      validatePrefix(prefix);
-      const names = [...this.#store.keys()].filter((n) => n.startsWith(prefix)).sort();
-      return Promise.resolve(names);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** Promotes in the stage table. */
+  protected doPromote(name: string, version: string): Promise<SecretVersion> {
+    const rec = this.#store.get(name);
+    return Promise.resolve(applyPromote(rec, version, this.#now(), this.#ctx(name)).version);
   }
 
-  /** {@inheritDoc SecretManager.setSecret} */
-  setSecret(name: string, value: SecretValue, opts: WriteOptions = {}): Promise<SecretVersion> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateWriteOptions(name, opts);
-      const fields = normalizeValue(name, value);
-      const existing = this.#store.get(name);
-      const { rec, version } = applyWrite(
-        existing ? structuredClone(existing) : undefined,
-        fields,
-        opts,
-        this.#now(),
+  /** Deletes at once; `recoveryDays` is refused. */
+  protected doDelete(name: string, opts: DeleteOptions): Promise<void> {
+    if (opts.recoveryDays !== undefined) {
+      throw new UnsupportedOperationError(
+        "deleteSecret with recoveryDays",
         this.#ctx(name),
-        this.#maxVersions,
+        "deletion is immediate and complete",
       );
-      this.#store.set(name, rec);
-      return Promise.resolve(version);
-    } catch (err) {
-      return Promise.reject(err);
     }
-  }
-
-  /** {@inheritDoc SecretManager.describeSecret} */
-  describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      const rec = this.#store.get(name);
-      if (!rec) throw new SecretNotFoundError(this.#ctx(name));
-      return Promise.resolve(describeStored(rec, name, BACKEND));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** {@inheritDoc SecretManager.promote} */
-  promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, { version });
-      const rec = this.#store.get(name);
-      return Promise.resolve(applyPromote(rec, version, this.#now(), this.#ctx(name)).version);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** {@inheritDoc SecretManager.deleteSecret} */
-  deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      if (opts.recoveryDays !== undefined) {
-        throw new UnsupportedOperationError(
-          "deleteSecret with recoveryDays",
-          this.#ctx(name),
-          "deletion is immediate and complete",
-        );
-      }
-      if (!this.#store.delete(name)) throw new SecretNotFoundError(this.#ctx(name));
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** {@inheritDoc SecretManager.close} */
-  close(): Promise<void> {
-    this.#closed = true;
-    this.#store.clear();
+    if (!this.#store.delete(name)) throw new SecretNotFoundError(this.#ctx(name));
     return Promise.resolve();
   }
 
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
+  /** Marks the version deprecated in the stage table. */
+  protected doDeprecate(name: string, version: string): Promise<void> {
+    applyDeprecate(this.#store.get(name), version, this.#now(), this.#ctx(name));
+    return Promise.resolve();
+  }
+
+  /** Deletes the version's value from the stage table. */
+  protected doDestroy(name: string, version: string): Promise<void> {
+    applyDestroy(this.#store.get(name), version, this.#now(), this.#ctx(name));
+    return Promise.resolve();
+  }
+
+  /** Forgets every secret. */
+  protected override doClose(): Promise<void> {
+    this.#store.clear();
+    return Promise.resolve();
   }
 
   #ctx(secret: string): { secret: string; backend: string } {

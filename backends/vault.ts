@@ -38,7 +38,7 @@
  * @module
  */
 
-import { assertOpen, checkSignal, warnIfNotFound } from "../core/_backend_util.ts";
+import { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "../core/_backend_base.ts";
 import {
   ConfigError,
   type ErrorContext,
@@ -49,24 +49,13 @@ import {
   UnsupportedOperationError,
 } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
-import {
-  nameProblem,
-  normalizeValue,
-  RESERVED_PREFIX,
-  selectValue,
-  validateName,
-  validatePrefix,
-  validateReadOptions,
-  validateWriteOptions,
-} from "../core/names.ts";
+import { nameProblem, RESERVED_PREFIX, selectValue } from "../core/names.ts";
 import { type RetryPolicy, validateRetryPolicy } from "../core/retry.ts";
 import type {
   DeleteOptions,
   ReadOptions,
-  SecretManager,
   SecretMetadata,
   SecretRead,
-  SecretValue,
   SecretVersion,
   SignalOptions,
   Stage,
@@ -127,6 +116,12 @@ export interface VaultOptions {
    */
   timeoutMs?: number;
   /**
+   * The overall limit of one read, retries and logins included, in
+   * milliseconds (`SECRET_READ_DEADLINE_MS`); `0` sets none.
+   * @default {10000}
+   */
+  readDeadlineMs?: number;
+  /**
    * How throttling (429), server errors (5xx), timeouts and network errors
    * are retried. 400, 403 and 404 are never retried.
    * @default {{ attempts: 3, baseDelayMs: 100, maxDelayMs: 2000 }}
@@ -150,6 +145,7 @@ const META_PREVIOUS = "keyward_previous";
 const META_PREVIOUS_OF = "keyward_previous_of";
 const META_PROMOTED = "keyward_promoted";
 const META_PENDING_OFFSET = "keyward_pending_offset";
+const META_DEPRECATED = "keyward_deprecated_";
 const PENDING_ID = /^pending:([1-9][0-9]{0,15})$/;
 const NUMERIC_ID = /^[1-9][0-9]{0,15}$/;
 const MOUNT = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
@@ -206,15 +202,15 @@ interface KeyMeta {
  * await secrets.close();
  * ```
  */
-export class VaultSecretManager implements SecretManager {
+export class VaultSecretManager extends SecretManagerBase {
   readonly #http: VaultTransport;
   readonly #mount: string;
   readonly #now: () => number;
   readonly #log = keywardLogger("backend", BACKEND);
-  #closed = false;
 
   /** Checks the options (a `ConfigError` names the bad one); does no I/O. */
   constructor(options: VaultOptions) {
+    super(BACKEND, options?.readDeadlineMs ?? DEFAULT_READ_DEADLINE_MS);
     const opts = options ?? ({} as VaultOptions);
     const address = checkAddress(opts.address);
     const mount = opts.mount ?? "secret";
@@ -255,28 +251,25 @@ export class VaultSecretManager implements SecretManager {
     });
   }
 
-  /** {@inheritDoc SecretManager.getSecret} */
-  async getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
-    try {
-      this.#enter(opts.signal);
-      validateName(name);
-      validateReadOptions(name, opts);
-      const found = await this.#resolve(name, opts.stage, opts.version, opts.signal);
-      return selectValue(found.fields, opts.field, {
-        secret: name,
-        backend: BACKEND,
-        ...(found.stage ? { stage: found.stage } : {}),
-        version: found.id,
-      });
-    } catch (err) {
-      throw warnIfNotFound(this.#log, err);
-    }
+  /**
+   * Reads a stage or version. The version of a stage read is the id
+   * {@linkcode describeSecret} reports for that stage: after a promote,
+   * `current` reads back as the KV version number the promote wrote. A read
+   * by version alone reports no stage (finding it would cost a request).
+   */
+  protected async doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
+    const found = await this.#resolve(name, opts.stage, opts.version, opts.signal);
+    const value = selectValue(found.fields, opts.field, {
+      secret: name,
+      backend: BACKEND,
+      ...(found.stage ? { stage: found.stage } : {}),
+      version: found.id,
+    });
+    return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
   }
 
-  /** {@inheritDoc SecretManager.listSecrets} */
-  async listSecrets(prefix = "", opts: SignalOptions = {}): Promise<string[]> {
-    this.#enter(opts.signal);
-    validatePrefix(prefix);
+  /** Lists names, walking the folders under `prefix`. */
+  protected async doList(prefix: string, opts: SignalOptions): Promise<string[]> {
     const dir = prefix.slice(0, prefix.lastIndexOf("/") + 1);
     const found: string[] = [];
     const walk = async (folder: string): Promise<void> => {
@@ -299,16 +292,12 @@ export class VaultSecretManager implements SecretManager {
     return [...new Set(found)].sort();
   }
 
-  /** {@inheritDoc SecretManager.setSecret} */
-  async setSecret(
+  /** Writes a current version (with check-and-set for `ifVersion`) or a pending one. */
+  protected async doSet(
     name: string,
-    value: SecretValue,
-    opts: WriteOptions = {},
+    fields: Record<string, string>,
+    opts: WriteOptions,
   ): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateWriteOptions(name, opts);
-    const fields = normalizeValue(name, value);
     if ((opts.stage ?? "current") === "pending") {
       return await this.#writePending(name, fields, opts);
     }
@@ -332,10 +321,8 @@ export class VaultSecretManager implements SecretManager {
     return this.#version(name, String(written.version), ["current"], written.created_time);
   }
 
-  /** {@inheritDoc SecretManager.describeSecret} */
-  async describeSecret(name: string, opts: SignalOptions = {}): Promise<SecretMetadata> {
-    this.#enter(opts.signal);
-    validateName(name);
+  /** Describes the main key's versions and the pending sibling's. */
+  protected async doDescribe(name: string, opts: SignalOptions): Promise<SecretMetadata> {
     const ctx = this.#ctx(name);
     const [meta, sibling] = await Promise.all([
       this.#readMeta(this.#main(name), ctx, opts.signal),
@@ -349,7 +336,11 @@ export class VaultSecretManager implements SecretManager {
     const add = (key: KeyMeta, id: (n: number) => string, stages: (n: number) => Stage[]) => {
       for (const n of sortedIds(key.versions)) {
         const v = key.versions[n];
-        if (readable(v, now)) versions.push(this.#version(name, id(n), stages(n), v.created_time));
+        if (!readable(v, now)) continue;
+        const out = this.#version(name, id(n), stages(n), v.created_time);
+        const deprecatedAt = toDate(meta.custom_metadata?.[META_DEPRECATED + out.version]);
+        if (deprecatedAt) out.deprecatedAt = deprecatedAt;
+        versions.push(out);
       }
     };
     add(meta, String, (n) => [
@@ -364,6 +355,8 @@ export class VaultSecretManager implements SecretManager {
       );
     }
     const out: SecretMetadata = { name, backend: BACKEND, versions };
+    const marks = versions.map((v) => v.deprecatedAt?.getTime() ?? 0);
+    if (Math.max(0, ...marks) > 0) out.deprecatedAt = new Date(Math.max(...marks));
     const createdAt = toDate(meta.created_time);
     const updatedAt = toDate(meta.updated_time);
     if (createdAt) out.createdAt = createdAt;
@@ -373,11 +366,12 @@ export class VaultSecretManager implements SecretManager {
     return out;
   }
 
-  /** {@inheritDoc SecretManager.promote} */
-  async promote(name: string, version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
-    this.#enter(opts.signal);
-    validateName(name);
-    validateReadOptions(name, { version });
+  /** Writes the promoted value as a new current version and records the previous one. */
+  protected async doPromote(
+    name: string,
+    version: string,
+    opts: SignalOptions,
+  ): Promise<SecretVersion> {
     const ctx = this.#ctx(name);
     const meta = await this.#readMeta(this.#main(name), ctx, opts.signal);
     if (!meta) throw new SecretNotFoundError(ctx);
@@ -415,10 +409,8 @@ export class VaultSecretManager implements SecretManager {
     return this.#version(name, version, ["current"], written.created_time);
   }
 
-  /** {@inheritDoc SecretManager.deleteSecret} */
-  async deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
-    this.#enter(opts.signal);
-    validateName(name);
+  /** Deletes the metadata of the pending sibling, then of the main key. */
+  protected async doDelete(name: string, opts: DeleteOptions): Promise<void> {
     const ctx = this.#ctx(name);
     if (opts.recoveryDays !== undefined) {
       throw new UnsupportedOperationError(
@@ -434,31 +426,94 @@ export class VaultSecretManager implements SecretManager {
     await this.#deleteMeta(this.#main(name), ctx, opts.signal);
   }
 
-  /** Not yet supported here (the version-aware read lands with the rotation work). */
-  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
-    return Promise.reject(
-      new UnsupportedOperationError("readSecret", { secret: name, backend: "vault" }),
-    );
+  /**
+   * Marks a version deprecated: a custom metadata entry
+   * `keyward_deprecated_<version>` on the main key holds the date (a JSON
+   * merge PATCH, so concurrent metadata writes are kept). Refuses `current`.
+   */
+  protected async doDeprecate(name: string, version: string, opts: SignalOptions): Promise<void> {
+    const { key, marked } = await this.#lifecycleTarget(name, version, "deprecated", opts.signal);
+    // The first date is kept.
+    if (!marked) {
+      await this.#patchCustom(name, { [key]: new Date(this.#now()).toISOString() }, opts);
+    }
   }
 
-  /** Not yet supported here. */
-  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "vault" }),
-    );
+  /**
+   * Destroys a version for good with KV v2's `destroy` endpoint (on the
+   * pending sibling for a pending id), then drops its deprecation entry.
+   * Refuses `current`.
+   */
+  protected async doDestroy(name: string, version: string, opts: SignalOptions): Promise<void> {
+    const target = await this.#lifecycleTarget(name, version, "destroyed", opts.signal);
+    const ctx = this.#ctx(name, { version });
+    const reply = await this.#http.call("PUT", `${this.#mount}/destroy/${target.path}`, {
+      body: { versions: [target.kv] },
+      signal: opts.signal,
+      ctx,
+    });
+    if (reply.status >= 300) throw this.#unexpected(reply, ctx, true);
+    // A mark left behind is harmless (describe never shows a destroyed version): only tidied.
+    if (target.marked) await this.#patchCustom(name, { [target.key]: null }, opts).catch(() => {});
   }
 
-  /** Not yet supported here. */
-  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
-    return Promise.reject(
-      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "vault" }),
-    );
+  /**
+   * The KV path and version a lifecycle call names and its deprecation
+   * entry. A promoted pending id stands for the version its promote wrote.
+   * Refuses the current version.
+   */
+  async #lifecycleTarget(
+    name: string,
+    version: string,
+    action: string,
+    signal: AbortSignal | undefined,
+  ): Promise<{ path: string; kv: number; key: string; marked: boolean }> {
+    const ctx = this.#ctx(name, { version });
+    const meta = await this.#readMeta(this.#main(name), ctx, signal);
+    if (!meta) throw new SecretNotFoundError(ctx);
+    const custom = meta.custom_metadata;
+    const alias = promotedAlias(custom);
+    const pending = PENDING_ID.exec(version);
+    let path = this.#main(name);
+    let kv = NUMERIC_ID.test(version) ? Number(version) : alias?.id === version ? alias.version : 0;
+    let key = String(kv);
+    let versions = meta.versions;
+    if (!kv && pending) {
+      kv = Number(pending[1]) - pendingOffset(custom);
+      path = this.#sibling(name);
+      key = version;
+      versions = (kv >= 1 && (await this.#readMeta(path, ctx, signal))?.versions) || {};
+    } else if (kv === meta.current_version) {
+      throw new SecretConflictError(
+        ctx,
+        `the current version cannot be ${action}; promote another version first`,
+      );
+    }
+    if (!readable(versions[String(kv)], this.#now())) {
+      throw new SecretNotFoundError(ctx, "no such version");
+    }
+    key = META_DEPRECATED + key;
+    return { path, kv, key, marked: custom?.[key] !== undefined };
   }
 
-  /** {@inheritDoc SecretManager.close} */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** A JSON merge PATCH of the main key's custom metadata (`null` removes an entry). */
+  async #patchCustom(
+    name: string,
+    custom: Record<string, string | null>,
+    opts: SignalOptions,
+  ): Promise<void> {
+    const ctx = this.#ctx(name);
+    const reply = await this.#http.call("PATCH", this.#metaPath(this.#main(name)), {
+      body: { custom_metadata: custom },
+      contentType: "application/merge-patch+json",
+      signal: opts.signal,
+      ctx,
+    });
+    if (reply.status >= 300) throw this.#unexpected(reply, ctx, true);
+  }
+
+  /** Closes the transport (a login token is not revoked). */
+  protected override async doClose(): Promise<void> {
     await this.#http.close();
   }
 
@@ -642,13 +697,7 @@ export class VaultSecretManager implements SecretManager {
       ...extra,
     };
     try {
-      const reply = await this.#http.call("PATCH", this.#metaPath(this.#main(name)), {
-        body: { custom_metadata: custom },
-        contentType: "application/merge-patch+json",
-        signal,
-        ctx: this.#ctx(name),
-      });
-      if (reply.status >= 300) throw new Error(`HTTP ${reply.status}`);
+      await this.#patchCustom(name, custom, { signal });
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (required) {
@@ -803,11 +852,6 @@ export class VaultSecretManager implements SecretManager {
 
   #version(name: string, version: string, stages: Stage[], created?: string): SecretVersion {
     return { name, version, stages, createdAt: toDate(created) ?? new Date(this.#now()) };
-  }
-
-  #enter(signal: AbortSignal | undefined): void {
-    assertOpen(this.#closed, BACKEND);
-    checkSignal(signal);
   }
 }
 

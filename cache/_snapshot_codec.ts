@@ -6,6 +6,7 @@
  * @module
  */
 
+import { encodeBase64, encodeBase64Url } from "../core/base64.ts";
 import { ConfigError, SecretAccessError } from "../core/errors.ts";
 import type { SnapshotEntry } from "./snapshot.ts";
 
@@ -142,8 +143,8 @@ function isEntry(e: unknown): e is SnapshotEntry {
 function holdsKey(data: Uint8Array, rawKey: Uint8Array): boolean {
   const text = binaryString(data);
   const raw = binaryString(rawKey);
-  const b64 = btoa(raw);
-  const b64url = b64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const b64 = encodeBase64(rawKey);
+  const b64url = encodeBase64Url(rawKey);
   return text.includes(raw) || text.includes(b64.replace(/=+$/, "")) || text.includes(b64url);
 }
 

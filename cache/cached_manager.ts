@@ -303,6 +303,8 @@ interface Entry {
   readonly name: string;
   readonly read: KeyRead;
   readonly value: string;
+  /** The version (and stage) the backend reported; unknown for an entry seeded from a snapshot. */
+  readonly got: Got | undefined;
   /** Served fresh before this instant. */
   expiresAt: number;
   /** A read at or after this instant starts a background refresh. */
@@ -324,6 +326,9 @@ interface Entry {
   readonly staleEvent: ServeEvent;
 }
 
+/** The version a read reported, kept with the value. */
+type Got = Omit<SecretRead, "value">;
+
 /** What identifies a cached read besides the name. */
 interface KeyRead {
   stage?: Stage;
@@ -333,12 +338,14 @@ interface KeyRead {
 
 interface Flight {
   readonly key: string;
-  readonly promise: Promise<string>;
+  readonly promise: Promise<SecretRead>;
   readonly forced: boolean;
   /** Its result must not be stored (a write or a newer fetch superseded it). */
   discarded: boolean;
   /** A stale serve was already logged for this failure. */
   warned: boolean;
+  /** The flight raced against each caller signal, shared by every caller passing that signal. */
+  raced?: WeakMap<AbortSignal, Promise<SecretRead>>;
 }
 
 const OUTAGE_REASONS = new Set(["unreachable", "timeout", "throttled"]);
@@ -466,15 +473,29 @@ class CachedManager implements CachedSecretManager {
   // ---------------------------------------------------------------- reads
 
   getSecret(name: string, opts?: ReadOptions): Promise<string> {
+    return this.#get(name, opts, false) as Promise<string>;
+  }
+
+  /**
+   * Like {@linkcode getSecret}, with the version the value came from (kept
+   * with the cached value). An entry restored from a snapshot has no known
+   * version: it serves `getSecret` only, and `readSecret` asks the backend.
+   */
+  readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    return this.#get(name, opts, true) as Promise<SecretRead>;
+  }
+
+  /** The read path of both: `whole` answers a {@linkcode SecretRead}, else the value. */
+  #get(name: string, opts: ReadOptions | undefined, whole: boolean): Promise<string | SecretRead> {
     if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
     let key = name;
     if (opts !== undefined) {
-      if (opts.forceFetch === true) return this.#miss(keyOf(name, opts), name, opts);
+      if (opts.forceFetch === true) return this.#miss(keyOf(name, opts), name, opts, whole);
       if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
       key = keyOf(name, opts);
     }
     const entry = this.#entries.get(key);
-    if (entry !== undefined) {
+    if (entry !== undefined && (!whole || entry.got !== undefined)) {
       const now = this.#now();
       if (now < entry.expiresAt) {
         // LRU bookkeeping: a used entry moves to the end of the Map (the
@@ -488,7 +509,7 @@ class CachedManager implements CachedSecretManager {
         this.#hits++;
         if (now >= entry.refreshAt && !entry.refreshing) this.#refreshAhead(entry);
         if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
-        return Promise.resolve(entry.value);
+        return Promise.resolve(whole ? answer(entry) : entry.value);
       }
       if (entry.retryAt !== 0) {
         // The backend failed on this entry a moment ago: serve the stale
@@ -496,19 +517,26 @@ class CachedManager implements CachedSecretManager {
         if (now < entry.retryAt && now <= entry.staleUntil) {
           this.#staleServes++;
           if (this.#onServe !== undefined) this.#serveEvent(entry.staleEvent);
-          return Promise.resolve(entry.value);
+          return Promise.resolve(whole ? answer(entry) : entry.value);
         }
         // This read tries the backend again; reads meanwhile get the stale value.
         entry.retryAt = now + this.#staleRetryMs;
       }
     }
-    return this.#miss(key, name, opts);
+    return this.#miss(key, name, opts, whole);
   }
 
-  async #miss(key: string, name: string, opts: ReadOptions | undefined): Promise<string> {
+  /** Asks the backend (one flight per key) once the name and options passed. */
+  async #miss(
+    key: string,
+    name: string,
+    opts: ReadOptions | undefined,
+    whole: boolean,
+  ): Promise<string | SecretRead> {
+    // Checked here, not only by the backend: an invalid read must not reach the layers
+    // between (audit, fault injection) nor join a flight. The signal was checked by #get.
     validateName(name);
     validateReadOptions(name, opts);
-    opts?.signal?.throwIfAborted();
     this.#misses++;
     const forced = opts?.forceFetch === true;
     let flight = this.#flights.get(key);
@@ -516,13 +544,14 @@ class CachedManager implements CachedSecretManager {
       flight = this.#startFlight(key, name, readOf(opts), forced);
     }
     try {
-      return await (opts?.signal ? raceSignal(flight.promise, opts.signal) : flight.promise);
+      const read = await (opts?.signal ? racedFlight(flight, opts.signal) : flight.promise);
+      return whole ? read : read.value;
     } catch (err) {
       // forceFetch: the caller's credential was just rejected; the old value
       // would be rejected too, so the error surfaces and the caller decides.
       if (forced || !isOutage(err)) throw err;
       const stale = await this.#staleEntry(key, err);
-      if (stale === undefined) throw err;
+      if (stale === undefined || (whole && stale.got === undefined)) throw err;
       this.#staleServes++;
       if (!flight.warned) {
         flight.warned = true;
@@ -542,7 +571,7 @@ class CachedManager implements CachedSecretManager {
       }
       if (this.#staleRetryMs > 0) stale.retryAt = this.#now() + this.#staleRetryMs;
       if (this.#onServe !== undefined) this.#serveEvent(stale.staleEvent);
-      return stale.value;
+      return whole ? answer(stale) : stale.value;
     }
   }
 
@@ -577,12 +606,12 @@ class CachedManager implements CachedSecretManager {
       forced,
       discarded: false,
       warned: false,
-      promise: this.#inner.getSecret(name, backendOpts).then(
-        (value) => {
+      promise: this.#inner.readSecret(name, backendOpts).then(
+        (got) => {
           this.#fetchedOnce = true;
           if (this.#flights.get(key) === flight) this.#flights.delete(key);
-          if (!flight.discarded && !this.#closed) this.#store(key, name, read, value);
-          return value;
+          if (!flight.discarded && !this.#closed) this.#store(key, name, read, got);
+          return got;
         },
         (err: unknown) => {
           if (this.#flights.get(key) === flight) this.#flights.delete(key);
@@ -602,11 +631,12 @@ class CachedManager implements CachedSecretManager {
     return flight;
   }
 
-  #store(key: string, name: string, read: KeyRead, value: string): void {
+  #store(key: string, name: string, read: KeyRead, got: SecretRead): void {
     const now = this.#now();
     const expiresAt = now + this.#ttlMs;
     const refreshAt = now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
-    this.#put(key, name, read, value, expiresAt, refreshAt, expiresAt + this.#staleMs, false);
+    const { value, ...version } = got;
+    this.#put(key, name, read, value, version, expiresAt, refreshAt, expiresAt + this.#staleMs);
     this.#evict();
     this.#markSnapshotDirty();
   }
@@ -617,10 +647,10 @@ class CachedManager implements CachedSecretManager {
     name: string,
     read: KeyRead,
     value: string,
+    got: Got | undefined,
     expiresAt: number,
     refreshAt: number,
     staleUntil: number,
-    refreshing: boolean,
   ): void {
     const old = this.#entries.get(key);
     if (old !== undefined) this.#entries.delete(key);
@@ -629,10 +659,12 @@ class CachedManager implements CachedSecretManager {
       name,
       read,
       value,
+      got,
       expiresAt,
       refreshAt,
       staleUntil,
-      refreshing,
+      // A seeded entry (no version known) is never fresh and needs no refresh-ahead.
+      refreshing: got === undefined,
       retryAt: 0,
       tick: ++this.#tick,
       hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
@@ -709,11 +741,6 @@ class CachedManager implements CachedSecretManager {
 
   async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
     return await this.#write(name, () => this.#inner.deleteSecret(name, opts));
-  }
-
-  readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
-    if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
-    return this.#inner.readSecret(name, opts);
   }
 
   async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
@@ -850,7 +877,7 @@ class CachedManager implements CachedSecretManager {
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      this.#put(key, e.name, read, e.value, at, at, e.expiresAt + this.#staleMs, true);
+      this.#put(key, e.name, read, e.value, undefined, at, at, e.expiresAt + this.#staleMs);
       taken++;
     }
     this.#evict();
@@ -897,19 +924,53 @@ class CachedManager implements CachedSecretManager {
   }
 }
 
+/** The {@linkcode SecretRead} a cached entry answers (only called when its version is known). */
+function answer(entry: Entry): SecretRead {
+  return { value: entry.value, ...entry.got! };
+}
+
+/**
+ * The callers waiting on each signal: one `abort` listener per signal, not
+ * one per waiting caller, so a signal shared by thousands of concurrent
+ * reads costs linear time (and Node's MaxListenersExceededWarning stays away).
+ */
+const waiting = new WeakMap<AbortSignal, Set<(reason: unknown) => void>>();
+
+/** The flight's promise raced against `signal`, built once per flight and signal. */
+function racedFlight(flight: Flight, signal: AbortSignal): Promise<SecretRead> {
+  flight.raced ??= new WeakMap();
+  let raced = flight.raced.get(signal);
+  if (raced === undefined) {
+    raced = raceSignal(flight.promise, signal);
+    flight.raced.set(signal, raced);
+  }
+  return raced;
+}
+
 /** Settles like `promise`, or rejects with the signal's reason when it aborts first. */
 function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
+  let waiters = waiting.get(signal);
+  if (waiters === undefined) {
+    const set = new Set<(reason: unknown) => void>();
+    waiters = set;
+    waiting.set(signal, set);
+    signal.addEventListener("abort", () => {
+      waiting.delete(signal);
+      for (const reject of set) reject(signal.reason);
+      set.clear();
+    }, { once: true });
+  }
+  const set = waiters;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
+    set.add(reject);
     promise.then(
       (v) => {
-        signal.removeEventListener("abort", onAbort);
+        set.delete(reject);
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener("abort", onAbort);
+        set.delete(reject);
         reject(e);
       },
     );

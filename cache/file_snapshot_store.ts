@@ -5,7 +5,7 @@
  * @module
  */
 
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, readlink, realpath, rename, rm } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { SnapshotStore } from "./snapshot.ts";
 
@@ -55,11 +55,17 @@ export class FileSnapshotStore implements SnapshotStore {
     }
   }
 
-  /** {@inheritDoc SnapshotStore.write} */
+  /**
+   * {@inheritDoc SnapshotStore.write}
+   *
+   * When the snapshot path is a symbolic link, the file it points to is
+   * replaced and the link stays a link (as the file store does).
+   */
   async write(data: Uint8Array): Promise<void> {
-    const dir = dirname(this.path);
+    const target = await linkTarget(this.path);
+    const dir = dirname(target);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${crypto.randomUUID()}.tmp`;
+    const tmp = `${target}.${crypto.randomUUID()}.tmp`;
     const fh = await open(tmp, "wx", 0o600);
     try {
       await fh.writeFile(data);
@@ -71,7 +77,7 @@ export class FileSnapshotStore implements SnapshotStore {
     }
     await fh.close();
     try {
-      await rename(tmp, this.path);
+      await rename(tmp, target);
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
@@ -88,4 +94,23 @@ export class FileSnapshotStore implements SnapshotStore {
       // Not supported here (Windows); the rename itself is still atomic.
     }
   }
+}
+
+/** `path` with its links followed, including a last link whose target does not exist yet. */
+async function linkTarget(path: string): Promise<string> {
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      return await realpath(path);
+    } catch {
+      // missing (or a dangling link): follow the link by hand, if it is one
+    }
+    let link: string;
+    try {
+      link = await readlink(path);
+    } catch {
+      return path;
+    }
+    path = resolve(dirname(path), link);
+  }
+  return path;
 }

@@ -20,7 +20,7 @@ export function denoIo(): CliIo {
   const io: CliIo = {
     stdout: (text) => writeAll(Deno.stdout, text),
     stderr: (text) => writeAll(Deno.stderr, text),
-    readStdin: () => new Response(Deno.stdin.readable).text(),
+    readStdin: async () => new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer()),
     stdinIsTerminal: Deno.stdin.isTerminal(),
     env: Deno.env.toObject(),
   };

@@ -7,19 +7,22 @@
 /**
  * The CLI's input and output. `main(args, io)` never touches anything else.
  *
- * @example Feeding a value on standard input
+ * @example Feeding a value on standard input, as the bytes a pipe holds
  * ```ts
  * import { type CliIo, main } from "@keyward/secrets/cli";
+ * import { MemorySecretManager } from "@keyward/secrets/testing";
  *
  * let out = "";
  * const io: CliIo = {
  *   stdout: (text) => { out += text; },
  *   stderr: () => {},
- *   readStdin: () => Promise.resolve("pw-0123456789"),
+ *   readStdin: () => Promise.resolve(new TextEncoder().encode("pw-0123456789\n")),
  *   stdinIsTerminal: false,
- *   env: { SECRET_BACKEND: "memory" },
+ *   env: {},
  * };
- * if (await main(["set", "db/password"], io) !== 0) throw new Error();
+ * const memory = new MemorySecretManager();
+ * const createManager = () => Promise.resolve(memory);
+ * if (await main(["set", "db/password"], io, { createManager }) !== 0) throw new Error();
  * if (out.includes("pw-0123456789")) throw new Error("set never echoes the value");
  * ```
  */
@@ -28,8 +31,11 @@ export interface CliIo {
   stdout(text: string): void;
   /** Writes text to standard error as it is. */
   stderr(text: string): void;
-  /** Reads all of standard input. */
-  readStdin(): Promise<string>;
+  /**
+   * Reads all of standard input: its bytes (decoded by the CLI, which refuses
+   * a value that is not UTF-8) or text already decoded.
+   */
+  readStdin(): Promise<string | Uint8Array>;
   /** Asks a question on the terminal without echoing the answer; absent when not interactive. */
   promptHidden?: (question: string) => Promise<string>;
   /** Whether standard input is a terminal. */

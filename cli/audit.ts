@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { Sql } from "postgres";
 import { AuditKey } from "../audit/chain.ts";
 import { readCheckpointFile } from "../audit/checkpoint_file.ts";
@@ -19,32 +18,22 @@ import {
   verifyPostgresAudit,
 } from "../audit/pg_store.ts";
 import type { AuditCheckpoint, AuditRow } from "../audit/types.ts";
-import { KeywardError } from "../core/errors.ts";
-import { connectUrl } from "../postgres/connect.ts";
-import { describeParseError } from "./_command.ts";
+import { ConfigError, KeywardError } from "../core/errors.ts";
+import {
+  CliFailure,
+  type CommandContext,
+  type CommandDef,
+  defineCommand,
+  runCommand,
+  UsageError,
+} from "./_command.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
 
 /** The one-line summary for the dispatcher's help. */
 export const AUDIT_SUMMARY = "follow, query, verify, prune and summarise the audit trail";
 
-const USAGE = `usage: secrets audit <subcommand> [options]
-
-subcommands:
-  tail    [--secret NAME] [--service NAME] [--lines 20] [--interval-ms 1000] [--max-polls N] [--json]
-          print the newest events, then follow new ones (Ctrl-C stops; --max-polls stops after N polls)
-  query   [--secret NAME] [--service NAME] [--since 24h|2026-11-01T00:00:00Z] [--limit 100] [--json]
-          print matching events, oldest first
-  verify  [--checkpoint FILE] [--json]
-          check every hash chain; with the last exported checkpoint, also a truncated tail
-  prune   --older-than 90d [--archive FILE.jsonl.gz | --no-archive] [--checkpoint FILE] [--force]
-          verify, archive the old rows (gzip JSON lines), then delete them and anchor the chains
-  stats   [--since 24h] [--json]
-          reads per secret and service, cache hits, stale serves, errors
-
-settings: DATABASE_URL (postgres://...), KEYWARD_AUDIT_KEY (base64; verify and prune)
-exit codes: 0 ok, 1 verification failed, 2 usage or settings, 4 database unreachable`;
-
-class Usage extends Error {}
+type Values = Record<string, string | boolean | undefined>;
+type Ctx = CommandContext<Values>;
 
 const UNITS: Record<string, number> = {
   s: 1_000,
@@ -57,7 +46,7 @@ const UNITS: Record<string, number> = {
 /** Parses `90d`, `24h`, `30m`, `45s`, `2w` into milliseconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (!m) throw new Usage(`not a duration: ${JSON.stringify(text)} (use e.g. 90d, 24h, 30m)`);
+  if (!m) throw new UsageError(`not a duration: ${JSON.stringify(text)} (use e.g. 90d, 24h, 30m)`);
   return Number(m[1]) * UNITS[m[2]];
 }
 
@@ -65,14 +54,14 @@ function parseSince(text: string | undefined, nowMs: number): Date | undefined {
   if (text === undefined) return undefined;
   if (/^\d+[smhdw]$/.test(text)) return new Date(nowMs - parseDuration(text));
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new Usage(`--since takes a duration (24h) or an ISO time`);
+  if (Number.isNaN(t)) throw new UsageError(`--since takes a duration (24h) or an ISO time`);
   return new Date(t);
 }
 
 function positiveInt(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Usage(`--${name} takes a whole number`);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number`);
   return n;
 }
 
@@ -98,20 +87,47 @@ function rowJson(r: AuditRow): string {
 }
 
 function key(io: CliIo): AuditKey {
-  const text = io.env.KEYWARD_AUDIT_KEY;
-  if (!text) throw new Usage("KEYWARD_AUDIT_KEY is not set (the audit key, base64)");
+  const text = io.env.KEYWARD_AUDIT_KEY?.trim();
+  if (!text) throw new ConfigError("KEYWARD_AUDIT_KEY is not set (the audit key, base64)");
   return AuditKey.fromBase64(text);
 }
 
-function connect(io: CliIo): Sql {
-  const url = io.env.DATABASE_URL;
-  if (!url) throw new Usage("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
-  return connectUrl(url, "DATABASE_URL", { max: 2, connectTimeoutSeconds: 10 });
+/** Opens the audit database of `DATABASE_URL`, runs `fn`, closes it; database errors mapped. */
+async function withDatabase(ctx: Ctx, fn: (sql: Sql) => Promise<number>): Promise<number> {
+  const url = ctx.io.env.DATABASE_URL?.trim();
+  if (!url) {
+    throw new ConfigError("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
+  }
+  const sql = await ctx.deps.connectAuditDatabase(url);
+  try {
+    return await fn(sql);
+  } catch (err) {
+    throw databaseFailure(err);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** A database error as the CLI reports it: unreachable is exit 4, a refused query exit 1. */
+function databaseFailure(err: unknown): unknown {
+  if (err instanceof KeywardError || err instanceof UsageError || err instanceof CliFailure) {
+    return err;
+  }
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === "string" && /^(ECONN|ENOTFOUND|CONNECT_TIMEOUT|CONNECTION_)/.test(code)) {
+    return new CliFailure("access", `the audit database is unreachable (${code})`);
+  }
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+    return new CliFailure(
+      "unexpected",
+      `the audit database refused the query (SQLSTATE ${code}); run deno task db:migrate?`,
+    );
+  }
+  return err;
+}
 
-async function tail(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
+async function tail(sql: Sql, ctx: Ctx): Promise<number> {
+  const { io, values: v } = ctx;
   const filter = {
     ...(v.secret !== undefined ? { secret: v.secret as string } : {}),
     ...(v.service !== undefined ? { service: v.service as string } : {}),
@@ -134,7 +150,7 @@ async function tail(sql: Sql, io: CliIo, v: Record<string, string | boolean | un
     lastId = Number(max);
   }
   for (let polls = 0; polls < maxPolls; polls++) {
-    await sleep(intervalMs);
+    await ctx.deps.sleep(intervalMs);
     const rows = await queryAuditLog(sql, { ...filter, afterId: lastId, limit: 10_000 });
     print(rows);
     lastId = rows.at(-1)?.id ?? lastId;
@@ -142,8 +158,9 @@ async function tail(sql: Sql, io: CliIo, v: Record<string, string | boolean | un
   return 0;
 }
 
-async function query(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
-  const since = parseSince(v.since as string | undefined, Date.now());
+async function query(sql: Sql, ctx: Ctx): Promise<number> {
+  const { io, values: v } = ctx;
+  const since = parseSince(v.since as string | undefined, ctx.deps.now());
   const rows = await queryAuditLog(sql, {
     ...(v.secret !== undefined ? { secret: v.secret as string } : {}),
     ...(v.service !== undefined ? { service: v.service as string } : {}),
@@ -159,7 +176,8 @@ async function loadCheckpoint(path: unknown): Promise<AuditCheckpoint | undefine
   return typeof path === "string" ? await readCheckpointFile(path) : undefined;
 }
 
-async function verify(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
+async function verify(sql: Sql, ctx: Ctx): Promise<number> {
+  const { io, values: v } = ctx;
   const checkpoint = await loadCheckpoint(v.checkpoint);
   const report = await verifyPostgresAudit(sql, {
     key: key(io),
@@ -177,16 +195,74 @@ async function verify(sql: Sql, io: CliIo, v: Record<string, string | boolean | 
     io.stdout(`FAILED: ${report.first!.kind}: ${report.first!.detail}\n`);
     for (const p of report.problems.slice(1)) io.stdout(`  also ${p.kind}: ${p.detail}\n`);
   }
+  if (!v.json) { for (const d of report.drops) io.stdout(`  dropped: ${d.detail}\n`); }
   return report.ok ? 0 : 1;
 }
 
-async function prune(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
-  if (typeof v["older-than"] !== "string") throw new Usage("prune needs --older-than (e.g. 90d)");
-  const before = new Date(Date.now() - parseDuration(v["older-than"]));
+interface PrunePlan {
+  before: Date;
+  auditKey: AuditKey;
+  /** The archive to create, or `null` with --no-archive. */
+  archivePath: string | null;
+}
+
+/**
+ * Checks prune's command line and settings before anything is touched: the
+ * archive must be a new file (prune never overwrites one), so an existing
+ * one is a usage error and nothing is read, written or deleted.
+ */
+async function planPrune(ctx: Ctx): Promise<PrunePlan> {
+  const v = ctx.values;
+  const before = new Date(ctx.deps.now() - parseDuration(v["older-than"] as string));
   if (v["no-archive"] && v.archive !== undefined) {
-    throw new Usage("give either --archive or --no-archive");
+    throw new UsageError("give either --archive or --no-archive");
   }
-  const auditKey = key(io);
+  const auditKey = key(ctx.io);
+  let archivePath: string | null = null;
+  if (!v["no-archive"]) {
+    archivePath = typeof v.archive === "string"
+      ? v.archive
+      : `secret_access_log-${
+        new Date(ctx.deps.now()).toISOString().replace(/[:.]/g, "-")
+      }.jsonl.gz`;
+    if (await pathExists(archivePath)) throw archiveExists(archivePath);
+  }
+  return { before, auditKey, archivePath };
+}
+
+function archiveExists(path: string): UsageError {
+  return new UsageError(
+    `the archive ${path} already exists; prune never overwrites an archive: ` +
+      "give --archive a new file name (nothing was pruned)",
+  );
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function openArchive(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) throw archiveExists(path);
+    const why = err instanceof Error && /^[A-Za-z]{1,40}$/.test(err.name) ? ` (${err.name})` : "";
+    throw new CliFailure(
+      "write",
+      `the archive ${path} cannot be created${why}; nothing was pruned`,
+    );
+  }
+}
+
+async function prune(sql: Sql, ctx: Ctx, plan: PrunePlan): Promise<number> {
+  const { io, values: v } = ctx;
+  const { before, auditKey, archivePath } = plan;
   const checkpoint = await loadCheckpoint(v.checkpoint);
   const check = await verifyPostgresAudit(sql, {
     key: auditKey,
@@ -199,14 +275,10 @@ async function prune(sql: Sql, io: CliIo, v: Record<string, string | boolean | u
     );
     return 1;
   }
-  let archivePath: string | null = null;
   let archive: WritableStream<Uint8Array> | null = null;
   let piping: Promise<void> = Promise.resolve();
-  if (!v["no-archive"]) {
-    archivePath = typeof v.archive === "string"
-      ? v.archive
-      : `secret_access_log-${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl.gz`;
-    const file = await Deno.open(archivePath, { write: true, createNew: true, mode: 0o600 });
+  if (archivePath !== null) {
+    const file = await openArchive(archivePath);
     const gzip = new CompressionStream("gzip");
     piping = gzip.readable.pipeTo(file.writable);
     archive = gzip.writable as WritableStream<Uint8Array>;
@@ -228,8 +300,9 @@ async function prune(sql: Sql, io: CliIo, v: Record<string, string | boolean | u
   }
 }
 
-async function stats(sql: Sql, io: CliIo, v: Record<string, string | boolean | undefined>) {
-  const since = parseSince((v.since as string | undefined) ?? "24h", Date.now())!;
+async function stats(sql: Sql, ctx: Ctx): Promise<number> {
+  const { io, values: v } = ctx;
+  const since = parseSince((v.since as string | undefined) ?? "24h", ctx.deps.now())!;
   const s = await auditStats(sql, { since });
   if (v.json) {
     io.stdout(JSON.stringify({ since: since.toISOString(), ...s }) + "\n");
@@ -259,21 +332,106 @@ async function stats(sql: Sql, io: CliIo, v: Record<string, string | boolean | u
   return 0;
 }
 
-const SUBCOMMANDS = {
-  tail: {
-    run: tail,
-    options: ["secret", "service", "lines", "interval-ms", "max-polls"],
-  },
-  query: { run: query, options: ["secret", "service", "since", "limit"] },
-  verify: { run: verify, options: ["checkpoint"] },
-  prune: { run: prune, options: ["older-than", "archive", "no-archive", "checkpoint", "force"] },
-  stats: { run: stats, options: ["since"] },
+const FILTERS = {
+  secret: { type: "string", arg: "NAME", help: "only events of this secret" },
+  service: { type: "string", arg: "NAME", help: "only events of this service" },
 } as const;
 
-const BOOLEAN = new Set(["no-archive", "force"]);
+/** `secrets audit tail|query|verify|prune|stats`: one definition per subcommand. */
+export const auditDefinition: CommandDef = defineCommand({
+  name: "audit",
+  summary: AUDIT_SUMMARY,
+  description: `Follows, queries, verifies, prunes and summarises the audit trail in Postgres
+(secret_access_log).
+
+settings: DATABASE_URL (postgres://...), KEYWARD_AUDIT_KEY (base64; verify and prune)`,
+  exits: {
+    0: "ok",
+    1: "verification failed (verify, prune)",
+    2: "usage or settings",
+    4: "database unreachable",
+  },
+  subcommands: [
+    defineCommand<Values>({
+      name: "tail",
+      summary: "print the newest events, then follow new ones (Ctrl-C stops)",
+      description:
+        "Prints the newest events, then follows new ones (Ctrl-C stops; --max-polls\nstops after N polls).",
+      options: {
+        ...FILTERS,
+        lines: {
+          type: "string",
+          arg: "N",
+          help: "how many of the newest events first (default 20)",
+        },
+        "interval-ms": { type: "string", arg: "MS", help: "how often to poll (default 1000)" },
+        "max-polls": { type: "string", arg: "N", help: "stop after N polls (default: never)" },
+      },
+      jsonHelp: "print JSON lines",
+      run: (ctx) => withDatabase(ctx, (sql) => tail(sql, ctx)),
+    }),
+    defineCommand<Values>({
+      name: "query",
+      summary: "print matching events, oldest first",
+      options: {
+        ...FILTERS,
+        since: { type: "string", arg: "24h|2026-11-01T00:00:00Z", help: "only events since then" },
+        limit: { type: "string", arg: "N", help: "at most N events (default 100)" },
+      },
+      jsonHelp: "print JSON lines",
+      run: (ctx) => withDatabase(ctx, (sql) => query(sql, ctx)),
+    }),
+    defineCommand<Values>({
+      name: "verify",
+      summary: "check every hash chain; with the last checkpoint, also a truncated tail",
+      options: {
+        checkpoint: { type: "string", arg: "FILE", help: "the last exported checkpoint" },
+      },
+      exits: { 0: "the log verifies", 1: "verification failed" },
+      run: (ctx) => withDatabase(ctx, (sql) => verify(sql, ctx)),
+    }),
+    defineCommand<Values>({
+      name: "prune",
+      summary: "verify, archive the old rows (gzip JSON lines), delete them, anchor the chains",
+      description: `Verifies the log, archives the rows older than --older-than to a new gzip
+JSON-lines file, deletes them and anchors the chains. An existing archive file
+is refused before anything is touched.`,
+      options: {
+        "older-than": {
+          type: "string",
+          arg: "90d",
+          required: true,
+          help: "prune rows older than this",
+        },
+        archive: {
+          type: "string",
+          arg: "FILE.jsonl.gz",
+          help: "a new file for the pruned rows\n(default: secret_access_log-<time>.jsonl.gz)",
+        },
+        "no-archive": { type: "boolean", help: "delete without archiving" },
+        checkpoint: { type: "string", arg: "FILE", help: "verify against this checkpoint first" },
+        force: { type: "boolean", help: "prune even when verification fails" },
+      },
+      exits: { 0: "pruned", 1: "verification failed (nothing pruned)" },
+      async run(ctx) {
+        const plan = await planPrune(ctx);
+        return await withDatabase(ctx, (sql) => prune(sql, ctx, plan));
+      },
+    }),
+    defineCommand<Values>({
+      name: "stats",
+      summary: "reads per secret and service, cache hits, stale serves, errors",
+      options: {
+        since: { type: "string", arg: "24h", help: "count events since then (default 24h)" },
+      },
+      run: (ctx) => withDatabase(ctx, (sql) => stats(sql, ctx)),
+    }),
+  ],
+});
 
 /**
- * The `audit` command: `secrets audit tail|query|verify|prune|stats`.
+ * The `audit` command as a function of its own arguments (without the word
+ * `audit`): `secrets audit tail|query|verify|prune|stats`.
  *
  * @example
  * ```ts
@@ -287,70 +445,5 @@ const BOOLEAN = new Set(["no-archive", "force"]);
  * if (await auditCommand(["--help"], io) !== 0 || !out.includes("verify")) throw new Error();
  * ```
  */
-export const auditCommand: CliCommand = async (args: string[], io: CliIo): Promise<number> => {
-  const json = args.includes("--json");
-  const printHelp = (): number => {
-    io.stdout(
-      json ? `${JSON.stringify({ command: "audit", usage: USAGE }, null, 2)}\n` : `${USAGE}\n`,
-    );
-    return 0;
-  };
-  const [sub, ...rest] = args;
-  if (sub === undefined) {
-    io.stderr(`error: no audit subcommand given\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (sub === "help" || (sub.startsWith("-") && (args.includes("--help") || args.includes("-h")))) {
-    return printHelp();
-  }
-  if (sub.startsWith("-")) {
-    io.stderr(`error: unknown option ${sub}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const spec = SUBCOMMANDS[sub as keyof typeof SUBCOMMANDS];
-  if (!spec) {
-    io.stderr(`error: unknown audit subcommand ${JSON.stringify(sub)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    const options: Record<string, { type: "string" | "boolean" }> = {
-      json: { type: "boolean" },
-      help: { type: "boolean" },
-    };
-    for (const o of spec.options) options[o] = { type: BOOLEAN.has(o) ? "boolean" : "string" };
-    values = parseArgs({ args: rest, options, allowPositionals: false, strict: true }).values;
-  } catch (err) {
-    io.stderr(`error: ${describeParseError(err)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) return printHelp();
-  let sql: Sql | undefined;
-  try {
-    sql = connect(io);
-    return await spec.run(sql, io, values);
-  } catch (err) {
-    if (err instanceof Usage) {
-      io.stderr(`${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof KeywardError) {
-      io.stderr(`${err.message}\n`);
-      return err.code === "config" ? 2 : 1;
-    }
-    const code = (err as { code?: unknown })?.code;
-    if (typeof code === "string" && /^(ECONN|ENOTFOUND|CONNECT_TIMEOUT|CONNECTION_)/.test(code)) {
-      io.stderr(`the audit database is unreachable (${code})\n`);
-      return 4;
-    }
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-      io.stderr(
-        `the audit database refused the query (SQLSTATE ${code}); run deno task db:migrate?\n`,
-      );
-      return 1;
-    }
-    throw err;
-  } finally {
-    await sql?.end({ timeout: 5 });
-  }
-};
+export const auditCommand: CliCommand = (args: string[], io: CliIo): Promise<number> =>
+  runCommand(auditDefinition, args, io);

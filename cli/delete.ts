@@ -5,38 +5,32 @@
  * @module
  */
 
+import { validateName } from "../core/names.ts";
 import type { DeleteOptions } from "../core/types.ts";
-import {
-  type CommandEntry,
-  defineCommand,
-  stringOption,
-  toJson,
-  UsageError,
-  withManager,
-} from "./_command.ts";
+import { type CommandDef, defineCommand, stringOption, toJson, UsageError } from "./_command.ts";
 
 /** `delete <name> [--recovery-days n] [--yes]`. */
-export const deleteCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const deleteCommand: CommandDef = defineCommand({
   name: "delete",
   summary: "delete a secret (asks for its name unless --yes)",
-  usage: `usage: secrets delete <name> [--recovery-days n] [--yes] [--json]
-
-Deletes <name> and all its versions. On a terminal it asks you to type the name
+  args: "<name>",
+  description: `Deletes <name> and all its versions. On a terminal it asks you to type the name
 to confirm; elsewhere --yes is required. Backends that can recover a deleted
 secret (aws) schedule the deletion after --recovery-days (7 to 30, default 30);
-the others delete at once and refuse --recovery-days.
-
-  --recovery-days n  days before a scheduled deletion becomes final (aws only)
-  -y, --yes          do not ask for confirmation
-  --json             print {"name", "deleted", "recoveryDays"} as JSON
-  -h, --help         show this help`,
+the others delete at once and refuse --recovery-days.`,
   options: {
-    "recovery-days": { type: "string" },
-    yes: { type: "boolean", short: "y" },
+    "recovery-days": {
+      type: "string",
+      arg: "n",
+      help: "days before a scheduled deletion becomes final (aws only)",
+    },
+    yes: { type: "boolean", short: "y", help: "do not ask for confirmation" },
   },
+  jsonHelp: 'print {"name", "deleted", "recoveryDays"} as JSON',
   positionals: { min: 1, max: 1 },
-  async run({ values, positionals, json, io }) {
+  async run({ values, positionals, json, io, withManager }) {
     const name = positionals[0];
+    validateName(name); // before any prompt shows it: a value pasted as a name is never echoed
     const opts: DeleteOptions = {};
     const days = stringOption(values, "recovery-days");
     if (days !== undefined) {
@@ -55,7 +49,7 @@ the others delete at once and refuse --recovery-days.
         return 1;
       }
     }
-    await withManager(io, (m) => m.deleteSecret(name, opts));
+    await withManager((m) => m.deleteSecret(name, opts));
     if (json) {
       io.stdout(toJson({ name, deleted: true, ...opts }));
     } else if (opts.recoveryDays !== undefined) {

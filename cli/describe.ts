@@ -5,23 +5,18 @@
  */
 
 import type { SecretMetadata } from "../core/types.ts";
-import { type CommandEntry, defineCommand, toJson, withManager } from "./_command.ts";
+import { type CommandDef, defineCommand, toJson } from "./_command.ts";
 
 /** `describe <name>`. */
-export const describeCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const describeCommand: CommandDef = defineCommand({
   name: "describe",
   summary: "show a secret's versions, stages and dates (never its value)",
-  usage: `usage: secrets describe <name> [--json]
-
-Shows the backend, dates and versions of <name> with the stage each holds.
-Never shows a value. With --json: the metadata object (dates in ISO 8601).
-
-  --json        print JSON
-  -h, --help    show this help`,
-  options: {},
+  args: "<name>",
+  description: `Shows the backend, dates and versions of <name> with the stage each holds.
+Never shows a value. With --json: the metadata object (dates in ISO 8601).`,
   positionals: { min: 1, max: 1 },
-  async run({ positionals, json, io }) {
-    const meta = await withManager(io, (m) => m.describeSecret(positionals[0]));
+  async run({ positionals, json, io, withManager }) {
+    const meta = await withManager((m) => m.describeSecret(positionals[0]));
     io.stdout(json ? toJson(meta) : formatMetadata(meta));
     return 0;
   },

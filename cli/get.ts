@@ -5,31 +5,27 @@
  */
 
 import type { ReadOptions, Stage } from "../core/types.ts";
-import { type CommandEntry, defineCommand, stringOption, toJson, withManager } from "./_command.ts";
+import { type CommandDef, defineCommand, stringOption, toJson } from "./_command.ts";
 import { parseStage } from "./_stage.ts";
 
 /** `get <name> [--stage s] [--version v] [--field f]`. */
-export const getCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const getCommand: CommandDef = defineCommand({
   name: "get",
   summary: "print a secret's value (the only command that shows one)",
-  usage:
-    `usage: secrets get <name> [--stage current|pending|previous] [--version v] [--field f] [--json]
-
-Prints the value of <name> followed by a newline. A secret with several fields
-prints as JSON unless --field picks one. With --json: {"name", "value"}.
-
-  --stage s     read the version holding this stage (default: current)
-  --version v   read this version
-  --field f     read one field of a secret with fields
-  --json        print JSON
-  -h, --help    show this help`,
+  args: "<name>",
+  description: `Prints the value of <name> followed by a newline. A secret with several fields
+prints as JSON unless --field picks one. With --json: {"name", "value"}.`,
   options: {
-    stage: { type: "string" },
-    version: { type: "string" },
-    field: { type: "string" },
+    stage: {
+      type: "string",
+      arg: "current|pending|previous",
+      help: "read the version holding this stage (default: current)",
+    },
+    version: { type: "string", help: "read this version" },
+    field: { type: "string", arg: "f", help: "read one field of a secret with fields" },
   },
   positionals: { min: 1, max: 1 },
-  async run({ values, positionals, json, io }) {
+  async run({ values, positionals, json, io, withManager }) {
     const name = positionals[0];
     const opts: ReadOptions = {};
     const stage: Stage | undefined = parseStage(stringOption(values, "stage"), [
@@ -42,7 +38,7 @@ prints as JSON unless --field picks one. With --json: {"name", "value"}.
     if (version !== undefined) opts.version = version;
     const field = stringOption(values, "field");
     if (field !== undefined) opts.field = field;
-    const value = await withManager(io, (m) => m.getSecret(name, opts));
+    const value = await withManager((m) => m.getSecret(name, opts));
     io.stdout(json ? toJson({ name, value }) : `${value}\n`);
     return 0;
   },

@@ -5,29 +5,23 @@
  */
 
 import { generateFileKey, writeKeyFile } from "../backends/file.ts";
-import { type CommandEntry, defineCommand, stringOption, toJson, UsageError } from "./_command.ts";
+import { type CommandDef, defineCommand, stringOption, toJson, UsageError } from "./_command.ts";
 
 /** `keygen --out <path> | --stdout`. */
-export const keygenCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const keygenCommand: CommandDef = defineCommand({
   name: "keygen",
   summary: "make a new file-store key (written to a 0600 file)",
-  usage: `usage: secrets keygen --out <path> [--json]
-       secrets keygen --stdout [--json]
-
-Makes a new random key for the embedded file store (32 bytes, base64).
+  forms: ["--out <path> [--json]", "--stdout [--json]"],
+  description: `Makes a new random key for the embedded file store (32 bytes, base64).
 --out writes it to <path> with permissions 0600 and refuses to overwrite an
 existing file; keep that file outside the repository and point
 KEYWARD_FILE_KEY_FILE at it. --stdout prints the key instead: only when you
-asked for it explicitly, e.g. to store it in your orchestrator's secret store.
-
-  --out path   write the key to a new file (mode 0600)
-  --stdout     print the key on standard output
-  --json       print {"path"} or {"key"} as JSON
-  -h, --help   show this help`,
+asked for it explicitly, e.g. to store it in your orchestrator's secret store.`,
   options: {
-    out: { type: "string" },
-    stdout: { type: "boolean" },
+    out: { type: "string", arg: "path", help: "write the key to a new file (mode 0600)" },
+    stdout: { type: "boolean", help: "print the key on standard output" },
   },
+  jsonHelp: 'print {"path"} or {"key"} as JSON',
   positionals: { min: 0, max: 0 },
   async run({ values, json, io }) {
     const out = stringOption(values, "out");

@@ -4,24 +4,19 @@
  * @module
  */
 
-import { type CommandEntry, defineCommand, toJson, withManager } from "./_command.ts";
+import { type CommandDef, defineCommand, toJson } from "./_command.ts";
 
 /** `list [prefix]`. */
-export const listCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const listCommand: CommandDef = defineCommand({
   name: "list",
   summary: "list secret names, optionally under a prefix",
-  usage: `usage: secrets list [prefix] [--json]
-
-Prints the names of the secrets starting with [prefix], sorted, one a line.
-With --json: {"names": [...]}.
-
-  --json        print JSON
-  -h, --help    show this help`,
-  options: {},
+  args: "[prefix]",
+  description: `Prints the names of the secrets starting with [prefix], sorted, one a line.
+With --json: {"names": [...]}.`,
   positionals: { min: 0, max: 1 },
-  async run({ positionals, json, io }) {
+  async run({ positionals, json, io, withManager }) {
     const prefix = positionals[0] ?? "";
-    const names = await withManager(io, (m) => m.listSecrets(prefix));
+    const names = await withManager((m) => m.listSecrets(prefix));
     if (json) io.stdout(toJson({ names }));
     else if (names.length > 0) io.stdout(`${names.join("\n")}\n`);
     return 0;

@@ -4,25 +4,20 @@
  * @module
  */
 
-import { type CommandEntry, defineCommand, toJson, withManager } from "./_command.ts";
+import { type CommandDef, defineCommand, toJson } from "./_command.ts";
 
 /** `promote <name> <version>`. */
-export const promoteCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const promoteCommand: CommandDef = defineCommand({
   name: "promote",
   summary: "make a version current (the pending one, or an older one to roll back)",
-  usage: `usage: secrets promote <name> <version> [--json]
-
-Makes <version> of <name> current; the old current version becomes previous.
+  args: "<name> <version>",
+  description: `Makes <version> of <name> current; the old current version becomes previous.
 Promoting the version that is already current changes nothing. With --json:
-the promoted version {"name", "version", "stages", "createdAt"}.
-
-  --json        print JSON
-  -h, --help    show this help`,
-  options: {},
+the promoted version {"name", "version", "stages", "createdAt"}.`,
   positionals: { min: 2, max: 2 },
-  async run({ positionals, json, io }) {
+  async run({ positionals, json, io, withManager }) {
     const [name, version] = positionals;
-    const promoted = await withManager(io, (m) => m.promote(name, version));
+    const promoted = await withManager((m) => m.promote(name, version));
     io.stdout(
       json
         ? toJson(promoted)

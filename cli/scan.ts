@@ -4,13 +4,11 @@
  * through the redactor, never printed) and well-known credential shapes.
  *
  * Exit codes: 0 clean, 1 something found, 2 usage error; a backend error
- * exits with its code's mapping (`exitCodeFor`).
+ * exits with its code's mapping (`exitCodeFor`), as every command does.
  *
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { exitCodeFor, KeywardError, scrubCause } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import {
   type AllowList,
@@ -22,38 +20,18 @@ import {
   scanText,
   valuesFromManager,
 } from "../redact/scanner.ts";
-import { describeParseError } from "./_command.ts";
+import { type CommandDef, defineCommand, runCommand, toJson, UsageError } from "./_command.ts";
+import { type CliDeps, defaultDeps, denoScanFs } from "./_deps.ts";
 import type { CliCommand, CliIo } from "./_io.ts";
+import { readStdinLenient } from "./_stdin.ts";
+
+export { denoScanFs };
 
 /** The default allow-list, read from the current folder when present. */
 export const DEFAULT_ALLOW_LIST = ".keyward-scan-allow";
 
-const USAGE = `usage: secrets scan [options] [PATH ... | -]
-
-Scans files, folders (recursively; .git, node_modules, coverage and binary
-files are skipped) or standard input ("-") for
-  - the values of the secrets in the configured backend (SECRET_BACKEND),
-    compared without printing them, and
-  - well-known credentials: AWS access keys, Vault tokens, private key blocks,
-    broker key pairs, connection strings with passwords, high-entropy values
-    assigned to *_SECRET, *_PASSWORD, *_TOKEN, *_KEY.
-Each finding prints file:line, the kind and, for a secret's value, its name.
-With no PATH, the current folder is scanned.
-
-options:
-  --json               print the findings as JSON
-  --allow-list FILE    known false positives (default: ${DEFAULT_ALLOW_LIST} if present);
-                       one entry a line: a finding's fingerprint, path:line:kind,
-                       or a path glob; '#' starts a comment
-  --no-values          do not read the backend; look for credential shapes only
-  -h, --help           show this help
-
-exit codes: 0 clean, 1 findings, 2 usage error`;
-
-class UsageError extends Error {}
-
 /**
- * How {@linkcode scanCommand} reaches the outside world; tests replace parts.
+ * How {@linkcode createScanCommand} reaches the outside world; tests replace parts.
  *
  * @example Scanning input for the values a backend holds
  * ```ts
@@ -75,101 +53,63 @@ class UsageError extends Error {}
 export interface ScanDeps {
   /** File access. @default {Deno's file system} */
   fs?: ScanFs;
-  /** Builds the configured backend. @default {createSecretManager({ env: io.env }) from factory.ts} */
+  /** Builds the configured backend. @default {the CLI's manager factory (createSecretManager)} */
   createManager?: (env: Record<string, string | undefined>) => Promise<SecretManager>;
 }
 
-/** Deno's file system as the scanner's port. */
-export const denoScanFs: ScanFs = {
-  stat: async (path) => {
-    const info = await Deno.stat(path);
-    return { isFile: info.isFile, isDirectory: info.isDirectory };
+/** `scan [paths | -]`: see the module documentation. */
+export const scanDefinition: CommandDef = defineCommand({
+  name: "scan",
+  summary: "scan files, folders or stdin for leaked secrets and credentials",
+  args: "[PATH ... | -]",
+  forms: ["[options] [PATH ... | -]"],
+  description: `Scans files, folders (recursively; .git, node_modules, coverage and binary
+files are skipped) or standard input ("-") for
+  - the values of the secrets in the configured backend (SECRET_BACKEND),
+    compared without printing them, and
+  - well-known credentials: AWS access keys, Vault tokens, private key blocks,
+    broker key pairs, connection strings with passwords, high-entropy values
+    assigned to *_SECRET, *_PASSWORD, *_TOKEN, *_KEY.
+Each finding prints file:line, the kind and, for a secret's value, its name.
+With no PATH, the current folder is scanned.`,
+  options: {
+    "allow-list": {
+      type: "string",
+      arg: "FILE",
+      help: `known false positives (default: ${DEFAULT_ALLOW_LIST} if present);
+one entry a line: path:line:kind, path-glob:kind,
+or a path glob; '#' starts a comment`,
+    },
+    "no-values": {
+      type: "boolean",
+      help: "do not read the backend; look for credential shapes only",
+    },
   },
-  readDir: (path) => Deno.readDir(path),
-  readFile: (path) => Deno.readFile(path),
-};
-
-async function defaultCreateManager(
-  env: Record<string, string | undefined>,
-): Promise<SecretManager> {
-  const { createSecretManager } = await import("../factory.ts");
-  return await createSecretManager({ env });
-}
-
-/**
- * Builds the `scan` command with its dependencies.
- *
- * @example
- * ```ts
- * import { createScanCommand } from "@keyward/secrets/cli";
- * let out = "";
- * const scan = createScanCommand();
- * const code = await scan(["--no-values", "-"], {
- *   stdout: (t) => { out += t; }, stderr: () => {}, stdinIsTerminal: false, env: {},
- *   readStdin: () => Promise.resolve("nothing to see here\n"),
- * });
- * if (code !== 0 || !out.includes("no findings")) throw new Error(out);
- * ```
- */
-export function createScanCommand(deps: ScanDeps = {}): CliCommand {
-  const fs = deps.fs ?? denoScanFs;
-  const createManager = deps.createManager ?? defaultCreateManager;
-  return async (args: string[], io: CliIo): Promise<number> => {
-    const json = args.includes("--json");
-    let values: { json?: boolean; "allow-list"?: string; "no-values"?: boolean; help?: boolean };
-    let paths: string[];
-    try {
-      const parsed = parseArgs({
-        args,
-        options: {
-          json: { type: "boolean" },
-          "allow-list": { type: "string" },
-          "no-values": { type: "boolean" },
-          help: { type: "boolean", short: "h" },
-        },
-        strict: true,
-        allowPositionals: true,
-      });
-      values = parsed.values;
-      paths = parsed.positionals;
-    } catch (err) {
-      return usage(io, json, describeParseError(err));
-    }
-    if (values.help) {
-      io.stdout(
-        json ? `${JSON.stringify({ command: "scan", usage: USAGE }, null, 2)}\n` : `${USAGE}\n`,
-      );
-      return 0;
-    }
-    if (paths.length === 0) paths = ["."];
+  jsonHelp: "print the findings as JSON",
+  positionals: { min: 0, max: Number.POSITIVE_INFINITY },
+  exits: { 0: "clean", 1: "findings", 2: "usage error" },
+  async run({ values, positionals, json, io, deps, withManager }) {
+    const fs = deps.scanFs;
+    const paths = positionals.length === 0 ? ["."] : positionals;
     if (paths.includes("-") && paths.length > 1) {
-      return usage(io, json, "'-' (standard input) cannot be combined with paths");
+      throw new UsageError("'-' (standard input) cannot be combined with paths");
     }
-
     if (paths[0] !== "-") {
       for (const p of paths) {
-        if (!(await exists(fs, p))) return usage(io, json, `no such file or folder: ${p}`);
+        if (!(await exists(fs, p))) throw new UsageError(`no such file or folder: ${p}`);
       }
     }
 
-    let allowList: AllowList | undefined;
+    const allowList = await readAllowList(fs, values["allow-list"] as string | undefined);
     let backend: BackendValues | undefined;
-    try {
-      allowList = await readAllowList(fs, values["allow-list"]);
-      if (!values["no-values"] && (io.env.SECRET_BACKEND ?? "") !== "") {
-        const manager = await createManager(io.env);
-        try {
-          backend = await valuesFromManager(manager);
-        } finally {
-          await manager.close();
-        }
-      } else if (!values["no-values"] && !json) {
-        io.stderr(
-          "note: SECRET_BACKEND is not set; looking for credential shapes only (no secret values)\n",
-        );
-      }
-    } catch (err) {
-      return failure(io, json, err);
+    // A blank SECRET_BACKEND counts as unset, as everywhere else.
+    const configured = (io.env.SECRET_BACKEND ?? "").trim() !== "";
+    if (!values["no-values"] && configured) {
+      backend = await withManager((manager) => valuesFromManager(manager));
+    } else if (!values["no-values"] && !json) {
+      io.stderr(
+        "note: SECRET_BACKEND is not set; looking for credential shapes only (no secret values)\n",
+      );
     }
     if (backend && backend.short.length > 0 && !json) {
       io.stderr(
@@ -182,36 +122,23 @@ export function createScanCommand(deps: ScanDeps = {}): CliCommand {
     let findings: ScanFinding[];
     let allowed: number;
     let files: number;
-    try {
-      const options = { values: backend?.redactor, allowList };
-      if (paths[0] === "-") {
-        const text = await io.readStdin();
-        ({ findings, allowed } = await scanText(text, "<stdin>", options));
-        files = 1;
-      } else {
-        const report = await scanPaths(paths, fs, options);
-        ({ findings, allowed, files } = report);
-      }
-    } catch (err) {
-      return failure(io, json, err);
+    const options = { values: backend?.redactor, allowList };
+    if (paths[0] === "-") {
+      const text = await readStdinLenient(io);
+      ({ findings, allowed } = await scanText(text, "<stdin>", options));
+      files = 1;
+    } else {
+      ({ findings, allowed, files } = await scanPaths(paths, fs, options));
     }
 
     if (json) {
-      io.stdout(
-        `${
-          JSON.stringify(
-            {
-              findings,
-              allowed,
-              files,
-              secretsCompared: backend?.secrets ?? 0,
-              shortSecrets: backend?.short ?? [],
-            },
-            null,
-            2,
-          )
-        }\n`,
-      );
+      io.stdout(toJson({
+        findings,
+        allowed,
+        files,
+        secretsCompared: backend?.secrets ?? 0,
+        shortSecrets: backend?.short ?? [],
+      }));
     } else {
       for (const f of findings) {
         const what = f.kind === "secret-value"
@@ -227,17 +154,35 @@ export function createScanCommand(deps: ScanDeps = {}): CliCommand {
       );
     }
     return findings.length > 0 ? 1 : 0;
-  };
+  },
+});
+
+/**
+ * Builds the `scan` command with its dependencies, as a function of its own
+ * arguments (without the word `scan`).
+ *
+ * @example
+ * ```ts
+ * import { createScanCommand } from "@keyward/secrets/cli";
+ * let out = "";
+ * const scan = createScanCommand();
+ * const code = await scan(["--no-values", "-"], {
+ *   stdout: (t) => { out += t; }, stderr: () => {}, stdinIsTerminal: false, env: {},
+ *   readStdin: () => Promise.resolve("nothing to see here\n"),
+ * });
+ * if (code !== 0 || !out.includes("no findings")) throw new Error(out);
+ * ```
+ */
+export function createScanCommand(deps: ScanDeps = {}): CliCommand {
+  const over: Partial<CliDeps> = {};
+  if (deps.fs) over.scanFs = deps.fs;
+  if (deps.createManager) over.createManager = deps.createManager;
+  return (args: string[], io: CliIo) =>
+    runCommand(scanDefinition, args, io, { deps: defaultDeps(over) });
 }
 
 /** `secrets scan`: see the module documentation. */
 export const scanCommand: CliCommand = createScanCommand();
-
-/** The command as the dispatcher's table holds it. */
-export const scanEntry: { summary: string; run: CliCommand } = {
-  summary: "scan files, folders or stdin for leaked secrets and credentials",
-  run: scanCommand,
-};
 
 async function exists(fs: ScanFs, path: string): Promise<boolean> {
   try {
@@ -255,23 +200,6 @@ async function readAllowList(fs: ScanFs, path: string | undefined): Promise<Allo
     return undefined;
   }
   return parseAllowList(new TextDecoder().decode(await fs.readFile(file)));
-}
-
-function usage(io: CliIo, json: boolean, message: string): number {
-  if (json) io.stderr(`${JSON.stringify({ error: { code: "usage", message } })}\n`);
-  else io.stderr(`error: ${message}\n\n${USAGE}\n`);
-  return 2;
-}
-
-function failure(io: CliIo, json: boolean, err: unknown): number {
-  if (err instanceof UsageError) return usage(io, json, err.message);
-  const code = err instanceof KeywardError ? err.code : "unexpected";
-  const message = err instanceof KeywardError
-    ? err.message
-    : `unexpected ${(scrubCause(err) as Error).message}`;
-  if (json) io.stderr(`${JSON.stringify({ error: { code, message } })}\n`);
-  else io.stderr(`error: ${message}\n`);
-  return exitCodeFor(err instanceof KeywardError ? err.code : undefined);
 }
 
 if (import.meta.main) {

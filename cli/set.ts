@@ -7,18 +7,19 @@
  */
 
 import { InvalidSecretValueError } from "../core/errors.ts";
+import { validateName } from "../core/names.ts";
 import type { SecretValue, WriteOptions } from "../core/types.ts";
 import {
-  type CommandEntry,
+  type CommandDef,
   defineCommand,
   promptTwice,
   stringOption,
   toJson,
   UsageError,
-  withManager,
 } from "./_command.ts";
 import type { CliIo } from "./_io.ts";
 import { parseStage } from "./_stage.ts";
+import { InvalidUtf8Error, readStdinStrict } from "./_stdin.ts";
 
 const REFUSAL = "set does not take the value as an argument: arguments are kept in shell " +
   "history and shown to every user in the process list. Pipe the value on standard input " +
@@ -26,40 +27,37 @@ const REFUSAL = "set does not take the value as an argument: arguments are kept 
   "the hidden prompt";
 
 /** `set <name> [--field f]... [--stage current|pending] [--if-version v]`. */
-export const setCommand: CommandEntry = defineCommand<Record<string, unknown>>({
+export const setCommand: CommandDef = defineCommand({
   name: "set",
   summary: "write a new version from standard input or a hidden prompt",
-  usage:
-    `usage: secrets set <name> [--field f]... [--stage current|pending] [--if-version v] [--json]
-
-Writes a new version of <name>. The value is read from standard input (one
-trailing newline is dropped) or, on a terminal, typed twice at a hidden prompt.
-It is never taken from an argument.
+  args: "<name>",
+  description: `Writes a new version of <name>. The value is read from standard input (one
+trailing newline is dropped; it must be UTF-8) or, on a terminal, typed twice
+at a hidden prompt. It is never taken from an argument.
 
 With --field (repeat it for each field), the secret holds fields that change
 together, e.g. --field user --field password. Standard input then holds one
 field=value line per named field (split at the first '='; blank lines are
-skipped); on a terminal each field is prompted for.
-
-  --field f       a field of the secret (repeatable)
-  --stage s       current (default) or pending (a rotation's next version;
-                  the secret must exist)
-  --if-version v  refuse the write unless the current version is v
-  --json          print the new version as JSON
-  -h, --help      show this help`,
+skipped); on a terminal each field is prompted for.`,
   options: {
-    field: { type: "string", multiple: true },
-    stage: { type: "string" },
-    "if-version": { type: "string" },
+    field: { type: "string", multiple: true, arg: "f", help: "a field of the secret (repeatable)" },
+    stage: {
+      type: "string",
+      arg: "current|pending",
+      help: "current (default) or pending (a rotation's next version;\nthe secret must exist)",
+    },
+    "if-version": { type: "string", help: "refuse the write unless the current version is v" },
   },
+  jsonHelp: "print the new version as JSON",
   // Any extra positional is taken for a value and refused in precheck/run.
   positionals: { min: 1, max: Number.POSITIVE_INFINITY },
   precheck(args) {
     if (args.some((a) => /^--?value(=|$)/.test(a))) throw new UsageError(REFUSAL);
   },
-  async run({ values, positionals, json, io }) {
+  async run({ values, positionals, json, io, withManager }) {
     if (positionals.length > 1) throw new UsageError(REFUSAL);
     const name = positionals[0];
+    validateName(name); // before any prompt shows it: a value pasted as a name is never echoed
     const opts: WriteOptions = {};
     const stage = parseStage(stringOption(values, "stage"), ["current", "pending"]);
     if (stage !== undefined) opts.stage = stage;
@@ -74,7 +72,7 @@ skipped); on a terminal each field is prompted for.
     const value = fields.length === 0
       ? await readValue(name, io)
       : await readFields(name, fields, io);
-    const version = await withManager(io, (m) => m.setSecret(name, value, opts));
+    const version = await withManager((m) => m.setSecret(name, value, opts));
     io.stdout(
       json
         ? toJson(version)
@@ -86,7 +84,7 @@ skipped); on a terminal each field is prompted for.
 
 async function readValue(name: string, io: CliIo): Promise<string> {
   if (io.stdinIsTerminal) return await promptTwice(io, `value of ${name} (hidden): `);
-  const text = dropTrailingNewline(await io.readStdin());
+  const text = dropTrailingNewline(await readInput(name, io));
   if (text === "") {
     throw new InvalidSecretValueError(
       { secret: name },
@@ -105,7 +103,7 @@ async function readFields(name: string, fields: string[], io: CliIo): Promise<Se
     return record;
   }
   const wanted = new Set(fields);
-  const lines = (await io.readStdin()).split("\n");
+  const lines = (await readInput(name, io)).split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].endsWith("\r") ? lines[i].slice(0, -1) : lines[i];
     if (line.trim() === "") continue;
@@ -140,6 +138,18 @@ async function readFields(name: string, fields: string[], io: CliIo): Promise<Se
     }
   }
   return record;
+}
+
+/** Standard input as text; bytes that are not UTF-8 are refused, never replaced. */
+async function readInput(name: string, io: CliIo): Promise<string> {
+  try {
+    return await readStdinStrict(io);
+  } catch (err) {
+    if (err instanceof InvalidUtf8Error) {
+      throw new InvalidSecretValueError({ secret: name }, err.message);
+    }
+    throw err;
+  }
 }
 
 function dropTrailingNewline(text: string): string {

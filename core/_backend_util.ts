@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
+import type { KeywardLogger as Logger } from "./log.ts";
 import { KeywardError, ManagerClosedError, SecretNotFoundError } from "./errors.ts";
 
 /** Throws {@linkcode ManagerClosedError} when `closed`. */

@@ -13,6 +13,10 @@
  * - an unquoted VALUE ends at `#` or the end of the line and is trimmed;
  * - a later KEY wins over an earlier one; a line that fits none of this is skipped.
  *
+ * A UTF-8 byte order mark (U+FEFF) at the start of the text is dropped, as
+ * dotenv drops it (editors on Windows write one; without this the first key
+ * would start with it and be lost).
+ *
  * One deliberate difference from `npm:dotenv`: a line holding only a key is
  * skipped here, where dotenv joins it with a next line starting with `=`.
  *
@@ -20,11 +24,12 @@
  */
 
 const KEY_CHAR = /[A-Za-z0-9_.-]/;
+const BOM = "\uFEFF";
 const BLANK = new Set([" ", "\t", "\v", "\f"]);
 
 /** Parses the text of a `.env` file into its variables. */
 export function parseDotenv(text: string): Record<string, string> {
-  const src = text.replace(/\r\n?/g, "\n");
+  const src = (text.startsWith(BOM) ? text.slice(1) : text).replace(/\r\n?/g, "\n");
   const out: Record<string, string> = Object.create(null);
   let i = 0;
   const n = src.length;

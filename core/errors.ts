@@ -7,6 +7,7 @@
  */
 
 import type { Stage } from "./types.ts";
+import { invalidNamePlaceholder, nameProblem } from "./_name_rules.ts";
 
 /**
  * The stable codes of {@linkcode KeywardError}.
@@ -81,7 +82,11 @@ export interface ErrorContext {
 export class KeywardError extends Error {
   /** The stable code of this condition. */
   readonly code: ErrorCode;
-  /** The secret's name, when there is one. */
+  /**
+   * The secret's name, when there is one. A name that breaks the naming
+   * rules is never kept: it is replaced by its length, as in
+   * `(invalid name, 41 characters)`, since it may be a value pasted by mistake.
+   */
   readonly secret?: string;
   /** The stage asked for. */
   readonly stage?: Stage;
@@ -100,11 +105,10 @@ export class KeywardError extends Error {
     );
     this.name = new.target.name;
     this.code = code;
-    if (context.secret !== undefined) this.secret = context.secret;
-    if (context.stage !== undefined) this.stage = context.stage;
-    if (context.version !== undefined) this.version = context.version;
-    if (context.field !== undefined) this.field = context.field;
-    if (context.backend !== undefined) this.backend = context.backend;
+    if (context.secret !== undefined) this.secret = shownName(context.secret);
+    for (const key of ["stage", "version", "field", "backend"] as const) {
+      if (context[key] !== undefined) (this as Record<string, unknown>)[key] = context[key];
+    }
   }
 }
 
@@ -201,23 +205,33 @@ export class SecretConflictError extends KeywardError {
 }
 
 /**
- * A name breaks the naming rules; raised before any I/O.
+ * A name breaks the naming rules; raised before any I/O. The message states
+ * the rule, the length and the position, never the name itself (it may be a
+ * value pasted by mistake), and {@linkcode KeywardError.secret} holds a
+ * placeholder such as `(invalid name, 41 characters)`, which is also what an
+ * audit record of the refusal shows.
  *
  * @example
  * ```ts
  * import { InvalidSecretNameError } from "@keyward/secrets";
- * const err = new InvalidSecretNameError("a//b", "empty segment");
+ * const err = new InvalidSecretNameError("pw:Hunter2-example", "position 3 holds another character");
  * if (err.code !== "invalid_name") throw new Error();
+ * if (err.message.includes("Hunter2") || err.secret !== "(invalid name, 18 characters)") {
+ *   throw new Error(err.message);
+ * }
  * ```
  */
 export class InvalidSecretNameError extends KeywardError {
-  /** Builds the error; the name itself is safe to show. */
-  constructor(name: string, detail: string, context: ErrorContext = {}) {
-    super(
-      "invalid_name",
-      `invalid secret name ${quoteName(name)}: ${detail}`,
-      { ...context, secret: name },
-    );
+  /** `(invalid name, N characters)`: the refused name is never kept. */
+  declare readonly secret: string;
+  /** Builds the error; `name` is measured, never kept or shown. */
+  constructor(name: unknown, detail: string, context: ErrorContext = {}) {
+    const shown = invalidNamePlaceholder(name);
+    super("invalid_name", `invalid secret name (${shown.slice(15)}: ${detail}`, {
+      ...context,
+      secret: undefined,
+    });
+    (this as { secret: string }).secret = shown;
   }
 }
 
@@ -403,7 +417,7 @@ const SAFE_CODE = /^(?:[0-9]{3}|[A-Z][A-Z0-9_]{1,47}|[A-Z][A-Za-z0-9]{1,47})$/;
  *
  * @example
  * ```ts
- * import { scrubCause } from "@keyward/secrets";
+ * import { scrubCause } from "@keyward/secrets/backend-kit";
  * const scrubbed = scrubCause(new Error("token s.abcdef leaked")) as Error;
  * if (scrubbed.message.includes("s.abcdef")) throw new Error();
  * ```
@@ -424,20 +438,31 @@ export function scrubCause(cause: unknown): unknown {
 }
 
 /**
- * Quotes a (validated or candidate) name for a message, shortened when long
- * (past 80 characters, to 77 and `...`).
+ * Quotes a name for a message, shortened when long (past 80 characters, to
+ * 77 and `...`). A name that breaks the naming rules is not quoted: it is
+ * shown as its length only, since it may be a value pasted by mistake.
  *
  * @example
  * ```ts
- * import { quoteName } from "@keyward/secrets";
+ * import { quoteName } from "@keyward/secrets/backend-kit";
  *
  * if (quoteName("db/password") !== '"db/password"') throw new Error();
- * if (quoteName('say "hi"\n') !== '"say \\"hi\\"\\n"') throw new Error(); // escaped, one line
  * if (quoteName("a".repeat(200)) !== `"${"a".repeat(77)}..."`) throw new Error();
+ * if (quoteName("pw: Hunter2-example") !== "(invalid name, 19 characters)") throw new Error();
  * ```
  */
 export function quoteName(name: string): string {
-  const shown = name.length > 80 ? `${name.slice(0, 77)}...` : name;
+  return nameProblem(name) === undefined ? quoteText(name) : invalidNamePlaceholder(name);
+}
+
+/** The secret name an error keeps: the name, or the placeholder for an invalid one. */
+function shownName(name: string): string {
+  return nameProblem(name) === undefined ? name : invalidNamePlaceholder(name);
+}
+
+/** Quotes a version or field for a message: escaped, on one line, shortened past 80. */
+function quoteText(text: string): string {
+  const shown = text.length > 80 ? `${text.slice(0, 77)}...` : text;
   return JSON.stringify(shown);
 }
 
@@ -446,8 +471,8 @@ function describe(what: string, context: ErrorContext, detail?: string): string 
   parts.push(context.secret !== undefined ? `secret ${quoteName(context.secret)}` : "secret");
   const where: string[] = [];
   if (context.stage) where.push(`stage ${context.stage}`);
-  if (context.version !== undefined) where.push(`version ${quoteName(context.version)}`);
-  if (context.field !== undefined) where.push(`field ${quoteName(context.field)}`);
+  if (context.version !== undefined) where.push(`version ${quoteText(context.version)}`);
+  if (context.field !== undefined) where.push(`field ${quoteText(context.field)}`);
   if (where.length) parts.push(`(${where.join(", ")})`);
   parts.push(what);
   if (context.backend) parts.push(`in the ${context.backend} backend`);

@@ -13,19 +13,10 @@ import {
   SecretNotFoundError,
 } from "./errors.ts";
 import type { Stage } from "./types.ts";
+import { MAX_NAME_LENGTH, nameProblem } from "./_name_rules.ts";
 
-/**
- * The longest name, namespace included.
- *
- * @example
- * ```ts
- * import { MAX_NAME_LENGTH, nameProblem } from "@keyward/secrets";
- *
- * if (nameProblem("a".repeat(MAX_NAME_LENGTH)) !== undefined) throw new Error();
- * if (nameProblem("a".repeat(MAX_NAME_LENGTH + 1)) === undefined) throw new Error();
- * ```
- */
-export const MAX_NAME_LENGTH = 512;
+export { MAX_NAME_LENGTH, nameProblem, RESERVED_PREFIX } from "./_name_rules.ts";
+
 /**
  * The largest value in UTF-8 bytes (AWS's limit, enforced on every backend).
  *
@@ -41,23 +32,12 @@ export const MAX_NAME_LENGTH = 512;
  */
 export const MAX_VALUE_BYTES = 65_536;
 /**
- * The first-segment prefix reserved for keyward's own bookkeeping.
- *
- * @example
- * ```ts
- * import { nameProblem, RESERVED_PREFIX } from "@keyward/secrets";
- *
- * if (nameProblem(`${RESERVED_PREFIX}/state`) === undefined) throw new Error("not reserved");
- * if (nameProblem("app/.keyward-like") !== undefined) throw new Error(); // only the first segment
- * ```
- */
-export const RESERVED_PREFIX = ".keyward";
-/**
  * The field a plain string value is stored under.
  *
  * @example A plain string is stored as one field of this name
  * ```ts
- * import { MemorySecretManager, normalizeValue, VALUE_FIELD } from "@keyward/secrets";
+ * import { MemorySecretManager, VALUE_FIELD } from "@keyward/secrets";
+ * import { normalizeValue } from "@keyward/secrets/backend-kit";
  *
  * if (normalizeValue("a/b", "value-0001")[VALUE_FIELD] !== "value-0001") throw new Error();
  * const secrets = new MemorySecretManager({ initial: { "a/b": "value-0001" } });
@@ -66,7 +46,6 @@ export const RESERVED_PREFIX = ".keyward";
  */
 export const VALUE_FIELD = "value";
 
-const SEGMENT = /^[A-Za-z0-9_.-]+$/;
 const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
@@ -77,7 +56,7 @@ const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
  *
  * @example
  * ```ts
- * import { validateName } from "@keyward/secrets";
+ * import { validateName } from "@keyward/secrets/backend-kit";
  * validateName("alpaca/api_key_id");
  * try { validateName("../etc/passwd"); throw new Error("accepted"); } catch (e) {
  *   if ((e as Error).message === "accepted") throw e;
@@ -87,40 +66,8 @@ const FIELD = /^[A-Za-z0-9_.-]{1,128}$/;
 export function validateName(name: unknown): asserts name is string {
   const problem = nameProblem(name);
   if (problem !== undefined) {
-    throw new InvalidSecretNameError(typeof name === "string" ? name : String(name), problem);
+    throw new InvalidSecretNameError(name, problem);
   }
-}
-
-/**
- * Says what is wrong with a name, or `undefined` when it is valid.
- *
- * @example
- * ```ts
- * import { nameProblem } from "@keyward/secrets";
- * if (nameProblem("a/b") !== undefined) throw new Error();
- * if (nameProblem("a//b") === undefined) throw new Error();
- * ```
- */
-export function nameProblem(name: unknown): string | undefined {
-  if (typeof name !== "string") return "a name must be a string";
-  if (name.length === 0) return "a name must not be empty";
-  if (name.length > MAX_NAME_LENGTH) {
-    return `a name must be at most ${MAX_NAME_LENGTH} characters (namespace included), got ${name.length}`;
-  }
-  if (name.startsWith("/") || name.endsWith("/")) return "a name must not start or end with '/'";
-  const segments = name.split("/");
-  for (const segment of segments) {
-    if (segment.length === 0) return "empty segment ('//')";
-    if (!SEGMENT.test(segment)) {
-      return "a segment holds only letters, digits, '_', '.' and '-'";
-    }
-    if (segment === "." || segment === "..") return "'.' or '..' segment";
-    if (segment.endsWith(".")) return "a segment ends in '.'";
-  }
-  if (segments[0].startsWith(RESERVED_PREFIX)) {
-    return `names starting with '${RESERVED_PREFIX}' are reserved`;
-  }
-  return undefined;
 }
 
 /**
@@ -129,14 +76,14 @@ export function nameProblem(name: unknown): string | undefined {
  *
  * @example
  * ```ts
- * import { validatePrefix } from "@keyward/secrets";
+ * import { validatePrefix } from "@keyward/secrets/backend-kit";
  * validatePrefix("alpaca/");
  * validatePrefix("");
  * ```
  */
 export function validatePrefix(prefix: unknown): asserts prefix is string {
   if (typeof prefix !== "string") {
-    throw new InvalidSecretNameError(String(prefix), "a prefix must be a string");
+    throw new InvalidSecretNameError(prefix, "a prefix must be a string");
   }
   if (prefix === "") return;
   if (prefix.length > MAX_NAME_LENGTH) {
@@ -167,7 +114,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { utf8Length } from "@keyward/secrets";
+ * import { utf8Length } from "@keyward/secrets/backend-kit";
  *
  * if (utf8Length("abc") !== 3) throw new Error();
  * if (utf8Length("é") !== 2 || "é".length !== 1) throw new Error();
@@ -185,7 +132,7 @@ export function utf8Length(text: string): number {
  *
  * @example
  * ```ts
- * import { normalizeValue } from "@keyward/secrets";
+ * import { normalizeValue } from "@keyward/secrets/backend-kit";
  * const fields = normalizeValue("db/login", { user: "app", password: "pw-1234567" });
  * if (fields.user !== "app") throw new Error();
  * ```
@@ -217,9 +164,10 @@ export function normalizeValue(name: string, value: unknown): Record<string, str
   const fields: Record<string, string> = {};
   for (const key of keys.sort()) {
     if (!FIELD.test(key)) {
+      // The key is not echoed: a value pasted as a field name must not reach the message.
       throw new InvalidSecretValueError(
-        { secret: name, field: key.length <= 128 ? key : key.slice(0, 128) },
-        "field names must be 1 to 128 letters, digits, '_', '.' or '-'",
+        { secret: name },
+        `field names must be 1 to 128 letters, digits, '_', '.' or '-' (one has ${key.length} characters)`,
       );
     }
     const fieldValue = (value as Record<string, unknown>)[key];
@@ -266,7 +214,7 @@ function checkString(name: string, value: string, field: string | undefined): vo
  *
  * @example
  * ```ts
- * import { selectValue } from "@keyward/secrets";
+ * import { selectValue } from "@keyward/secrets/backend-kit";
  * if (selectValue({ value: "x" }, undefined, { secret: "a" }) !== "x") throw new Error();
  * if (selectValue({ a: "1", b: "2" }, "b", { secret: "a" }) !== "2") throw new Error();
  * ```
@@ -292,7 +240,7 @@ export function selectValue(
  *
  * @example The same fields give the same JSON whatever their order
  * ```ts
- * import { sortFields } from "@keyward/secrets";
+ * import { sortFields } from "@keyward/secrets/backend-kit";
  *
  * const a = JSON.stringify(sortFields({ user: "app", host: "db.internal" }));
  * const b = JSON.stringify(sortFields({ host: "db.internal", user: "app" }));
@@ -310,7 +258,7 @@ export function sortFields(fields: Record<string, string>): Record<string, strin
  *
  * @example
  * ```ts
- * import { validateReadOptions } from "@keyward/secrets";
+ * import { validateReadOptions } from "@keyward/secrets/backend-kit";
  * validateReadOptions("a", { stage: "pending" });
  * ```
  */
@@ -351,7 +299,7 @@ export function validateReadOptions(
  *
  * @example
  * ```ts
- * import { validateWriteOptions } from "@keyward/secrets";
+ * import { validateWriteOptions } from "@keyward/secrets/backend-kit";
  * validateWriteOptions("a", { stage: "pending" });
  * ```
  */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ForwardingSecretManager } from "./_forwarding.ts";
 import { InvalidSecretNameError } from "./errors.ts";
 import { MAX_NAME_LENGTH, nameProblem, validateName, validatePrefix } from "./names.ts";
 import type {
@@ -43,12 +44,11 @@ export function withNamespace(manager: SecretManager, namespace: string): Secret
   return new NamespacedManager(manager, namespace);
 }
 
-class NamespacedManager implements SecretManager {
-  readonly #inner: SecretManager;
+class NamespacedManager extends ForwardingSecretManager {
   readonly #prefix: string;
 
   constructor(inner: SecretManager, namespace: string) {
-    this.#inner = inner;
+    super(inner);
     this.#prefix = `${namespace}/`;
   }
 
@@ -72,46 +72,58 @@ class NamespacedManager implements SecretManager {
     return full.startsWith(this.#prefix) ? full.slice(this.#prefix.length) : full;
   }
 
-  async getSecret(name: string, opts?: ReadOptions): Promise<string> {
-    return await this.#inner.getSecret(this.#in(name), opts);
+  override async getSecret(name: string, opts?: ReadOptions): Promise<string> {
+    return await this.inner.getSecret(this.#in(name), opts);
   }
 
-  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
-    return await this.#inner.readSecret(this.#in(name), opts);
+  override async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    return await this.inner.readSecret(this.#in(name), opts);
   }
 
-  async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
-    await this.#inner.deprecateVersion(this.#in(name), version, opts);
+  override async deprecateVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
+    await this.inner.deprecateVersion(this.#in(name), version, opts);
   }
 
-  async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
-    await this.#inner.destroyVersion(this.#in(name), version, opts);
+  override async destroyVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
+    await this.inner.destroyVersion(this.#in(name), version, opts);
   }
 
-  async listSecrets(prefix = "", opts?: SignalOptions): Promise<string[]> {
+  override async listSecrets(prefix = "", opts?: SignalOptions): Promise<string[]> {
     validatePrefix(prefix);
-    const names = await this.#inner.listSecrets(this.#prefix + prefix, opts);
+    const names = await this.inner.listSecrets(this.#prefix + prefix, opts);
     return names.filter((n) => n.startsWith(this.#prefix + prefix)).map((n) => this.#strip(n));
   }
 
-  async setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
-    return this.#version(await this.#inner.setSecret(this.#in(name), value, opts));
+  override async setSecret(
+    name: string,
+    value: SecretValue,
+    opts?: WriteOptions,
+  ): Promise<SecretVersion> {
+    return this.#version(await this.inner.setSecret(this.#in(name), value, opts));
   }
 
-  async describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
-    const meta = await this.#inner.describeSecret(this.#in(name), opts);
+  override async describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
+    const meta = await this.inner.describeSecret(this.#in(name), opts);
     return { ...meta, name, versions: meta.versions.map((v) => this.#version(v)) };
   }
 
-  async promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion> {
-    return this.#version(await this.#inner.promote(this.#in(name), version, opts));
+  override async promote(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<SecretVersion> {
+    return this.#version(await this.inner.promote(this.#in(name), version, opts));
   }
 
-  async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
-    await this.#inner.deleteSecret(this.#in(name), opts);
-  }
-
-  close(): Promise<void> {
-    return this.#inner.close();
+  override async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
+    await this.inner.deleteSecret(this.#in(name), opts);
   }
 }

@@ -7,12 +7,15 @@
  * @module
  */
 
+import { sleep } from "./sleep.ts";
+
 /**
  * How a call is retried.
  *
  * @example A policy with a recorded sleep and no jitter
  * ```ts
- * import { retry, type RetryPolicy } from "@keyward/secrets";
+ * import type { RetryPolicy } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * const waits: number[] = [];
  * const policy: RetryPolicy = {
@@ -60,7 +63,7 @@ export interface RetryPolicy {
  *
  * @example
  * ```ts
- * import { retry, type RetryAttempt } from "@keyward/secrets";
+ * import { retry, type RetryAttempt } from "@keyward/secrets/backend-kit";
  *
  * const failures: RetryAttempt[] = [];
  * await retry(async (attempt) => {
@@ -86,7 +89,8 @@ export interface RetryAttempt {
  *
  * @example Only some errors are retried
  * ```ts
- * import { retry, SecretAccessError, SecretNotFoundError } from "@keyward/secrets";
+ * import { SecretAccessError, SecretNotFoundError } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * let calls = 0;
  * const error = await retry(() => {
@@ -101,7 +105,7 @@ export interface RetryAttempt {
  *
  * @example An abort ends the retries with the signal's reason
  * ```ts
- * import { retry } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * const controller = new AbortController();
  * const failed = retry(() => Promise.reject(new Error("down")), {
@@ -129,7 +133,8 @@ export interface RetryOptions extends RetryPolicy {
  *
  * @example
  * ```ts
- * import { backoffDelayMs, DEFAULT_RETRY } from "@keyward/secrets";
+ * import { DEFAULT_RETRY } from "@keyward/secrets";
+ * import { backoffDelayMs } from "@keyward/secrets/backend-kit";
  *
  * if (DEFAULT_RETRY.attempts !== 3) throw new Error();
  * // A policy with no options uses the defaults: the first backoff stays under baseDelayMs.
@@ -151,7 +156,7 @@ export const DEFAULT_RETRY: Readonly<
  *
  * @example
  * ```ts
- * import { backoffDelayMs } from "@keyward/secrets";
+ * import { backoffDelayMs } from "@keyward/secrets/backend-kit";
  *
  * const ceiling = backoffDelayMs(3, { baseDelayMs: 100, maxDelayMs: 250, random: () => 0.999999 });
  * if (ceiling > 250) throw new Error("the cap holds");
@@ -171,7 +176,7 @@ export function backoffDelayMs(attempt: number, policy: RetryPolicy = {}): numbe
  *
  * @example
  * ```ts
- * import { validateRetryPolicy } from "@keyward/secrets";
+ * import { validateRetryPolicy } from "@keyward/secrets/backend-kit";
  *
  * validateRetryPolicy({ attempts: 3 });
  * try { validateRetryPolicy({ attempts: 0 }); throw new Error("accepted"); } catch (e) {
@@ -197,7 +202,7 @@ export function validateRetryPolicy(policy: RetryPolicy, label = "retry"): void 
  *
  * @example Retrying a flaky call
  * ```ts
- * import { retry } from "@keyward/secrets";
+ * import { retry } from "@keyward/secrets/backend-kit";
  *
  * let calls = 0;
  * const result = await retry(async () => {
@@ -213,7 +218,7 @@ export async function retry<T>(
   options: RetryOptions,
 ): Promise<T> {
   const attempts = options.attempts ?? DEFAULT_RETRY.attempts;
-  const sleep = options.sleep ?? defaultSleep;
+  const wait = options.sleep ?? sleep;
   for (let attempt = 1;; attempt++) {
     try {
       return await fn(attempt);
@@ -222,23 +227,7 @@ export async function retry<T>(
       options.signal?.throwIfAborted();
       const delayMs = backoffDelayMs(attempt, options);
       options.onRetry?.({ attempt, error, delayMs });
-      await sleep(delayMs, options.signal);
+      await wait(delayMs, options.signal);
     }
   }
-}
-
-/** Sleeps with `setTimeout`; the timer is cleared when `signal` aborts. */
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

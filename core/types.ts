@@ -261,6 +261,29 @@ export interface SecretMetadata {
  * if (key !== "PKTEST00000000000000") throw new Error("unexpected");
  * await secrets.close();
  * ```
+ *
+ * @example Retiring the previous version after a rotation
+ * ```ts
+ * import { MemorySecretManager, SecretConflictError } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "api/token": "tok-old-0123456" } });
+ * const old = await secrets.readSecret("api/token");
+ * const next = await secrets.setSecret("api/token", "tok-new-0123456", { stage: "pending" });
+ * await secrets.promote("api/token", next.version);
+ * const current = await secrets.readSecret("api/token");
+ * try {
+ *   await secrets.deprecateVersion("api/token", current.version);
+ *   throw new Error("the current version was deprecated");
+ * } catch (err) {
+ *   if (!(err instanceof SecretConflictError)) throw err;
+ * }
+ * await secrets.deprecateVersion("api/token", old.version); // after the grace period
+ * const meta = await secrets.describeSecret("api/token");
+ * if (!meta.versions.find((v) => v.version === old.version)?.deprecatedAt) throw new Error();
+ * await secrets.destroyVersion("api/token", old.version); // days later
+ * const gone = await secrets.getSecret("api/token", { version: old.version }).then(() => false, () => true);
+ * if (!gone) throw new Error("a destroyed version was read");
+ * ```
  */
 export interface SecretManager {
   /** Reads a secret's value (the current stage unless told otherwise). */

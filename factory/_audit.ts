@@ -11,7 +11,7 @@
 
 import { resolve } from "node:path";
 import { withAudit } from "../audit/audited_manager.ts";
-import { AuditKey } from "../audit/chain.ts";
+import type { AuditKey } from "../audit/chain.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager, ServeListener } from "../core/types.ts";
@@ -31,10 +31,12 @@ export interface AuditWiring {
 export async function wrapWithAudit(
   manager: SecretManager,
   settings: BackendSettings,
+  options: { writer?: string | undefined } = {},
 ): Promise<AuditWiring> {
   const s = settingsOf(settings);
   const mode = s.SECRET_AUDIT;
   if (mode === "off") return { manager };
+  const onFailure = s.SECRET_AUDIT_ON_FAILURE;
   const service = s.SECRET_AUDIT_SERVICE;
   if (service === undefined || !/^[A-Za-z0-9_.:-]{1,128}$/.test(service)) {
     throw new ConfigError(
@@ -46,6 +48,10 @@ export async function wrapWithAudit(
   const onCheckpoint = checkpointPath === undefined
     ? undefined
     : await checkpointWriter(checkpointPath);
+  // A stable writer (the CLI) continues one chain across processes.
+  const chained = options.writer !== undefined && key !== undefined
+    ? { chainId: `${service}:${options.writer}`, resume: true }
+    : {};
   let sink: AuditSink;
   if (mode === "jsonl") {
     const { jsonLinesFileSink } = await import("../audit/jsonl_file_sink.ts");
@@ -59,6 +65,7 @@ export async function wrapWithAudit(
       ...(maxFiles !== undefined ? { maxFiles } : {}),
       ...(key ? { key } : {}),
       ...(onCheckpoint ? { onCheckpoint } : {}),
+      ...chained,
     });
   } else {
     if (!key) {
@@ -69,11 +76,11 @@ export async function wrapWithAudit(
     const { PostgresAuditSink, postgresSinkFromSecret } = await import("../audit/pg_sink.ts");
     const dbSecret = s.SECRET_AUDIT_DATABASE_SECRET;
     const url = s.DATABASE_URL;
-    const options = { key, ...(onCheckpoint ? { onCheckpoint } : {}) };
+    const options = { key, ...(onCheckpoint ? { onCheckpoint } : {}), ...chained };
     if (dbSecret !== undefined) {
       sink = await postgresSinkFromSecret(manager, dbSecret, options);
     } else if (url !== undefined) {
-      const { assertConnectionUrl } = await import("../postgres/connect.ts");
+      const { assertConnectionUrl } = await import("../pg/connect.ts");
       assertConnectionUrl(url, "DATABASE_URL");
       sink = new PostgresAuditSink({ ...options, url });
     } else {
@@ -82,7 +89,7 @@ export async function wrapWithAudit(
       );
     }
   }
-  const audited = withAudit(manager, sink, { service });
+  const audited = withAudit(manager, sink, { service, onFailure });
   return { manager: audited, onServe: audited.recordServe };
 }
 
@@ -95,6 +102,8 @@ async function auditKey(
   if (text !== undefined && secretName !== undefined) {
     throw new ConfigError("set either KEYWARD_AUDIT_KEY or SECRET_AUDIT_KEY_SECRET, not both");
   }
+  // Loaded only when audit is on: the chain's HMAC (npm:@noble/hashes) stays out of start-up.
+  const { AuditKey } = await import("../audit/chain.ts");
   try {
     if (text !== undefined) return AuditKey.fromBase64(text);
     if (secretName !== undefined) return await AuditKey.fromSecret(manager, secretName);

@@ -59,10 +59,19 @@ export const build: BackendBuilder = (input) => {
       err instanceof ConfigError ? new ConfigError(err.message, { backend: "aws" }) : err,
     );
   }
+  let readDeadlineMs: number;
+  try {
+    readDeadlineMs = settings.SECRET_READ_DEADLINE_MS;
+  } catch (err) {
+    return Promise.reject(
+      err instanceof ConfigError ? new ConfigError(err.message, { backend: "aws" }) : err,
+    );
+  }
   try {
     return Promise.resolve(
       new AwsSecretManager({
         region,
+        readDeadlineMs,
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(maxAttempts !== undefined ? { maxAttempts } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),

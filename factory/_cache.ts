@@ -11,6 +11,7 @@
 
 import { dirname, resolve } from "node:path";
 import { type CachedSecretManager, type CacheOptions, withCache } from "../cache/cached_manager.ts";
+import { decodeKey } from "../core/_key.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import type { Settings } from "../settings/parse.ts";
@@ -97,32 +98,26 @@ async function snapshotKey(settings: BackendSettings, snapshotPath: string): Pro
         "KEYWARD_SNAPSHOT_KEY names the snapshot file itself; it must be the key (base64)",
       );
     }
-    return decodeKey(inline, "KEYWARD_SNAPSHOT_KEY");
+    return decodeKey(inline, { source: "KEYWARD_SNAPSHOT_KEY" });
   }
+  // The one key-file reader: symlinks resolved, owner-only mode, outside any
+  // repository. "Beside" is checked on the given and on the resolved paths.
+  const { readKeyFrom, resolveExisting } = await import("../backends/_key_file.ts");
   const keyPath = resolve(file!);
-  if (keyPath === snapshotPath || dirname(keyPath) === dirname(snapshotPath)) {
+  const beside = (key: string, snap: string) => key === snap || dirname(key) === dirname(snap);
+  if (
+    beside(keyPath, snapshotPath) ||
+    beside(await resolveExisting(keyPath), await resolveExisting(snapshotPath))
+  ) {
     throw new ConfigError(
       "KEYWARD_SNAPSHOT_KEY_FILE lies beside SECRET_CACHE_SNAPSHOT; a snapshot must never be " +
         "keyed by a key stored beside it (mount the key elsewhere)",
     );
   }
-  let text: string;
   try {
-    text = await settings.readTextFile(keyPath);
+    return await readKeyFrom(keyPath);
   } catch (err) {
-    throw new ConfigError("KEYWARD_SNAPSHOT_KEY_FILE cannot be read", { cause: err });
+    const why = err instanceof ConfigError ? err.message : "it cannot be read";
+    throw new ConfigError(`KEYWARD_SNAPSHOT_KEY_FILE: ${why}`, { cause: err });
   }
-  return decodeKey(text.trim(), "KEYWARD_SNAPSHOT_KEY_FILE");
-}
-
-function decodeKey(text: string, name: string): Uint8Array {
-  let bytes: Uint8Array;
-  try {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) throw new TypeError("not base64");
-    bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    throw new ConfigError(`${name} must be 32 random bytes in base64`);
-  }
-  if (bytes.length !== 32) throw new ConfigError(`${name} must be 32 random bytes in base64`);
-  return bytes;
 }

@@ -58,5 +58,5 @@ export const build: BackendBuilder = async (input) => {
       { backend: "file" },
     );
   }
-  return new FileSecretManager({ path, key });
+  return new FileSecretManager({ path, key, readDeadlineMs: settings.SECRET_READ_DEADLINE_MS });
 };

@@ -51,7 +51,7 @@ export async function rotationEventsFromSettings(
   }
   const [{ PostgresRotationEvents }, { connectFromSecret, connectUrl }] = await Promise.all([
     import("../cache/pg_rotation_events.ts"),
-    import("../postgres/connect.ts"),
+    import("../pg/connect.ts"),
   ]);
   const sql = secretName !== undefined
     ? await connectFromSecret(manager, secretName)

@@ -2,7 +2,8 @@
  * `SECRET_BACKEND=vault`: HashiCorp Vault KV version 2.
  *
  * Settings: `VAULT_ADDR` (required), `VAULT_MOUNT` (default `secret`),
- * `VAULT_NAMESPACE`, `VAULT_TIMEOUT_MS` (default 5000), and exactly one way
+ * `VAULT_NAMESPACE`, `VAULT_TIMEOUT_MS` (default 5000, per attempt),
+ * `SECRET_READ_DEADLINE_MS` (default 10000, the whole read; 0: none), and exactly one way
  * to authenticate: `VAULT_TOKEN`; or `VAULT_ROLE_ID` with `VAULT_SECRET_ID`
  * (AppRole, mount `VAULT_APPROLE_MOUNT`, default `approle`); or
  * `VAULT_K8S_ROLE` (Kubernetes, mount `VAULT_K8S_MOUNT`, default
@@ -85,8 +86,10 @@ export const build: BackendBuilder = (input) => {
     auth = { appRole: { roleId, secretId, ...(mount !== undefined ? { mount } : {}) } };
   }
   let timeoutMs: number | undefined;
+  let readDeadlineMs: number;
   try {
     timeoutMs = settings.VAULT_TIMEOUT_MS;
+    readDeadlineMs = settings.SECRET_READ_DEADLINE_MS;
   } catch (err) {
     return Promise.reject(err instanceof ConfigError ? new ConfigError(err.message, BACKEND) : err);
   }
@@ -100,6 +103,7 @@ export const build: BackendBuilder = (input) => {
         ...(mount !== undefined ? { mount } : {}),
         ...(namespace !== undefined ? { namespace } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        readDeadlineMs,
       }),
     );
   } catch (err) {

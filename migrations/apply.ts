@@ -239,7 +239,7 @@ if (import.meta.main) {
     console.error("DATABASE_URL is not set (postgres://user:password@host:5432/db)");
     Deno.exit(2);
   }
-  const { connectUrl } = await import("../postgres/connect.ts");
+  const { connectUrl } = await import("../pg/connect.ts");
   let sql;
   try {
     sql = connectUrl(url, "DATABASE_URL", { connectTimeoutSeconds: 30 });

@@ -5,15 +5,14 @@
  * @module
  */
 
+import { ForwardingSecretManager } from "../core/_forwarding.ts";
 import type {
   DeleteOptions,
   ReadOptions,
   SecretManager,
-  SecretMetadata,
   SecretRead,
   SecretValue,
   SecretVersion,
-  SignalOptions,
   WriteOptions,
 } from "../core/types.ts";
 import { sortFields, VALUE_FIELD } from "../core/names.ts";
@@ -38,14 +37,13 @@ import type { Redactor } from "./redactor.ts";
  * }
  * ```
  */
-export class RedactingSecretManager implements SecretManager {
+export class RedactingSecretManager extends ForwardingSecretManager {
   /** The redactor the values go to. */
   readonly redactor: Redactor;
-  readonly #inner: SecretManager;
 
   /** Wraps `inner`. */
   constructor(inner: SecretManager, redactor: Redactor) {
-    this.#inner = inner;
+    super(inner);
     this.redactor = redactor;
   }
 
@@ -53,8 +51,8 @@ export class RedactingSecretManager implements SecretManager {
    * Reads through the wrapped manager and registers the value; without
    * `field`, a multi-field secret's JSON text and each of its fields.
    */
-  async getSecret(name: string, opts?: ReadOptions): Promise<string> {
-    const value = await this.#inner.getSecret(name, opts);
+  override async getSecret(name: string, opts?: ReadOptions): Promise<string> {
+    const value = await this.inner.getSecret(name, opts);
     this.redactor.register(name, value);
     if (opts?.field === undefined) {
       for (const field of jsonFields(value)) this.redactor.register(name, field);
@@ -63,8 +61,8 @@ export class RedactingSecretManager implements SecretManager {
   }
 
   /** Reads through the wrapped manager and registers the value, as {@linkcode getSecret} does. */
-  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
-    const read = await this.#inner.readSecret(name, opts);
+  override async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    const read = await this.inner.readSecret(name, opts);
     this.redactor.register(name, read.value);
     if (opts?.field === undefined) {
       for (const field of jsonFields(read.value)) this.redactor.register(name, field);
@@ -72,26 +70,15 @@ export class RedactingSecretManager implements SecretManager {
     return read;
   }
 
-  /** Passes through (the redactor keeps the version's values: they may still be in logs). */
-  deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
-    return this.#inner.deprecateVersion(name, version, opts);
-  }
-
-  /** Passes through (the redactor keeps the version's values: they may still be in logs). */
-  destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
-    return this.#inner.destroyVersion(name, version, opts);
-  }
-
-  /** Passes through (names are not secret). */
-  listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]> {
-    return this.#inner.listSecrets(prefix, opts);
-  }
-
   /**
    * Registers the value (each field and the JSON text of a field record)
    * before writing, so that even an error raised by the write is redacted.
    */
-  setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
+  override setSecret(
+    name: string,
+    value: SecretValue,
+    opts?: WriteOptions,
+  ): Promise<SecretVersion> {
     if (typeof value === "string") {
       this.redactor.register(name, value);
     } else if (typeof value === "object" && value !== null) {
@@ -106,28 +93,13 @@ export class RedactingSecretManager implements SecretManager {
         this.redactor.register(name, JSON.stringify(sortFields(record)));
       }
     }
-    return this.#inner.setSecret(name, value, opts);
-  }
-
-  /** Passes through (metadata holds no value). */
-  describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
-    return this.#inner.describeSecret(name, opts);
-  }
-
-  /** Passes through. */
-  promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion> {
-    return this.#inner.promote(name, version, opts);
+    return this.inner.setSecret(name, value, opts);
   }
 
   /** Deletes, then forgets the secret's values. */
-  async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
-    await this.#inner.deleteSecret(name, opts);
+  override async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
+    await this.inner.deleteSecret(name, opts);
     this.redactor.forget(name);
-  }
-
-  /** Closes the wrapped manager; the redactor keeps its values. */
-  close(): Promise<void> {
-    return this.#inner.close();
   }
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { encodeBase64 } from "../core/base64.ts";
 import { AhoCorasick } from "./_aho_corasick.ts";
 
 /**
@@ -121,7 +122,7 @@ export function encodedForms(value: string): { form: RedactionForm; text: string
   for (let align = 0; align < 3; align++) {
     const padded = new Uint8Array(align + bytes.length);
     padded.set(bytes, align);
-    const full = base64(padded);
+    const full = encodeBase64(padded);
     const from = Math.ceil((8 * align) / 6);
     const to = Math.floor((8 * (align + bytes.length)) / 6);
     const text = full.slice(from, to);
@@ -129,14 +130,6 @@ export function encodedForms(value: string): { form: RedactionForm; text: string
     add("base64url", text.replaceAll("+", "-").replaceAll("/", "_"));
   }
   return forms;
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
 }
 
 /**

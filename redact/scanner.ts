@@ -7,7 +7,7 @@
  * @module
  */
 
-import { KeywardError } from "../core/errors.ts";
+import { ConfigError, KeywardError } from "../core/errors.ts";
 import { fingerprint } from "../core/secret.ts";
 import { STAGES } from "../core/types.ts";
 import type { SecretManager } from "../core/types.ts";
@@ -79,8 +79,11 @@ export interface ScanFinding {
   /** For `secret-value`: how the value was written (`plain`, `json`, `url`, `base64`, `base64url`). */
   form?: RedactionForm;
   /**
-   * First 8 hex digits of the SHA-256 of the kind and the matched text:
-   * stable across runs and files, for the allow-list.
+   * First 8 hex digits of the HMAC-SHA-256 of the kind and the matched text
+   * under a key made for this process (see {@linkcode fingerprint}): equal
+   * matches share it within one run, so a report shows where one credential
+   * recurs; it differs from run to run and cannot be checked against guessed
+   * values, so it is not an allow-list entry.
    */
   fingerprint: string;
 }
@@ -93,13 +96,12 @@ export interface ScanFinding {
  * import { type AllowList, parseAllowList, scanText } from "@keyward/secrets";
  *
  * const text = "TEST_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
- * const { findings: [finding] } = await scanText(text, "tests/fixture.env");
  * const list: AllowList = parseAllowList([
- *   `${finding.fingerprint} # the fixture token, not a live credential`,
+ *   "tests/fixture.env:assigned-secret # the fixture token, not a live credential",
  *   "docs/example.env:3:assigned-secret",
  *   "docs/*.md",
  * ].join("\n"));
- * if (!list.fingerprints.has(finding.fingerprint) || list.locations.size !== 1 || list.globs.length !== 1) {
+ * if (list.kinds.length !== 1 || list.locations.size !== 1 || list.globs.length !== 1) {
  *   throw new Error();
  * }
  * const again = await scanText(text, "tests/fixture.env", { allowList: list });
@@ -107,8 +109,8 @@ export interface ScanFinding {
  * ```
  */
 export interface AllowList {
-  /** Fingerprints of allowed findings. */
-  fingerprints: Set<string>;
+  /** Allowed kinds of finding in the files a glob matches (`glob:kind` entries). */
+  kinds: { glob: RegExp; kind: FindingKind }[];
   /** Allowed `path:line:kind` triples. */
   locations: Set<string>;
   /** Path globs whose findings are all allowed. */
@@ -117,29 +119,47 @@ export interface AllowList {
 
 /**
  * Parses an allow-list: one entry per line, `#` starts a comment (write
- * why each entry is there). An entry is a finding's 8-hex-digit fingerprint,
- * a `path:line:kind` triple, or a path glob (`*`, `**`, `?`; a glob without
- * `/` also matches a file's base name anywhere).
+ * why each entry is there). An entry is a `path:line:kind` triple, a
+ * `glob:kind` pair (that kind anywhere in the files the glob matches, so the
+ * entry survives edits that move lines), or a path glob (`*`, `**`, `?`; a
+ * glob without `/` also matches a file's base name anywhere). A finding's
+ * fingerprint is not an entry: fingerprints are keyed per run (an unkeyed one
+ * would reveal a weak value), so an 8-hex-digit entry is refused with a
+ * `ConfigError` that says what to write instead.
  *
  * @example
  * ```ts
- * import { parseAllowList } from "@keyward/secrets";
- * const list = parseAllowList("0a1b2c3d  # fake key in a fixture\ndocs/*.md:12:vault-token\ntests/**");
- * if (!list.fingerprints.has("0a1b2c3d") || list.globs.length !== 1) throw new Error();
+ * import { ConfigError, parseAllowList } from "@keyward/secrets";
+ * const list = parseAllowList("tests/**:vault-token  # fake token in a fixture\ndocs/*.md:12:vault-token\ntests/**");
+ * if (list.kinds.length !== 1 || list.locations.size !== 1 || list.globs.length !== 1) throw new Error();
+ * try {
+ *   parseAllowList("0a1b2c3d");
+ *   throw new Error("a fingerprint entry was accepted");
+ * } catch (err) {
+ *   if (!(err instanceof ConfigError)) throw err;
+ * }
  * ```
  */
 export function parseAllowList(text: string): AllowList {
-  const list: AllowList = { fingerprints: new Set(), locations: new Set(), globs: [] };
-  for (const raw of text.split(/\r?\n/)) {
-    const entry = raw.replace(/(?:^|\s)#.*$/, "").trim();
+  const list: AllowList = { kinds: [], locations: new Set(), globs: [] };
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const entry = lines[i].replace(/(?:^|\s)#.*$/, "").trim();
     if (entry === "") continue;
     if (/^[0-9a-f]{8}$/i.test(entry)) {
-      list.fingerprints.add(entry.toLowerCase());
-      continue;
+      throw new ConfigError(
+        `allow-list line ${i + 1}: a fingerprint is no longer an entry (fingerprints are keyed ` +
+          "per run); identify the finding by path:line:kind, path-glob:kind or a path glob",
+      );
     }
     const triple = /^(.+):(\d+):([a-z-]+)$/.exec(entry);
     if (triple && (FINDING_KINDS as readonly string[]).includes(triple[3])) {
       list.locations.add(`${normalizePath(triple[1])}:${Number(triple[2])}:${triple[3]}`);
+      continue;
+    }
+    const pair = /^(.+):([a-z-]+)$/.exec(entry);
+    if (pair && (FINDING_KINDS as readonly string[]).includes(pair[2])) {
+      list.kinds.push({ glob: globToRegExp(normalizePath(pair[1])), kind: pair[2] as FindingKind });
       continue;
     }
     list.globs.push(globToRegExp(normalizePath(entry)));
@@ -148,30 +168,31 @@ export function parseAllowList(text: string): AllowList {
 }
 
 /**
- * Whether the allow-list covers a finding: by its fingerprint, its
- * `path:line:kind`, or a glob matching its path (or base name).
+ * Whether the allow-list covers a finding: by its `path:line:kind`, by a
+ * `glob:kind` entry, or by a glob matching its path (or base name).
  *
  * @example
  * ```ts
  * import { isAllowed, parseAllowList, type ScanFinding } from "@keyward/secrets";
  *
- * const list = parseAllowList("0a1b2c3d\nsrc/config.ts:3:assigned-secret\nfixtures/**");
+ * const list = parseAllowList("src/config.ts:3:assigned-secret\nfixtures/**\n*.env:aws-access-key");
  * const finding: ScanFinding = {
  *   path: "./src/config.ts", line: 3, kind: "assigned-secret", fingerprint: "ffffffff",
  * };
  * if (!isAllowed(finding, list)) throw new Error(); // the path:line:kind entry
  * if (!isAllowed({ ...finding, path: "fixtures/a/b.env" }, list)) throw new Error(); // the glob
- * if (!isAllowed({ ...finding, line: 4, fingerprint: "0a1b2c3d" }, list)) throw new Error();
+ * if (!isAllowed({ ...finding, path: "a/.env", kind: "aws-access-key" }, list)) throw new Error();
  * if (isAllowed({ ...finding, line: 4 }, list) || isAllowed(finding, undefined)) throw new Error();
  * ```
  */
 export function isAllowed(finding: ScanFinding, list: AllowList | undefined): boolean {
   if (!list) return false;
-  if (list.fingerprints.has(finding.fingerprint)) return true;
   const path = normalizePath(finding.path);
   if (list.locations.has(`${path}:${finding.line}:${finding.kind}`)) return true;
   const base = path.slice(path.lastIndexOf("/") + 1);
-  return list.globs.some((g) => g.test(path) || g.test(base));
+  const matches = (g: RegExp) => g.test(path) || g.test(base);
+  if (list.kinds.some((k) => k.kind === finding.kind && matches(k.glob))) return true;
+  return list.globs.some(matches);
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { DEFAULT_READ_DEADLINE_MS } from "../core/_backend_base.ts";
 import {
   DEFAULT_CACHE_MAX_ENTRIES,
   DEFAULT_CACHE_STALE_MS,
@@ -28,8 +29,7 @@ export const DEFAULT_FILE_PATH = ".keyward/secrets.json";
 export const DEFAULT_K8S_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /** The JSON-lines audit file when `SECRET_AUDIT_FILE` is not set. */
 export const DEFAULT_AUDIT_FILE = ".keyward/audit.jsonl";
-/** `SECRET_READ_DEADLINE_MS`'s default: one overall deadline per read, every backend. */
-export const DEFAULT_READ_DEADLINE_MS = 10_000;
+export { DEFAULT_READ_DEADLINE_MS } from "../core/_backend_base.ts";
 
 /** The values `SECRET_BACKEND` accepts, in the order error messages list them. */
 export const BACKEND_CHOICES = ["file", "env", "memory", "vault", "aws"] as const;
@@ -162,12 +162,12 @@ export const SETTINGS = [
     name: "SECRET_READ_DEADLINE_MS",
     feature: "all",
     type: "integer",
-    min: 1,
+    min: 0,
     default: DEFAULT_READ_DEADLINE_MS,
     unit: "ms",
     kind: "setting",
-    meaning: "one overall deadline per read, retries included, that every backend honours",
-    pending: "issue 12 item 15",
+    meaning: "one overall deadline per read, retries included, that the file, Vault and AWS " +
+      "backends honour (0: none; the memory and env backends answer without I/O)",
   },
   // --- file
   {
@@ -346,10 +346,9 @@ export const SETTINGS = [
     min: 1,
     max: 600_000,
     unit: "ms",
-    defaultNote: "5000, as `VAULT_TIMEOUT_MS`",
+    defaultNote: "5000",
     kind: "setting",
-    meaning: "the timeout of an AWS call (per attempt, and its default, once issue 12 item 15 " +
-      "lands; the backend's option `timeoutMs` until then)",
+    meaning: "how long one AWS call attempt may wait for an answer (the backend's default: 5000)",
   },
   // --- cache
   {
@@ -467,7 +466,6 @@ export const SETTINGS = [
     meaning: "`fail` refuses to serve a value that cannot be audited (the CLI's default); " +
       "`warn` serves it and reports on standard error, in the log and in the stats " +
       "(the library's default)",
-    pending: "issue 12 item 4",
   },
   {
     name: "SECRET_AUDIT_FILE",

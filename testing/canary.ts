@@ -20,10 +20,11 @@ import { Redactor } from "../redact/redactor.ts";
  * @example Checking what a CLI command printed, and where
  * ```ts
  * import { main } from "@keyward/secrets/cli";
- * import { type CaptureIo, captureIo } from "@keyward/secrets/testing";
+ * import { type CaptureIo, captureIo, MemorySecretManager } from "@keyward/secrets/testing";
  *
- * const io: CaptureIo = captureIo({ env: { SECRET_BACKEND: "memory" } });
- * const code = await main(["get", "missing/name"], io);
+ * const io: CaptureIo = captureIo();
+ * const createManager = () => Promise.resolve(new MemorySecretManager());
+ * const code = await main(["get", "missing/name"], io, { createManager });
  * if (code === 0 || io.stdoutText !== "") throw new Error("a failed get prints nothing on stdout");
  * if (!io.stderrText.includes('"missing/name"')) throw new Error("the error names the secret");
  * ```
@@ -41,11 +42,10 @@ export interface CaptureIo extends CliIo {
  * @example Answering the hidden prompts of an interactive `set`
  * ```ts
  * import { main } from "@keyward/secrets/cli";
- * import { captureIo, type CaptureIoOptions } from "@keyward/secrets/testing";
+ * import { captureIo, type CaptureIoOptions, MemorySecretManager } from "@keyward/secrets/testing";
  *
  * const questions: string[] = [];
  * const options: CaptureIoOptions = {
- *   env: { SECRET_BACKEND: "memory" },
  *   stdinIsTerminal: true, // so `set` prompts instead of reading standard input
  *   promptHidden: (question) => {
  *     questions.push(question);
@@ -53,7 +53,8 @@ export interface CaptureIo extends CliIo {
  *   },
  * };
  * const io = captureIo(options);
- * if (await main(["set", "db/password"], io) !== 0) throw new Error(io.stderrText);
+ * const createManager = () => Promise.resolve(new MemorySecretManager());
+ * if (await main(["set", "db/password"], io, { createManager }) !== 0) throw new Error(io.stderrText);
  * if (questions.length !== 2) throw new Error("the value is asked for, then confirmed");
  * if (io.stdoutText.includes("pw-0123456789")) throw new Error("set never echoes the value");
  * ```

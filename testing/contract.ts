@@ -45,6 +45,18 @@ export interface ContractTarget {
   retainedVersions?: number;
   /** Whether `deleteSecret` accepts `recoveryDays` (AWS). */
   scheduledDeletion?: boolean;
+  /**
+   * Whether the version cases run (`readSecret`, `deprecateVersion`,
+   * `destroyVersion`); `false` only while a backend is being built.
+   * @default {true}
+   */
+  versionLifecycle?: boolean;
+  /**
+   * A destroyed version may stay readable by its id for a while (AWS: the
+   * version loses its labels and AWS removes it later); it still leaves
+   * `describeSecret` and every stage.
+   */
+  destroyIsEventual?: boolean;
   /** Counts the backend's I/O (requests, file operations): proves refusals happen before any. */
   ioCount?: () => number;
   /** Called after each case with the manager it used. */
@@ -230,6 +242,11 @@ export function contractSuite(target: ContractTarget): ContractCase[] {
       await assert.rejects(m.describeSecret(bad), isError("invalid_name"));
       await assert.rejects(m.promote(bad, "1"), isError("invalid_name"));
       await assert.rejects(m.deleteSecret(bad), isError("invalid_name"));
+      if (target.versionLifecycle !== false) {
+        await assert.rejects(m.readSecret(bad), isError("invalid_name"));
+        await assert.rejects(m.deprecateVersion(bad, "1"), isError("invalid_name"));
+        await assert.rejects(m.destroyVersion(bad, "1"), isError("invalid_name"));
+      }
     }
     if (before !== undefined) assert.equal(target.ioCount!(), before, "no I/O for invalid names");
   }, seedFor(readSeed));
@@ -252,7 +269,46 @@ export function contractSuite(target: ContractTarget): ContractCase[] {
     await assert.rejects(m.listSecrets(), isError("closed"));
   }, seedFor(readSeed));
 
+  if (target.versionLifecycle !== false) {
+    add(
+      "readSecret() returns the value with the version describeSecret() reports as current",
+      async (m) => {
+        await put(m, "alpaca/api_key_id", readSeed["alpaca/api_key_id"]);
+        const read = await m.readSecret("alpaca/api_key_id");
+        assert.equal(read.value, readSeed["alpaca/api_key_id"]);
+        assert.equal(read.stage, "current");
+        assert.equal(read.version, (await stageMap(m, "alpaca/api_key_id")).current);
+        const again = await m.readSecret("alpaca/api_key_id", { version: read.version });
+        assert.equal(again.value, read.value);
+        assert.equal(again.version, read.version);
+        await assert.rejects(
+          m.readSecret("missing/secret_name"),
+          isError("not_found", { secret: "missing/secret_name" }),
+        );
+      },
+      seedFor(readSeed),
+    );
+  }
+
   if (target.readOnly) {
+    if (target.versionLifecycle !== false) {
+      add(
+        "a read-only backend refuses deprecateVersion() and destroyVersion() with UnsupportedOperationError",
+        async (m) => {
+          const { version } = await m.readSecret("alpaca/api_key_id");
+          await assert.rejects(
+            m.deprecateVersion("alpaca/api_key_id", version),
+            isError("unsupported"),
+          );
+          await assert.rejects(
+            m.destroyVersion("alpaca/api_key_id", version),
+            isError("unsupported"),
+          );
+          assert.equal(await m.getSecret("alpaca/api_key_id"), readSeed["alpaca/api_key_id"]);
+        },
+        seedFor(readSeed),
+      );
+    }
     add("a read-only backend refuses writes with UnsupportedOperationError", async (m) => {
       await assert.rejects(
         m.setSecret("alpaca/api_key_id", "new-value-1234"),
@@ -393,6 +449,106 @@ export function contractSuite(target: ContractTarget): ContractCase[] {
       );
     },
   );
+
+  if (target.versionLifecycle !== false) {
+    add("readSecret() of each stage reports the version describeSecret() gives it", async (m) => {
+      await m.setSecret("svc/staged", "staged-value-0001");
+      await m.setSecret("svc/staged", "staged-value-0002");
+      await m.setSecret("svc/staged", "staged-value-0003", { stage: "pending" });
+      const stages = await stageMap(m, "svc/staged");
+      const expected: Record<Stage, string> = {
+        previous: "staged-value-0001",
+        current: "staged-value-0002",
+        pending: "staged-value-0003",
+      };
+      for (const stage of ["current", "pending", "previous"] as const) {
+        const read = await m.readSecret("svc/staged", { stage });
+        assert.equal(read.value, expected[stage], stage);
+        assert.equal(read.stage, stage);
+        assert.equal(read.version, stages[stage], `the ${stage} version`);
+      }
+      const field = await m.setSecret("svc/login", { user: "app", password: "pw-field-0001" });
+      const one = await m.readSecret("svc/login", { field: "user" });
+      assert.deepEqual([one.value, one.version], ["app", (await stageMap(m, "svc/login")).current]);
+      assert.equal(typeof field.version, "string");
+    });
+
+    add(
+      "after promote(), readSecret() of current reports the id describeSecret() gives current",
+      async (m) => {
+        await m.setSecret("svc/rotated", "rotated-value-0001");
+        const pending = await m.setSecret("svc/rotated", "rotated-value-0002", {
+          stage: "pending",
+        });
+        await m.promote("svc/rotated", pending.version);
+        const read = await m.readSecret("svc/rotated");
+        assert.equal(read.value, "rotated-value-0002");
+        assert.equal(read.version, (await stageMap(m, "svc/rotated")).current);
+        const byId = await m.readSecret("svc/rotated", { version: read.version });
+        assert.equal(byId.value, "rotated-value-0002");
+        assert.equal(byId.stage ?? "current", "current");
+      },
+    );
+
+    add(
+      "deprecateVersion() and destroyVersion() refuse the current version with SecretConflictError",
+      async (m) => {
+        const v1 = await m.setSecret("svc/guarded", "guarded-value-0001");
+        for (const call of [m.deprecateVersion, m.destroyVersion]) {
+          await assert.rejects(
+            call.call(m, "svc/guarded", v1.version),
+            isError("conflict", { secret: "svc/guarded", version: v1.version }),
+          );
+        }
+        const meta = await m.describeSecret("svc/guarded");
+        assert.ok(meta.versions.every((v) => v.deprecatedAt === undefined));
+        assert.equal(
+          await m.getSecret("svc/guarded", { version: v1.version }),
+          "guarded-value-0001",
+        );
+        await assert.rejects(
+          m.deprecateVersion("missing/secret_name", v1.version),
+          isError("not_found", { secret: "missing/secret_name" }),
+        );
+      },
+    );
+
+    add(
+      "deprecateVersion() sets deprecatedAt on that version only; it stays readable",
+      async (m) => {
+        const v1 = await m.setSecret("svc/old", "old-value-0001");
+        const v2 = await m.setSecret("svc/old", "old-value-0002");
+        await m.deprecateVersion("svc/old", v1.version);
+        await m.deprecateVersion("svc/old", v1.version); // again: harmless
+        const meta = await m.describeSecret("svc/old");
+        const old = meta.versions.find((v) => v.version === v1.version);
+        const now = meta.versions.find((v) => v.version === v2.version);
+        assert.ok(old?.deprecatedAt instanceof Date, "the deprecated version says when");
+        assert.equal(now?.deprecatedAt, undefined);
+        assert.equal(await m.getSecret("svc/old", { version: v1.version }), "old-value-0001");
+        assert.equal(await m.getSecret("svc/old", { stage: "previous" }), "old-value-0001");
+      },
+    );
+
+    add("destroyVersion() removes the version from describe, its stage and reads", async (m) => {
+      const v1 = await m.setSecret("svc/gone", "gone-value-0001");
+      const v2 = await m.setSecret("svc/gone", "gone-value-0002");
+      await m.deprecateVersion("svc/gone", v1.version);
+      await m.destroyVersion("svc/gone", v1.version);
+      const meta = await m.describeSecret("svc/gone");
+      assert.deepEqual(meta.versions.map((v) => v.version), [v2.version]);
+      await assert.rejects(m.getSecret("svc/gone", { stage: "previous" }), isError("not_found"));
+      if (!target.destroyIsEventual) {
+        await assert.rejects(
+          m.getSecret("svc/gone", { version: v1.version }),
+          isError("not_found", { version: v1.version }),
+        );
+      }
+      assert.equal(await m.getSecret("svc/gone"), "gone-value-0002");
+      const unknown = v2.version.replace(/.$/, (c) => c === "0" ? "1" : "0");
+      await assert.rejects(m.destroyVersion("svc/gone", unknown), isError("not_found"));
+    });
+  }
 
   add("describeSecret() lists the versions and their stages", async (m) => {
     const v1 = await m.setSecret("desc/key", "describe-value-0001");

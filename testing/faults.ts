@@ -5,7 +5,9 @@
  * @module
  */
 
+import { ForwardingSecretManager } from "../core/_forwarding.ts";
 import { SecretAccessError } from "../core/errors.ts";
+import { sleep } from "../core/sleep.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -55,7 +57,7 @@ export type Fault = "none" | "down" | "throttle" | "deny" | "timeout";
  * if (faulty.calls.get !== 2) throw new Error();
  * ```
  */
-export class FaultyManager implements SecretManager {
+export class FaultyManager extends ForwardingSecretManager {
   /** The fault injected into every call until changed. */
   fault: Fault = "none";
   /** Extra latency added to every call, in milliseconds. */
@@ -73,11 +75,10 @@ export class FaultyManager implements SecretManager {
     delete: 0,
     lifecycle: 0,
   };
-  readonly #inner: SecretManager;
 
   /** Wraps `inner`. */
   constructor(inner: SecretManager) {
-    this.#inner = inner;
+    super(inner);
   }
 
   /** Total calls across operations. */
@@ -92,13 +93,7 @@ export class FaultyManager implements SecretManager {
   ): Promise<void> {
     this.calls[op] += 1;
     if (this.delayMs > 0) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(resolve, this.delayMs);
-        signal?.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        }, { once: true });
-      });
+      await sleep(this.delayMs, signal);
     }
     const ctx = { backend: "faulty", ...(name === undefined ? {} : { secret: name }) };
     switch (this.fault) {
@@ -114,52 +109,64 @@ export class FaultyManager implements SecretManager {
   }
 
   /** {@inheritDoc SecretManager.getSecret} */
-  async getSecret(name: string, opts?: ReadOptions): Promise<string> {
+  override async getSecret(name: string, opts?: ReadOptions): Promise<string> {
     await this.#gate("get", name, opts?.signal);
-    return await this.#inner.getSecret(name, opts);
+    return await this.inner.getSecret(name, opts);
   }
   /** {@inheritDoc SecretManager.readSecret} */
-  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+  override async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
     await this.#gate("get", name, opts?.signal);
-    return await this.#inner.readSecret(name, opts);
+    return await this.inner.readSecret(name, opts);
   }
   /** {@inheritDoc SecretManager.deprecateVersion} */
-  async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+  override async deprecateVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
     await this.#gate("lifecycle", name, opts?.signal);
-    return await this.#inner.deprecateVersion(name, version, opts);
+    return await this.inner.deprecateVersion(name, version, opts);
   }
   /** {@inheritDoc SecretManager.destroyVersion} */
-  async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+  override async destroyVersion(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<void> {
     await this.#gate("lifecycle", name, opts?.signal);
-    return await this.#inner.destroyVersion(name, version, opts);
+    return await this.inner.destroyVersion(name, version, opts);
   }
   /** {@inheritDoc SecretManager.listSecrets} */
-  async listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]> {
+  override async listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]> {
     await this.#gate("list", undefined, opts?.signal);
-    return await this.#inner.listSecrets(prefix, opts);
+    return await this.inner.listSecrets(prefix, opts);
   }
   /** {@inheritDoc SecretManager.setSecret} */
-  async setSecret(name: string, value: SecretValue, opts?: WriteOptions): Promise<SecretVersion> {
+  override async setSecret(
+    name: string,
+    value: SecretValue,
+    opts?: WriteOptions,
+  ): Promise<SecretVersion> {
     await this.#gate("set", name, opts?.signal);
-    return await this.#inner.setSecret(name, value, opts);
+    return await this.inner.setSecret(name, value, opts);
   }
   /** {@inheritDoc SecretManager.describeSecret} */
-  async describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
+  override async describeSecret(name: string, opts?: SignalOptions): Promise<SecretMetadata> {
     await this.#gate("describe", name, opts?.signal);
-    return await this.#inner.describeSecret(name, opts);
+    return await this.inner.describeSecret(name, opts);
   }
   /** {@inheritDoc SecretManager.promote} */
-  async promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion> {
+  override async promote(
+    name: string,
+    version: string,
+    opts?: SignalOptions,
+  ): Promise<SecretVersion> {
     await this.#gate("promote", name, opts?.signal);
-    return await this.#inner.promote(name, version, opts);
+    return await this.inner.promote(name, version, opts);
   }
   /** {@inheritDoc SecretManager.deleteSecret} */
-  async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
+  override async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
     await this.#gate("delete", name, opts?.signal);
-    return await this.#inner.deleteSecret(name, opts);
-  }
-  /** {@inheritDoc SecretManager.close} */
-  close(): Promise<void> {
-    return this.#inner.close();
+    return await this.inner.deleteSecret(name, opts);
   }
 }

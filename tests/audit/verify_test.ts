@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { Hmac256, sha256, toHex } from "../../audit/_hmac.ts";
 import { AuditChain, AuditKey } from "../../audit/chain.ts";
+import { fromJsonLine, toJsonLine } from "../../audit/jsonl_sink.ts";
 import { PostgresAuditSink } from "../../audit/pg_sink.ts";
 import { pruneAuditLog, verifyPostgresAudit } from "../../audit/pg_store.ts";
 import type { AuditCheckpoint } from "../../audit/types.ts";
@@ -151,6 +152,62 @@ Deno.test({
     assert.equal(r.first?.kind, "reordered");
     assert.equal(r.first?.rowId, 15);
   },
+});
+
+Deno.test({
+  name: "issue 12 item 8: swapping two rows' seq is reported as reordered, not inserted",
+  ignore: db === null,
+  async fn() {
+    await writeChain(30);
+    // The reproduction: only `seq` is swapped between rows 15 and 16 (everything else stays).
+    await db!.sql`UPDATE secret_access_log SET seq = 1000016 WHERE id = 15`;
+    await db!.sql`UPDATE secret_access_log SET seq = 15 WHERE id = 16`;
+    await db!.sql`UPDATE secret_access_log SET seq = 16 WHERE id = 15`;
+    const r = await verify();
+    assert.equal(r.first?.kind, "reordered", JSON.stringify(r.first));
+    assert.equal(r.problems.length, 1);
+    // Two rows apart: the row moved earlier is found as reordered too.
+    await writeChain(30);
+    await db!.sql`UPDATE secret_access_log SET seq = 1000020 WHERE id = 18`;
+    await db!.sql`UPDATE secret_access_log SET seq = 18 WHERE id = 20`;
+    await db!.sql`UPDATE secret_access_log SET seq = 20 WHERE id = 18`;
+    assert.equal((await verify()).first?.kind, "reordered");
+  },
+});
+
+Deno.test({
+  name:
+    "issue 12 item 8: a timestamp moved by less than a millisecond is found (microseconds are sealed)",
+  ignore: db === null,
+  async fn() {
+    // Sub-millisecond times are sealed and stored at microsecond precision.
+    await writeChain(5, (i) => Date.UTC(2026, 0, 1) + i + 0.25);
+    assert.equal((await verify()).ok, true, "fractional milliseconds round-trip");
+    await db!.sql`UPDATE secret_access_log SET accessed_at = accessed_at + interval '1 microsecond'
+      WHERE seq = 3`;
+    const r = await verify();
+    assert.equal(r.first?.kind, "changed", JSON.stringify(r.first));
+    assert.equal(r.first?.seq, 3);
+    await writeChain(5);
+    await db!
+      .sql`UPDATE secret_access_log SET accessed_at = accessed_at + interval '400 microseconds'
+      WHERE seq = 2`;
+    assert.equal((await verify()).first?.kind, "changed");
+  },
+});
+
+Deno.test("issue 12 item 8: a JSON-lines time moved by less than a millisecond fails its MAC", async () => {
+  const chain = new AuditChain(testKey());
+  const rows = [1, 2, 3].map((id) => ({
+    ...fromJsonLine(toJsonLine(chain.seal(event({ accessedAtMs: 1_767_225_600_000 + id })))),
+    id,
+  }));
+  assert.equal((await verifyAuditRows(rows, { key: testKey() })).ok, true);
+  const line = toJsonLine(rows[1]).replace(/\.(\d{3})Z/, ".$1400Z");
+  const tampered = [rows[0], { ...fromJsonLine(line), id: 2 }, rows[2]];
+  const r = await verifyAuditRows(tampered, { key: testKey() });
+  assert.equal(r.first?.kind, "changed");
+  assert.equal(r.first?.rowId, 2);
 });
 
 Deno.test({

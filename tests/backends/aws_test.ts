@@ -58,6 +58,7 @@ for (
       return current.manager;
     },
     scheduledDeletion: true,
+    destroyIsEventual: true,
     ioCount: () => current!.commands(),
     dispose: (m: SecretManager) => m.close(),
   })

@@ -132,7 +132,7 @@ try {
     });
     const bytes = result.outputFiles[0].contents;
     const gzipped = await new Response(
-      new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip")),
+      new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new CompressionStream("gzip")),
     ).arrayBuffer();
     return { raw: bytes.byteLength, gzip: gzipped.byteLength, nodeBuiltins: [...nodeBuiltins] };
   };

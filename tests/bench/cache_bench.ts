@@ -115,6 +115,37 @@ Deno.bench({
   },
 });
 
+// Issue 12 item 16: cold reads of one name, all waiting on one flight. With a
+// shared AbortSignal the cost must stay linear (one abort listener per signal,
+// not one per waiting caller); compare each "shared signal" row with its
+// "no signal" row.
+const waitersBackend = new MemorySecretManager({ initial: { [NAME]: VALUE } });
+async function coldWave(readers: number, signal: AbortSignal | undefined): Promise<void> {
+  const cache = withCache(waitersBackend);
+  const opts = signal ? { signal } : undefined;
+  const reads: Promise<string>[] = [];
+  for (let i = 0; i < readers; i++) reads.push(cache.getSecret(NAME, opts));
+  await Promise.all(reads);
+}
+const sharedSignal = new AbortController().signal;
+for (const readers of [1_000, 8_000]) {
+  Deno.bench({
+    name: `${readers} concurrent cold reads, no signal`,
+    group: `shared signal x${readers}`,
+    baseline: true,
+    async fn() {
+      await coldWave(readers, undefined);
+    },
+  });
+  Deno.bench({
+    name: `${readers} concurrent cold reads, one shared signal`,
+    group: `shared signal x${readers}`,
+    async fn() {
+      await coldWave(readers, sharedSignal);
+    },
+  });
+}
+
 globalThis.addEventListener("unload", () => {
   // Every measured call was a hit: no backend call past the warm-up.
   const s = keyward.stats();

@@ -53,10 +53,12 @@ export class GatedManager {
     const pending = this.pending;
     return new Proxy(inner, {
       get(target, prop, receiver) {
-        if (prop === "getSecret") {
+        if (prop === "getSecret" || prop === "readSecret") {
           // The backend answers at once; the answer is held until released.
           return (name: string, opts?: ReadOptions) => {
-            const answer = inner.getSecret(name, opts);
+            const answer: Promise<unknown> = prop === "getSecret"
+              ? inner.getSecret(name, opts)
+              : inner.readSecret(name, opts);
             return new Promise<void>((release, fail) =>
               pending.push({ release: () => release(), fail })
             ).then(() => answer);

@@ -74,3 +74,19 @@ Deno.test("a restarted instance rides an outage on the snapshot file, which hold
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("FileSnapshotStore writes through a symlinked path to its target and keeps the link", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/volume`);
+    await Deno.symlink(`${dir}/volume/cache.snap`, `${dir}/cache.snap`);
+    const store = new FileSnapshotStore(`${dir}/cache.snap`);
+    await store.write(new Uint8Array([1, 2, 3]));
+    await store.write(new Uint8Array([4, 5, 6]));
+    assert.ok((await Deno.lstat(`${dir}/cache.snap`)).isSymlink, "the link is still a link");
+    assert.deepEqual(await Deno.readFile(`${dir}/volume/cache.snap`), new Uint8Array([4, 5, 6]));
+    assert.deepEqual(await store.read(), new Uint8Array([4, 5, 6]));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

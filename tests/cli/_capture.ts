@@ -1,5 +1,5 @@
 import { generateFileKey } from "../../backends/file.ts";
-import { type CliIo, main } from "../../cli.ts";
+import { type CliDeps, type CliIo, main } from "../../cli.ts";
 
 /** What one CLI run printed and returned. */
 export interface Run {
@@ -14,6 +14,8 @@ export interface Run {
 export interface Feed {
   /** Standard input (not a terminal). */
   stdin?: string;
+  /** Standard input as raw bytes, as a pipe hands them (instead of `stdin`). */
+  stdinBytes?: Uint8Array;
   /** Answers typed at the hidden prompt (stdin is then a terminal). */
   typed?: string[];
   /** A terminal without a prompt. */
@@ -40,8 +42,8 @@ export class CliHarness {
     });
   }
 
-  run(args: string[], feed: Feed = {}): Promise<Run> {
-    return runMain(args, this.env, feed);
+  run(args: string[], feed: Feed = {}, deps: Partial<CliDeps> = {}): Promise<Run> {
+    return runMain(args, this.env, feed, deps);
   }
 
   async dispose(): Promise<void> {
@@ -54,6 +56,7 @@ export async function runMain(
   args: string[],
   env: Record<string, string | undefined>,
   feed: Feed = {},
+  deps: Partial<CliDeps> = {},
 ): Promise<Run> {
   let stdout = "";
   let stderr = "";
@@ -69,7 +72,7 @@ export async function runMain(
     },
     readStdin: () => {
       if (terminal) throw new Error("standard input read on a terminal");
-      return Promise.resolve(feed.stdin ?? "");
+      return Promise.resolve(feed.stdinBytes ?? feed.stdin ?? "");
     },
     stdinIsTerminal: terminal,
     env,
@@ -82,7 +85,7 @@ export async function runMain(
       return Promise.resolve(answer);
     };
   }
-  const code = await main(args, io);
+  const code = await main(args, io, deps);
   return { code, stdout, stderr, prompts };
 }
 

@@ -125,7 +125,11 @@ Deno.test("exit codes follow the error codes: not found 3, conflict 5, unsupport
       [["get", "a/b", "--stage", "pending"], 3, /stage pending/],
       [["promote", "a/b", "99"], 3, /version "99"/],
       [["delete", "a/b", "--yes", "--recovery-days", "7"], 6, /not supported by the file backend/],
-      [["get", "a//b"], 2, /^error: invalid secret name "a\/\/b"/],
+      [
+        ["get", "a//b"],
+        2,
+        /^error: invalid secret name \(4 characters\): .*empty segment .*\(position 2\)/,
+      ],
       [["list", "/x"], 2, /invalid secret name/],
     ];
     for (const [args, code, pattern] of cases) {

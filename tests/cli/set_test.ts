@@ -169,3 +169,33 @@ Deno.test("set on the read-only env backend is unsupported with exit code 6", as
     assert.match(r.stderr, /^error: setSecret is not supported by the env backend/);
   }, { SECRET_BACKEND: "env" });
 });
+
+Deno.test("set refuses standard input that is not UTF-8, naming the first bad byte (exit 2)", async () => {
+  await withHarness(async (h) => {
+    const bytes = (...b: number[]) => new Uint8Array(b);
+    const cases: [Uint8Array, number][] = [
+      [bytes(0x61, 0x62, 0xff), 2], // "ab" then a byte UTF-8 never uses
+      [bytes(0x61, 0x62, 0xe2, 0x82), 2], // "ab" then a three-byte sequence cut short
+      [bytes(0x61, 0x62, 0xe2, 0x82, 0x0a), 2], // cut short before the newline
+      [bytes(0xc3, 0xa4, 0xc0, 0x80), 2], // "ä" then an overlong NUL
+      [bytes(0x78, 0xed, 0xa0, 0x80), 1], // an encoded surrogate
+    ];
+    for (const [stdinBytes, offset] of cases) {
+      const r = await h.run(["set", "a/b"], { stdinBytes });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(
+        r.stderr,
+        new RegExp(`^error: .*standard input is not valid UTF-8 at byte ${offset}\\n$`),
+      );
+      const fields = await h.run(["set", "a/f", "--field", "user"], { stdinBytes });
+      assert.equal(fields.code, 2);
+      assert.match(fields.stderr, /standard input is not valid UTF-8 at byte/);
+    }
+    assert.equal((await h.run(["list"])).stdout, "", "nothing was written");
+
+    const valid = new TextEncoder().encode("pässwörd-✓-𝄞\n");
+    assert.equal((await h.run(["set", "a/b"], { stdinBytes: valid })).code, 0);
+    assert.equal((await h.run(["get", "a/b"])).stdout, "pässwörd-✓-𝄞\n");
+  });
+});

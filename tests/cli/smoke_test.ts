@@ -7,7 +7,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 async function secrets(
   args: string[],
   env: Record<string, string>,
-  stdin = "",
+  stdin: string | Uint8Array = "",
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "secrets", ...args],
@@ -18,7 +18,7 @@ async function secrets(
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
+  await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
   await writer.close();
   const out = await child.output();
   const dec = new TextDecoder();
@@ -42,6 +42,9 @@ Deno.test("`deno task secrets` sets from standard input, gets, and exits with ma
     const missing = await secrets(["get", "smoke/none"], env);
     assert.equal(missing.code, 3);
     assert.match(missing.stderr, /error: secret "smoke\/none" \(stage current\) not found/);
+    const notUtf8 = await secrets(["set", "smoke/bytes"], env, new Uint8Array([0x61, 0x62, 0xff]));
+    assert.equal(notUtf8.code, 2);
+    assert.match(notUtf8.stderr, /standard input is not valid UTF-8 at byte 2/);
     const unknown = await secrets(["frobnicate"], env);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /usage: secrets <command>/);

@@ -32,8 +32,11 @@ const line = fc.oneof(
   fc.constantFrom("", "# only a comment", "   ", "not a line", "=novalue", "1NUM=ok"),
 );
 
-const file = fc.tuple(fc.array(line, { maxLength: 12 }), fc.constantFrom("\n", "\r\n", "\r"))
-  .map(([lines, eol]) => lines.join(eol));
+const file = fc.tuple(
+  fc.constantFrom("", "\uFEFF"),
+  fc.array(line, { maxLength: 12 }),
+  fc.constantFrom("\n", "\r\n", "\r"),
+).map(([bom, lines, eol]) => bom + lines.join(eol));
 
 Deno.test("parseDotenv() agrees with npm:dotenv on generated .env files", () => {
   fc.assert(
@@ -71,8 +74,32 @@ Deno.test("parseDotenv() reads the usual shapes of a .env file", () => {
   assert.deepEqual(parseDotenv(text), { ...dotenvParse(text) });
 });
 
+Deno.test("parseDotenv() keeps the first variable of a file that starts with a byte order mark", () => {
+  // Regression (issue 12 item 13): a .env saved with a UTF-8 BOM lost its first variable.
+  const bytes = new Uint8Array([
+    0xef,
+    0xbb,
+    0xbf,
+    ...new TextEncoder().encode("FIRST=one\nSECOND=two\n"),
+  ]);
+  const text = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes);
+  assert.equal(text.charCodeAt(0), 0xfeff);
+  assert.deepEqual(parseDotenv(text), { FIRST: "one", SECOND: "two" });
+  assert.deepEqual(parseDotenv(text), { ...dotenvParse(text) });
+  assert.deepEqual(parseDotenv("\uFEFFexport FIRST='q'\r\n"), { FIRST: "q" });
+});
+
 Deno.test("parseDotenv() gives no prototype keys special meaning", () => {
   const parsed = parseDotenv("__proto__=x\nconstructor=y\n");
   assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
   assert.equal(Object.hasOwn(parsed, "constructor"), true);
+});
+
+Deno.test("the env backend reads the first variable of a .env text that starts with a BOM", async () => {
+  const { EnvSecretManager } = await import("../../mod.ts");
+  const env = new EnvSecretManager({
+    lookup: () => undefined,
+    dotenv: "\uFEFFALPACA_API_KEY_ID=PKBOM0000000000\nOTHER_KEY=x\n",
+  });
+  assert.equal(await env.getSecret("alpaca/api_key_id"), "PKBOM0000000000");
 });

@@ -5,11 +5,11 @@ import {
   httpStatusFor,
   KeywardError,
   ScrubbedError,
-  scrubCause,
   SecretAccessError,
   SecretNotFoundError,
   UnsupportedOperationError,
 } from "../../mod.ts";
+import { scrubCause } from "../../backend_kit.ts";
 
 Deno.test("errors name the secret, stage, version and backend", () => {
   const err = new SecretNotFoundError({

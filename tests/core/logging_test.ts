@@ -61,3 +61,27 @@ Deno.test("library logging is silent until the application configures LogTape", 
   }
   assert.deepEqual(seen, []);
 });
+
+Deno.test("keyward's logger facade is silent without LogTape's root and forwards once it exists", async () => {
+  const { keywardLogger } = await import("../../core/log.ts");
+  const ROOT = Symbol.for("logtape.rootLogger");
+  const g = globalThis as Record<symbol, unknown>;
+  const saved = g[ROOT];
+  const seen: [string, string, unknown][] = [];
+  try {
+    delete g[ROOT];
+    keywardLogger("test").warn("nobody listens"); // no root: nothing happens, nothing throws
+    g[ROOT] = {
+      getChild: (category: string[]) => ({
+        warn: (m: string, p: unknown) => seen.push([category.join("."), m, p]),
+      }),
+    };
+    keywardLogger("backend", "vault").warn("Secret {secret} missing", { secret: "a/b" });
+    assert.deepEqual(seen, [["keyward.backend.vault", "Secret {secret} missing", {
+      secret: "a/b",
+    }]]);
+  } finally {
+    if (saved === undefined) delete g[ROOT];
+    else g[ROOT] = saved;
+  }
+});

@@ -3,14 +3,18 @@ import fc from "fast-check";
 import {
   InvalidSecretNameError,
   InvalidSecretValueError,
+  KeywardError,
   MAX_VALUE_BYTES,
+} from "../../mod.ts";
+import {
   nameProblem,
   normalizeValue,
+  quoteName,
   selectValue,
   validateName,
   validateReadOptions,
   validateWriteOptions,
-} from "../../mod.ts";
+} from "../../backend_kit.ts";
 
 const segmentChar = fc.constantFrom(
   ..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.".split(""),
@@ -54,15 +58,48 @@ Deno.test("names: the length limit is 512 characters", () => {
   assert.match(nameProblem(42)!, /string/);
 });
 
-Deno.test("names: the error names the secret and the rule", () => {
-  const err = assert.throws(() => validateName("a//b"), (e: unknown) => {
+Deno.test("names: the error states the rule, the length and the position, never the name", () => {
+  assert.throws(() => validateName("a//b"), (e: unknown) => {
     assert.ok(e instanceof InvalidSecretNameError);
     assert.equal(e.code, "invalid_name");
-    assert.match(e.message, /"a\/\/b"/);
-    assert.match(e.message, /empty segment/);
+    assert.equal(
+      e.message,
+      "invalid secret name (4 characters): a name must not start or end with '/' nor hold an empty segment ('//') (position 2)",
+    );
+    assert.equal(e.secret, "(invalid name, 4 characters)");
     return true;
   });
-  void err;
+  assert.match(
+    nameProblem("ab/c$d")!,
+    /only letters, digits, '_', '\.', '-' and '\/' \(position 5\)$/,
+  );
+  assert.match(nameProblem("a/")!, /empty segment \('\/\/'\) \(position 2\)$/);
+  assert.match(nameProblem("a/../b")!, /'\.' or '\.\.' nor end in '\.' \(position 4\)$/);
+  assert.match(nameProblem("a/bc./d")!, /end in '\.' \(position 5\)$/);
+});
+
+Deno.test("names: no error, option check or quote echoes a name that breaks the rules", () => {
+  const pasted = "sk_live_CANARY0123 pasted";
+  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 40 }), (junk) => {
+    const name = `${pasted}${junk}`;
+    for (
+      const fn of [
+        () => validateName(name),
+        () => validateReadOptions(name, { stage: "bad" }),
+        () => validateWriteOptions(name, { stage: "previous" }),
+        () => normalizeValue(name, ""),
+      ]
+    ) {
+      assert.throws(fn, (e: unknown) => {
+        assert.ok(e instanceof KeywardError);
+        assert.ok(!e.message.includes("CANARY"), e.message);
+        assert.ok(!String(e.secret).includes("CANARY"), e.secret);
+        return true;
+      });
+    }
+  }));
+  assert.equal(quoteName(pasted), `(invalid name, ${pasted.length} characters)`);
+  assert.equal(quoteName("db/password"), '"db/password"');
 });
 
 Deno.test("values: any well-formed string of 1 to 65,536 UTF-8 bytes is accepted", () => {

@@ -117,7 +117,7 @@ Deno.test("wrapWithCache() refuses a snapshot without a key, or with a key store
         KEYWARD_SNAPSHOT_KEY_FILE: "/etc/keyward/missing.key",
       }),
     ),
-    /cannot be read/,
+    /KEYWARD_SNAPSHOT_KEY_FILE: the key file \/etc\/keyward\/missing\.key does not exist/,
   );
 });
 
@@ -128,7 +128,10 @@ Deno.test("wrapWithCache() builds a file snapshot that a restart reads during an
       SECRET_CACHE_SNAPSHOT: `${dir}/snap/cache.snap`,
       KEYWARD_SNAPSHOT_KEY_FILE: `${dir}/keys/snapshot.key`,
     };
-    const files = { [`${dir}/keys/snapshot.key`]: `${KEY}\n` };
+    // The key file is read from disk by the one key-file reader (owner-only mode).
+    await Deno.mkdir(`${dir}/keys`);
+    await Deno.writeTextFile(`${dir}/keys/snapshot.key`, `${KEY}\n`, { mode: 0o600 });
+    const files = {};
     const first = await wrapWithCache(
       new MemorySecretManager({ initial: { "broker/key": "key-value-0001" } }),
       settings(env, files),

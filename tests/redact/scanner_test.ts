@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { MemorySecretManager } from "../../backends/memory.ts";
 import { denoScanFs } from "../../cli/scan.ts";
+import { ConfigError } from "../../core/errors.ts";
 import {
   parseAllowList,
   scanPaths,
@@ -67,15 +68,13 @@ Deno.test("a finding holds the place, kind, name and fingerprint, never the valu
   assert.ok(!text.includes(value) && !text.includes(fakes.awsKey));
 });
 
-Deno.test("the allow-list is honoured by fingerprint, by path:line:kind and by glob", async () => {
+Deno.test("the allow-list is honoured by path:line:kind, by glob:kind and by glob", async () => {
   const { files } = leakyFiles();
   const root = await fixtureTree(files);
   try {
-    const first = await scanPaths([root], denoScanFs, { values: plantedValues });
-    const aws = first.findings.find((f) => f.kind === "aws-access-key")!;
     const list = parseAllowList([
       "# known false positives",
-      `${aws.fingerprint}   # fake AWS key of a fixture`,
+      `${root}/**:aws-access-key   # fake AWS key of a fixture`,
       `${root}/app/keys/id_rsa:1:private-key`,
       `${root}/logs/**`,
       "notes.md  # a base-name glob matches anywhere",
@@ -111,4 +110,47 @@ Deno.test("valuesFromManager() reads every stage and field of every secret", asy
     values: redactor,
   });
   assert.deepEqual(findings.map((f) => f.name), ["db/login", "db/login"]);
+});
+
+/** The first 8 hex digits of the unkeyed SHA-256 of `text` (what fingerprints used to be). */
+async function unkeyedPrefix(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest).slice(0, 4), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+Deno.test("issue 12 item 3: a finding's fingerprint is keyed: a dictionary of unkeyed hashes does not match it", async () => {
+  // The reproduction: a weak password in a scanned file; its old fingerprint was the unkeyed
+  // SHA-256 prefix of kind + "\0" + match, so hashing a dictionary recovered it.
+  const weak = "Winter2731!";
+  const text = `DB_PASSWORD=${weak}\n`;
+  const { findings } = await scanText(text, "app/.env", {
+    values: new Map([["db/password", [weak]]]),
+  });
+  assert.ok(findings.length >= 1);
+  for (const f of findings) {
+    assert.match(f.fingerprint, /^[0-9a-f]{8}$/);
+    for (const guess of [weak, `${f.kind}\0${weak}`, `${f.kind}\0DB_PASSWORD=${weak}`]) {
+      assert.notEqual(f.fingerprint, await unkeyedPrefix(guess));
+    }
+  }
+  // Equal matches still share a fingerprint within one run.
+  const again = await scanText(text, "other/.env", { values: new Map([["db/password", [weak]]]) });
+  assert.deepEqual(again.findings.map((f) => f.fingerprint), findings.map((f) => f.fingerprint));
+});
+
+Deno.test("issue 12 item 3: an allow-list entry that is a fingerprint is refused with what to write instead", () => {
+  assert.throws(
+    () => parseAllowList("# why\nff0161e9\n"),
+    (err: unknown) =>
+      err instanceof ConfigError && /line 2/.test(err.message) &&
+      /path:line:kind/.test(err.message),
+  );
+});
+
+Deno.test("the repository's own allow-list parses: it holds no fingerprint", async () => {
+  const path = new URL("../../.keyward-scan-allow", import.meta.url);
+  const list = parseAllowList(await Deno.readTextFile(path));
+  assert.ok(list.kinds.some((k) => k.kind === "connection-string"));
+  assert.ok(list.kinds.some((k) => k.kind === "vault-token"));
 });

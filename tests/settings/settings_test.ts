@@ -53,6 +53,7 @@ const NOT_SETTINGS = new Set([
   "AWSPENDING",
   "AWSPREVIOUS",
   "SECRET_NAME", // an example variable in docs
+  "KEYWARD_DEPRECATED_", // the AWS staging label prefix of a deprecated version
 ]);
 
 Deno.test("every setting the code names is in the settings table", async () => {

@@ -11,7 +11,7 @@ import postgres from "postgres";
 import { main } from "../../cli.ts";
 import { createSecretManager } from "../../factory.ts";
 import { ConfigError } from "../../mod.ts";
-import { connectFromSecret, connectionUrlProblem, connectUrl } from "../../postgres/connect.ts";
+import { connectFromSecret, connectionUrlProblem, connectUrl } from "../../pg/connect.ts";
 import { MemorySecretManager } from "../../backends/memory.ts";
 import { captureIo } from "../../testing/canary.ts";
 import { FakeVaultServer } from "../fakes/vault_server.ts";
