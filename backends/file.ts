@@ -580,7 +580,10 @@ function positiveInteger(value: number | undefined, fallback: number, option: st
 export { FileSnapshotStore } from "../cache/file_snapshot_store.ts";
 export type { SnapshotStore } from "../cache/snapshot.ts";
 export {
+  type AuditFile,
+  type AuditFileSystem,
   jsonLinesFileSink,
   type JsonLinesFileSinkOptions,
+  nodeAuditFileSystem,
   rotatingFileStream,
 } from "../audit/jsonl_file_sink.ts";
