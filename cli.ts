@@ -39,6 +39,8 @@ import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
+import { rotateCommand } from "./cli/rotate.ts";
+import { rotationCommand } from "./cli/rotation.ts";
 import { scanEntry } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
 
@@ -60,6 +62,8 @@ const COMMANDS: Record<string, CommandEntry> = {
   keygen: keygenCommand,
   scan: scanEntry,
   audit: { summary: AUDIT_SUMMARY, run: auditCommand },
+  rotate: rotateCommand,
+  rotation: rotationCommand,
 };
 
 function usage(): string {
