@@ -34,7 +34,12 @@ export async function readVersioned(
 ): Promise<VersionedRead> {
   const m = manager as SecretManager & Lifecycle;
   if (typeof m.readSecret === "function") {
-    return await m.readSecret(name, { ...opts, forceFetch: true });
+    try {
+      return await m.readSecret(name, { ...opts, forceFetch: true });
+    } catch (err) {
+      // A backend or wrapper that does not read versions yet: the fallback below.
+      if (!(err instanceof UnsupportedOperationError)) throw err;
+    }
   }
   let version = opts.version;
   if (version === undefined) {
