@@ -598,8 +598,8 @@ export class RotationEngine {
         currentVersion: cur.version,
         currentSince: cur.createdAt,
         maxAgeDays: rule.maxAgeDays,
-        ageDays: Math.floor(ageDays * 10) / 10,
-        daysLeft: Math.floor(daysLeft * 10) / 10,
+        ageDays: Math.round(ageDays * 10) / 10,
+        daysLeft: Math.round(daysLeft * 10) / 10,
         overdue: daysLeft < 0,
       });
     }

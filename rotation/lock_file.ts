@@ -1,7 +1,8 @@
 /**
  * One rotation per secret on the embedded default: a lock file holding the
- * pid, host, start time and rotation id. A later run proves a lock stale
- * when it was taken on this host by a process that no longer exists.
+ * pid, host, start time and rotation id, locked with `flock` while held. A
+ * later run proves a lock stale when it was taken on this host and its
+ * holder's `flock` is gone (the kernel drops it when the process dies).
  *
  * @module
  */
@@ -33,21 +34,16 @@ function hostName(): string {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    Deno.statSync("/proc/self");
-  } catch {
-    return true; // no /proc: cannot prove the holder gone
-  }
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Lock files under a directory, one per secret. */
+/**
+ * Lock files under a directory, one per secret. The file holds the
+ * holder's pid, host, start time and rotation id; an exclusive `flock` on it
+ * is held while the rotation runs, and the kernel drops that lock when the
+ * holder dies, so a later run proves a lock stale by taking it. A file that
+ * names another host is never taken over (a shared directory on several
+ * hosts): remove it by hand once that host's rotation is known to be dead.
+ * Lock files are emptied on release, never removed (removing one while
+ * another process waits on it would let two holders in).
+ */
 export class FileRotationLocks implements RotationLocks {
   readonly #dir: string;
 
@@ -70,66 +66,84 @@ export class FileRotationLocks implements RotationLocks {
       startedAt: new Date().toISOString(),
       rotationId,
     };
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-        try {
-          await file.write(new TextEncoder().encode(JSON.stringify(mine)));
-        } finally {
-          file.close();
-        }
-        let released = false;
-        return {
-          release: async () => {
-            if (released) return;
-            released = true;
-            await Deno.remove(path).catch(() => {});
-          },
-        };
-      } catch (err) {
-        if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-      }
-      let text: string;
-      try {
-        text = await Deno.readTextFile(path);
-      } catch (err) {
-        if (err instanceof Deno.errors.NotFound) continue; // released meanwhile
-        throw err;
-      }
+    const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o600 });
+    let locked = false;
+    try {
+      locked = await file.tryLock(true);
+      const text = await readAll(file);
       let held: Partial<LockFileContent> = {};
       try {
-        held = JSON.parse(text);
+        held = text.trim() === "" ? {} : JSON.parse(text);
       } catch {
-        // written half by a holder killed mid-write: only stale if old enough
-        const info = await Deno.stat(path);
-        if (Date.now() - (info.mtime?.getTime() ?? Date.now()) < 60_000) {
-          throw new RotationLockedError(secretName, undefined, "a lock file is being written");
-        }
-        await Deno.remove(path).catch(() => {});
-        continue;
+        held = {};
       }
-      const stale = held.host === mine.host && typeof held.pid === "number" &&
-        !processAlive(held.pid);
-      if (!stale) {
+      if (!locked) {
         throw new RotationLockedError(
           secretName,
           held.rotationId,
-          held.host === mine.host
-            ? `process ${held.pid} since ${held.startedAt}`
-            : `on host ${held.host} since ${held.startedAt}`,
+          held.pid !== undefined
+            ? `process ${held.pid} on ${held.host} since ${held.startedAt}`
+            : "",
         );
       }
-      // Stale: the holder died. Remove it only if it is still the same file.
-      if ((await Deno.readTextFile(path).catch(() => "")) === text) {
-        await Deno.remove(path).catch(() => {});
+      if (held.host !== undefined && held.host !== mine.host) {
+        throw new RotationLockedError(
+          secretName,
+          held.rotationId,
+          `taken on host ${held.host} since ${held.startedAt}; ` +
+            `if that rotation is dead, empty ${path}`,
+        );
       }
+      // Free, or left by a holder that died (the kernel dropped its lock): ours now.
+      await file.truncate(0);
+      await file.seek(0, Deno.SeekMode.Start);
+      const bytes = new TextEncoder().encode(JSON.stringify(mine));
+      let off = 0;
+      while (off < bytes.length) off += await file.write(bytes.subarray(off));
+      await file.sync().catch(() => {});
+    } catch (err) {
+      if (locked) await file.unlock().catch(() => {});
+      file.close();
+      throw err;
     }
-    throw new RotationLockedError(secretName, undefined, "the lock kept changing");
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        try {
+          await file.truncate(0);
+        } finally {
+          await file.unlock().catch(() => {});
+          file.close();
+        }
+      },
+    };
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+async function readAll(file: Deno.FsFile): Promise<string> {
+  await file.seek(0, Deno.SeekMode.Start);
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null || n === 0) break;
+    chunks.push(buf.slice(0, n));
+    if (chunks.length > 16) break; // a lock file is small
+  }
+  return new TextDecoder().decode(
+    chunks.reduce((a, c) => {
+      const out = new Uint8Array(a.length + c.length);
+      out.set(a);
+      out.set(c, a.length);
+      return out;
+    }, new Uint8Array()),
+  );
 }
 
 /** Locks in memory (tests, one process). */
