@@ -697,6 +697,9 @@ export class RotationEngine {
           }
           throw err;
         }
+      }
+      if (s.steps.deprecate_previous === undefined) {
+        // Written once verify succeeded (again on a resume that stopped in between).
         const at = this.#now();
         s.deprecateDueAt = new Date(at.getTime() + s.graceMs);
         s.deleteDueAt = new Date(s.deprecateDueAt.getTime() + s.deleteAfterMs);

@@ -27,11 +27,15 @@ function hostName(): string {
   } catch {
     // no --allow-sys=hostname: the kernel's answer, readable as a file
   }
-  try {
-    return Deno.readTextFileSync("/proc/sys/kernel/hostname").trim() || "unknown";
-  } catch {
-    return "unknown";
+  for (const path of ["/etc/hostname", "/proc/sys/kernel/hostname"]) {
+    try {
+      const name = Deno.readTextFileSync(path).trim();
+      if (name) return name;
+    } catch {
+      // not readable here
+    }
   }
+  return "unknown";
 }
 
 /**
@@ -86,7 +90,10 @@ export class FileRotationLocks implements RotationLocks {
             : "",
         );
       }
-      if (held.host !== undefined && held.host !== mine.host) {
+      if (
+        held.host !== undefined && held.host !== mine.host && held.host !== "unknown" &&
+        mine.host !== "unknown"
+      ) {
         throw new RotationLockedError(
           secretName,
           held.rotationId,
