@@ -15,6 +15,7 @@ import type {
   StepStatus,
 } from "./types.ts";
 import { RotationLockedError } from "./types.ts";
+import { foldAll } from "./engine.ts";
 
 type Row = Record<string, unknown>;
 
@@ -123,10 +124,9 @@ export class AdvisoryRotationLocks implements RotationLocks {
     }
     if (!ok) {
       conn.release();
-      const rows = await this.#log.entries({ secretName });
-      const last = rows.filter((r) => r.step !== "deprecate_previous" || r.status !== "scheduled")
-        .at(-1);
-      throw new RotationLockedError(secretName, last?.rotationId);
+      const states = foldAll(await this.#log.entries({ secretName }));
+      const running = states.filter((s) => s.phase === "running").at(-1) ?? states.at(-1);
+      throw new RotationLockedError(secretName, running?.id);
     }
     let released = false;
     return {
