@@ -441,7 +441,12 @@ export class RotationEngine {
     const deleteAfterMs = opts.deleteAfterMs ?? rule.deleteAfterDays * DAY_MS;
     const id = crypto.randomUUID();
     const current = await readVersioned(this.#o.manager, name, { stage: "current" });
-    const ctx: RotatorContext = { name, current: parseValue(current.value), options: rule.options };
+    const ctx: RotatorContext = {
+      name,
+      current: parseValue(current.value),
+      options: rule.options,
+      manager: this.#o.manager,
+    };
     // Input and admin checks: a refusal here writes nothing.
     await rotatorPrepare(rotator, ctx);
     const lock = await this.#o.locks.acquire(name, id);
@@ -494,6 +499,16 @@ export class RotationEngine {
       ...(s.fromVersion ? { fromVersion: s.fromVersion } : {}),
     };
     if (s.phase === "rolled_back" || s.phase === "completed") return result;
+    if (s.steps.create_pending !== "succeeded") {
+      // The new credential was never stored: gather it again (operator input).
+      const cur = await readVersioned(this.#o.manager, s.secretName, { stage: "current" });
+      await rotatorPrepare(rotator, {
+        name: s.secretName,
+        current: parseValue(cur.value),
+        options: rule.options,
+        manager: this.#o.manager,
+      });
+    }
     const lock = await this.#o.locks.acquire(s.secretName, rotationId);
     try {
       result.outcome = "scheduled";
@@ -617,7 +632,12 @@ export class RotationEngine {
     const name = s.secretName;
     const ctxOf = async (): Promise<RotatorContext> => {
       const cur = await readVersioned(this.#o.manager, name, { stage: "current" });
-      return { name, current: parseValue(cur.value), options: rule.options };
+      return {
+        name,
+        current: parseValue(cur.value),
+        options: rule.options,
+        manager: this.#o.manager,
+      };
     };
     const pendingValue = async (): Promise<SecretValue> => {
       if (s.pendingVersion === undefined) {
@@ -766,7 +786,12 @@ export class RotationEngine {
           (await readVersioned(this.#o.manager, name, { version: old })).value,
         );
         const note = await rotator.disableOld(
-          { name, current: parseValue(cur.value), options: {} },
+          {
+            name,
+            current: parseValue(cur.value),
+            options: this.#optionsFor(s),
+            manager: this.#o.manager,
+          },
           oldValue,
         );
         const marked = await deprecateVersion(this.#o.manager, name, old);
@@ -801,6 +826,11 @@ export class RotationEngine {
         return { toVersion: old, scheduledDeletionAt: at, ...(notes ? { notes } : {}) };
       });
     }
+  }
+
+  #optionsFor(s: RotationState): Record<string, unknown> {
+    const rule = this.#o.policy ? ruleFor(this.#o.policy, s.secretName) : undefined;
+    return rule && rule.rotator === s.rotator ? rule.options : {};
   }
 
   async #cancel(s: RotationState, result: RotationResult, why: string): Promise<void> {

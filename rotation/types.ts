@@ -5,7 +5,7 @@
  */
 
 import { KeywardError } from "../core/errors.ts";
-import type { SecretValue } from "../core/types.ts";
+import type { SecretManager, SecretValue } from "../core/types.ts";
 
 /** The steps of one rotation, in order, plus `rollback`. */
 export type StepName =
@@ -139,6 +139,8 @@ export interface RotatorContext {
   current: SecretValue;
   /** The rotator's options from the policy. */
   options: Record<string, unknown>;
+  /** The secret manager (for provider credentials such as an admin login). */
+  manager?: SecretManager;
   /** Cancels the call. */
   signal?: AbortSignal;
 }
