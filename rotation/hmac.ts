@@ -7,7 +7,6 @@
  */
 
 import { SecretNotFoundError } from "../core/errors.ts";
-import type { SecretManager } from "../core/types.ts";
 
 const encoder = new TextEncoder();
 
@@ -77,6 +76,21 @@ export async function matchSignature(
 }
 
 /**
+ * What {@linkcode verifySignature} reads from: any `SecretManager` fits.
+ *
+ * @example
+ * ```ts
+ * import type { SignatureSecrets } from "@keyward/secrets/rotation";
+ * const fixed: SignatureSecrets = { getSecret: () => Promise.resolve("whsec-0123456789abcdef") };
+ * if (await fixed.getSecret("webhooks/signing") !== "whsec-0123456789abcdef") throw new Error();
+ * ```
+ */
+export interface SignatureSecrets {
+  /** Reads the value of a stage (`current` when not given). */
+  getSecret(name: string, opts?: { stage?: "current" | "previous" }): Promise<string>;
+}
+
+/**
  * Verifies a webhook signature against the `current` value of secret
  * `name` and, when there is one, its `previous` value (the grace period of
  * a `random` rotation). Returns the stage that matched, or `undefined`.
@@ -95,7 +109,7 @@ export async function matchSignature(
  * ```
  */
 export async function verifySignature(
-  manager: SecretManager,
+  manager: SignatureSecrets,
   name: string,
   payload: string | Uint8Array,
   signature: string,
