@@ -256,3 +256,19 @@ Deno.test("an interrupted rotation stops before the next step and resumes", asyn
   assert.equal(done.outcome, "scheduled");
   assert.equal(done.steps[0].step, "promote");
 });
+
+Deno.test("a new rotation first runs the previous rotation's due steps", async () => {
+  let now = Date.parse("2026-01-01T00:00:00Z");
+  const manager = new MemorySecretManager({ initial: { [NAME]: CANARY } });
+  const { engine } = testEngine(manager, { now: () => new Date(now) });
+  const first = await engine.rotate(NAME, { rotator: "random" });
+  now += 8 * 86_400_000; // past the grace, and nobody ran `rotation finish`
+  const second = await engine.rotate(NAME, { rotator: "random" });
+  assert.deepEqual(second.steps.slice(0, 2).map((s) => `${s.rotationId}:${s.step}:${s.outcome}`), [
+    `${first.rotationId}:deprecate_previous:succeeded`,
+    `${second.rotationId}:create_pending:succeeded`,
+  ]);
+  const meta = await manager.describeSecret(NAME);
+  const v1 = meta.versions.find((v) => v.version === first.fromVersion);
+  assert.ok(v1?.deprecatedAt instanceof Date, "marked deprecated by version id");
+});
