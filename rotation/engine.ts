@@ -525,7 +525,6 @@ export class RotationEngine {
     for (const s of await this.rotations(secretName)) {
       if (s.phase !== "scheduled") continue;
       if (!this.#anyDue(s, now)) continue;
-      const { rotator } = this.resolve(s.secretName, s.rotator);
       const result: RotationResult = {
         rotationId: s.id,
         secretName: s.secretName,
@@ -533,7 +532,11 @@ export class RotationEngine {
         steps: [],
       };
       let lock;
+      let rotator: Rotator;
       try {
+        // One rotation's problem (a rotator the policy no longer configures,
+        // a lock held elsewhere) must not stop the others.
+        rotator = this.resolve(s.secretName, s.rotator).rotator;
         lock = await this.#o.locks.acquire(s.secretName, s.id);
       } catch (err) {
         result.outcome = "failed";

@@ -265,3 +265,26 @@ Deno.test("rotation status and finish", async () => {
     await h.dispose();
   }
 });
+
+Deno.test("with SECRET_AUDIT=jsonl every finished step is a rotate event in the audit trail, without a value", async () => {
+  const h = await harness();
+  Object.assign(h.env, {
+    SECRET_AUDIT: "jsonl",
+    SECRET_AUDIT_SERVICE: "rotator",
+    SECRET_AUDIT_FILE: `${h.dir}/audit.jsonl`,
+  });
+  try {
+    await h.run(["set", NAME], { stdin: CANARY });
+    const run = await h.run(["rotate", NAME, "--grace", "0s", "--delete-after", "0s"]);
+    assert.equal(run.code, 0, run.stderr);
+    const audit = await Deno.readTextFile(`${h.dir}/audit.jsonl`);
+    const rotate = audit.trim().split("\n").map((l) => JSON.parse(l)).filter((e) =>
+      e.action === "rotate"
+    );
+    assert.equal(rotate.length, 7, "one event per finished step");
+    const current = (await h.run(["get", NAME])).stdout.trim();
+    assert.ok(!audit.includes(CANARY) && !audit.includes(current));
+  } finally {
+    await h.dispose();
+  }
+});
