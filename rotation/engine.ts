@@ -688,9 +688,12 @@ export class RotationEngine {
           }
           s.newVersion = cur.version;
           await this.#publish(name);
-          const hooks = await this.#runHooks(rule, [
+          const previous = await readVersioned(this.#o.manager, name, { version: s.fromVersion! })
+            .then((r) => valueStrings(parseValue(r.value)), () => []);
+          const hooks = await this.#runHooks(name, rule, [
             ...(pending ? valueStrings(pending) : []),
             ...valueStrings(parseValue(cur.value)),
+            ...previous,
           ]);
           if (hooks.failed.length > 0) {
             throw new KeywardError(
@@ -913,6 +916,7 @@ export class RotationEngine {
   }
 
   async #runHooks(
+    name: string,
     rule: PolicyRule,
     values: string[],
   ): Promise<{ ran: string[]; failed: string[] }> {
@@ -920,7 +924,7 @@ export class RotationEngine {
     const failed: string[] = [];
     if (rule.restart.length === 0) return { ran, failed };
     const redactor = new Redactor();
-    values.forEach((v, i) => redactor.register(`value${i}`, v));
+    for (const v of values) redactor.register(name, v);
     for (const hook of rule.restart) {
       let code: number;
       let output: string;

@@ -272,3 +272,53 @@ Deno.test("a new rotation first runs the previous rotation's due steps", async (
   const v1 = meta.versions.find((v) => v.version === first.fromVersion);
   assert.ok(v1?.deprecatedAt instanceof Date, "marked deprecated by version id");
 });
+
+Deno.test("restart hooks run after promotion, one per service; their output is captured and redacted", async () => {
+  const manager = new MemorySecretManager({ initial: { [NAME]: CANARY } });
+  const outputs: string[] = [];
+  const ran: string[] = [];
+  const { engine } = testEngine(manager, {
+    policy: oneRule({
+      prefix: "webhooks/",
+      rotator: "random",
+      restart: [
+        { service: "api", command: ["restart-api"] },
+        { service: "worker", command: ["restart-worker"] },
+      ],
+    }),
+    runHook: async (hook) => {
+      ran.push(hook.service);
+      const now = await manager.getSecret(NAME);
+      return { code: 0, output: `restarted with ${now}; old was ${CANARY}\n` };
+    },
+    onHookOutput: (service, code, output) => outputs.push(`${service}:${code}:${output}`),
+  });
+  const r = await engine.rotate(NAME);
+  assert.equal(r.outcome, "scheduled");
+  assert.deepEqual(ran, ["api", "worker"]);
+  const current = await manager.getSecret(NAME);
+  for (const o of outputs) {
+    assert.ok(!o.includes(current) && !o.includes(CANARY), o);
+    assert.match(o, /restarted with \[REDACTED[^\]]*\]; old was \[REDACTED[^\]]*\]/);
+  }
+  const promote = r.steps.find((s) => s.step === "promote");
+  assert.equal(promote?.notes, "restarted: api, worker");
+});
+
+Deno.test("a failing restart hook fails promote; resume or rollback is offered", async () => {
+  const manager = new MemorySecretManager({ initial: { [NAME]: CANARY } });
+  const { engine } = testEngine(manager, {
+    policy: oneRule({
+      prefix: "webhooks/",
+      rotator: "random",
+      restart: [{ service: "worker", command: ["false"] }],
+    }),
+    runHook: () => Promise.resolve({ code: 1, output: "" }),
+  });
+  const r = await engine.rotate(NAME);
+  assert.equal(r.outcome, "failed");
+  assert.match((r.error as Error).message, /restart hook of worker failed/);
+  const back = await engine.rollback(r.rotationId);
+  assert.equal(back.outcome, "rolled_back");
+  assert.equal(await manager.getSecret(NAME), CANARY);
+});
