@@ -932,7 +932,10 @@ export class RotationEngine {
         ({ code, output } = await this.#o.runHook!(hook));
       } catch (err) {
         code = -1;
-        output = `could not start: ${(err as Error).name}`;
+        const name = (err as Error).name;
+        output = name === "NotCapable" || name === "PermissionDenied"
+          ? "could not start: no permission to run programs (deno task rotate runs with --allow-run)"
+          : `could not start: ${name}`;
       }
       // Redact values, then anything short the redactor skipped.
       let text = redactor.redact(output);
