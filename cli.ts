@@ -49,6 +49,8 @@ import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
+import { rotateCommand } from "./cli/rotate.ts";
+import { rotationCommand } from "./cli/rotation.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
 import { Redactor } from "./redact/redactor.ts";
@@ -72,6 +74,8 @@ const COMMANDS: readonly CommandDef[] = [
   keygenCommand,
   scanDefinition,
   auditDefinition,
+  rotateCommand,
+  rotationCommand,
 ];
 
 function usage(): string {

@@ -10,6 +10,7 @@ import {
   KeywardError,
   SecretAccessError,
   SecretNotFoundError,
+  UnsupportedOperationError,
 } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import { invalidNamePlaceholder, nameProblem } from "../core/_name_rules.ts";
@@ -18,6 +19,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   ServeEvent,
@@ -276,6 +278,25 @@ class AuditedManager implements AuditedSecretManager {
 
   deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
     return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  // Temporary (helper "core"): the audit helper replaces these with audited calls.
+  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
+    return Promise.reject(
+      new UnsupportedOperationError("readSecret", { secret: name, backend: "audit" }),
+    );
+  }
+
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "audit" }),
+    );
+  }
+
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "audit" }),
+    );
   }
 
   async flush(): Promise<void> {
