@@ -6,10 +6,10 @@
  */
 
 import { ConfigError, KeywardError } from "../core/errors.ts";
+import { rotationRecorderOf } from "../core/rotation_recorder.ts";
 import type { SecretManager } from "../core/types.ts";
-import { createSecretManager } from "../factory.ts";
 import type { CliIo } from "../cli/_io.ts";
-import { rotationSettings } from "./_settings.ts";
+import { type RotationSettings, rotationSettings } from "./_settings.ts";
 import { formatDuration } from "./duration.ts";
 import { type HookRunner, RotationEngine, type RotationResult, type StepReport } from "./engine.ts";
 import { FileRotationLog } from "./log_file.ts";
@@ -36,14 +36,24 @@ export interface SetupOptions {
 export interface Setup {
   /** The engine. */
   engine: RotationEngine;
-  /** The manager. */
-  manager: SecretManager;
   /** The policy. */
   policy: RotationPolicy;
   /** Who rotates. */
   rotatedBy: string;
-  /** Closes everything. */
+  /** Closes the log and the locks (not the manager: its owner closes it). */
   close(): Promise<void>;
+}
+
+/** What is read before any manager is built: the settings, who rotates, the policy. */
+export interface Prepared {
+  /** The rotation settings. */
+  settings: RotationSettings;
+  /** Who rotates. */
+  rotatedBy: string;
+  /** The rotators, by name. */
+  rotators: Record<string, Rotator>;
+  /** The policy, validated. */
+  policy: RotationPolicy;
 }
 
 const BY = /^[A-Za-z0-9_.@+-]{1,64}$/;
@@ -105,8 +115,14 @@ const denoHookRunner: HookRunner = async (hook) => {
   return { code: out.code, output: dec.decode(out.stdout) + dec.decode(out.stderr) };
 };
 
-/** Builds the engine the settings describe. */
-export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setup> {
+/**
+ * Reads the settings, `--by` and the policy: every problem found before a
+ * manager is built or anything is touched.
+ */
+export async function prepareRotation(
+  io: CliIo,
+  opts: Pick<SetupOptions, "policy" | "by">,
+): Promise<Prepared> {
   const settings = rotationSettings(io.env);
   const by = rotatedBy(io, opts.by);
   const rotators = builtinRotators(io);
@@ -116,21 +132,35 @@ export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setu
     opts.policy !== undefined || settings.policyExplicit,
     rotators,
   );
-  const manager = await createSecretManager({ env: io.env });
-  const closers: (() => Promise<void>)[] = [() => manager.close()];
+  return { settings, rotatedBy: by, rotators, policy };
+}
+
+/**
+ * Builds the engine over `manager` (the CLI's, built through its deps:
+ * the memory backend refused, the audit trail failing closed). Rotation
+ * steps reach the audit trail whatever wrappers (cache, namespace,
+ * redaction) sit around the audited manager.
+ */
+export async function setupRotation(
+  io: CliIo,
+  manager: SecretManager,
+  prepared: Prepared,
+  opts: SetupOptions,
+): Promise<Setup> {
+  const { settings, rotators, policy } = prepared;
+  const by = prepared.rotatedBy;
+  const closers: (() => Promise<void>)[] = [];
   let log: RotationLogStore;
   let locks: RotationLocks;
   try {
     if (settings.log === "postgres") {
-      const [{ PostgresRotationLog, AdvisoryRotationLocks }, { default: postgres }, pgc] =
-        await Promise.all([
-          import("./log_pg.ts"),
-          import("postgres"),
-          import("../audit/_pg_connect.ts"),
-        ]);
+      const [{ PostgresRotationLog, AdvisoryRotationLocks }, pgc] = await Promise.all([
+        import("./log_pg.ts"),
+        import("../postgres/connect.ts"),
+      ]);
       const sql = settings.logDatabaseSecret !== undefined
         ? await pgc.connectFromSecret(manager, settings.logDatabaseSecret, { max: 3 })
-        : postgres(settings.databaseUrl!, { max: 3, onnotice: () => {}, connect_timeout: 5 });
+        : pgc.connectUrl(settings.databaseUrl!, "DATABASE_URL", { max: 3 });
       closers.unshift(() => sql.end({ timeout: 5 }));
       log = new PostgresRotationLog(sql);
       locks = new AdvisoryRotationLocks(sql, log);
@@ -143,9 +173,7 @@ export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setu
     throw err;
   }
   const crashAfter = settings.crashAfter;
-  const audited = manager as SecretManager & {
-    recordRotation?: (name: string, d: Record<string, unknown>) => void;
-  };
+  const recordRotation = rotationRecorderOf(manager);
   const engine = new RotationEngine({
     manager,
     log,
@@ -153,9 +181,7 @@ export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setu
     rotators,
     policy,
     rotatedBy: by,
-    ...(typeof audited.recordRotation === "function"
-      ? { audit: { recordRotation: audited.recordRotation.bind(audited) } }
-      : {}),
+    ...(recordRotation !== undefined ? { audit: { recordRotation } } : {}),
     runHook: denoHookRunner,
     onHookOutput: (service, code, output) => {
       if (opts.json) {
@@ -179,7 +205,6 @@ export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setu
   });
   return {
     engine,
-    manager,
     policy,
     rotatedBy: by,
     async close() {
@@ -188,6 +213,46 @@ export async function setupRotation(io: CliIo, opts: SetupOptions): Promise<Setu
       for (const c of closers) await c().catch(() => {});
     },
   };
+}
+
+/** What {@linkcode withRotation} needs of a command's context (`cli/_command.ts`). */
+export interface RotationCommandContext {
+  /** The CLI's input and output. */
+  io: CliIo;
+  /** `--json`. */
+  json: boolean;
+  /** Builds the manager through the CLI's deps, runs `fn`, closes it. */
+  withManager<T>(fn: (manager: SecretManager) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Runs `fn` with an engine: the settings and policy are checked first, then
+ * the manager is built through the command's `withManager` (so tests inject
+ * one, and the CLI's rules apply), while Ctrl-C stops after the running step.
+ */
+export async function withRotation<T>(
+  ctx: RotationCommandContext,
+  opts: { policy?: string | undefined; by?: string | undefined },
+  fn: (setup: Setup) => Promise<T>,
+): Promise<T> {
+  const prepared = await prepareRotation(ctx.io, {
+    ...(opts.policy !== undefined ? { policy: opts.policy } : {}),
+    ...(opts.by !== undefined ? { by: opts.by } : {}),
+  });
+  return await withInterrupt((stop) =>
+    ctx.withManager(async (manager) => {
+      const setup = await setupRotation(ctx.io, manager, prepared, {
+        json: ctx.json,
+        stop,
+        onStep: stepPrinter(ctx.io, ctx.json),
+      });
+      try {
+        return await fn(setup);
+      } finally {
+        await setup.close();
+      }
+    })
+  );
 }
 
 /** Prints one step as it ends: a line, or a JSON object on one line. */

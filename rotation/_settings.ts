@@ -1,27 +1,32 @@
 /**
- * The rotation engine's settings, read in this one place (until the
- * settings table takes them over).
+ * The rotation engine's settings, read from the parsed settings table
+ * (`settings/table.ts`, feature `rotate`: `KEYWARD_ROTATION_POLICY`,
+ * `SECRET_ROTATION_LOG`, `SECRET_ROTATION_LOG_FILE`,
+ * `SECRET_ROTATION_LOCK_DIR`, `SECRET_ROTATION_LOG_DATABASE_SECRET`, and
+ * `DATABASE_URL`), plus one test hook kept out of the table.
  *
- * | setting | meaning |
- * |---|---|
- * | `KEYWARD_ROTATION_POLICY` | the rotation policy file (default `keyward.rotation.json` in the working directory) |
- * | `SECRET_ROTATION_LOG` | `file` (default, a JSON-lines file) or `postgres` (`secret_rotation_log`) |
- * | `SECRET_ROTATION_LOG_FILE` | `file`: the log (default `.keyward/rotation.jsonl`) |
- * | `SECRET_ROTATION_LOCK_DIR` | `file`: where lock files live (default `.keyward/rotation-locks`) |
- * | `SECRET_ROTATION_LOG_DATABASE_SECRET` | `postgres`: the secret holding the connection (production) |
- * | `DATABASE_URL` | `postgres`: accepted instead, for local work and CI |
- * | `KEYWARD_ROTATION_TEST_CRASH_AFTER` | tests only: the process kills itself (SIGKILL) right after this step succeeded |
+ * `KEYWARD_ROTATION_TEST_CRASH_AFTER` is not a setting: the crash tests
+ * (tests/rotation/crash_test.ts, postgres_password_test.ts) set it so the
+ * CLI kills itself (SIGKILL) right after the named step succeeded, then
+ * resume the rotation. It is deliberately absent from the settings table,
+ * the README and `.env.template` (no operator should set it); the settings
+ * test lists it among the names that are not settings.
  *
  * @module
  */
 
 import { ConfigError } from "../core/errors.ts";
+import { parseSettings, rawSetting } from "../settings/parse.ts";
+import { DEFAULT_ROTATION_POLICY } from "../settings/table.ts";
+
+/** The test hook's variable (see the module's note): not a setting. */
+const CRASH_AFTER = "KEYWARD_ROTATION_TEST_CRASH_AFTER";
 
 /** The rotation settings, parsed. */
 export interface RotationSettings {
-  /** The policy file and whether it was named explicitly (a missing explicit file is an error). */
+  /** The policy file. */
   policyPath: string;
-  /** Whether the policy path was set rather than defaulted. */
+  /** Whether the policy path was set rather than defaulted (a missing explicit file is an error). */
   policyExplicit: boolean;
   /** Where the log lives. */
   log: "file" | "postgres";
@@ -37,32 +42,24 @@ export interface RotationSettings {
   crashAfter?: string;
 }
 
-function get(env: Record<string, string | undefined>, key: string): string | undefined {
-  const v = env[key];
-  return v === undefined || v === "" ? undefined : v;
-}
-
 /** Reads the rotation settings from `env`; a bad value is a `ConfigError` naming the setting. */
 export function rotationSettings(env: Record<string, string | undefined>): RotationSettings {
-  const log = get(env, "SECRET_ROTATION_LOG") ?? "file";
-  if (log !== "file" && log !== "postgres") {
-    throw new ConfigError("SECRET_ROTATION_LOG must be one of: file, postgres");
-  }
-  const policy = get(env, "KEYWARD_ROTATION_POLICY");
+  const s = parseSettings(env);
+  const policy = s.KEYWARD_ROTATION_POLICY;
   const settings: RotationSettings = {
-    policyPath: policy ?? "keyward.rotation.json",
+    policyPath: policy ?? DEFAULT_ROTATION_POLICY,
     policyExplicit: policy !== undefined,
-    log,
-    logFile: get(env, "SECRET_ROTATION_LOG_FILE") ?? ".keyward/rotation.jsonl",
-    lockDir: get(env, "SECRET_ROTATION_LOCK_DIR") ?? ".keyward/rotation-locks",
+    log: s.SECRET_ROTATION_LOG,
+    logFile: s.SECRET_ROTATION_LOG_FILE,
+    lockDir: s.SECRET_ROTATION_LOCK_DIR,
   };
-  const secret = get(env, "SECRET_ROTATION_LOG_DATABASE_SECRET");
+  const secret = s.SECRET_ROTATION_LOG_DATABASE_SECRET;
   if (secret !== undefined) settings.logDatabaseSecret = secret;
-  const url = get(env, "DATABASE_URL");
+  const url = s.DATABASE_URL;
   if (url !== undefined) settings.databaseUrl = url;
-  const crash = get(env, "KEYWARD_ROTATION_TEST_CRASH_AFTER");
+  const crash = rawSetting(env, CRASH_AFTER);
   if (crash !== undefined) settings.crashAfter = crash;
-  if (log === "postgres" && secret === undefined && url === undefined) {
+  if (settings.log === "postgres" && secret === undefined && url === undefined) {
     throw new ConfigError(
       "SECRET_ROTATION_LOG=postgres needs SECRET_ROTATION_LOG_DATABASE_SECRET (a secret holding the connection) or DATABASE_URL",
     );

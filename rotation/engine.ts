@@ -15,6 +15,8 @@ import { validateName } from "../core/names.ts";
 import type { SecretManager, SecretValue } from "../core/types.ts";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import { classifyError } from "../audit/audited_manager.ts";
+import { EXIT } from "../cli/_exit.ts";
+import type { RotationRecorder } from "../core/rotation_recorder.ts";
 import { Redactor } from "../redact/redactor.ts";
 import {
   defaultRule,
@@ -199,11 +201,13 @@ export interface RotationResult {
 export function exitCodeOf(result: RotationResult): number {
   switch (result.outcome) {
     case "rolled_back":
-      return 8;
+      return EXIT.rolled_back;
     case "interrupted":
-      return 130;
+      return EXIT.interrupted;
     case "failed":
-      return result.error instanceof KeywardError ? exitCodeFor(result.error.code) : 1;
+      return result.error instanceof KeywardError
+        ? exitCodeFor(result.error.code)
+        : EXIT.unexpected;
     default:
       return 0;
   }
@@ -255,7 +259,7 @@ export interface RotationEngineOptions {
   /** Published after a promotion or a rollback (when the manager does not publish itself). */
   events?: RotationEvents;
   /** The audit trail's rotation recorder (an audited manager's `recordRotation`). */
-  audit?: { recordRotation(name: string, details: Record<string, unknown>): void };
+  audit?: { recordRotation: RotationRecorder };
   /** Runs restart hooks (required when the policy has any). */
   runHook?: HookRunner;
   /** Receives the redacted output of each restart hook. */

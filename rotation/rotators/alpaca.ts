@@ -18,6 +18,7 @@
 import { ConfigError, InvalidSecretValueError } from "../../core/errors.ts";
 import type { SecretValue } from "../../core/types.ts";
 import type { CliIo } from "../../cli/_io.ts";
+import { InvalidUtf8Error, readStdinStrict } from "../../cli/_stdin.ts";
 import { type Rotator, type RotatorContext, RotatorError } from "../types.ts";
 
 const KEY_ID = /^[A-Z0-9]{16,40}$/;
@@ -119,7 +120,14 @@ export function alpacaRotator(io: CliIo): Rotator {
         const secretKey = await io.promptHidden("new secret key: ");
         text = `${keyId}\n${secretKey}\n`;
       } else {
-        text = await io.readStdin();
+        try {
+          text = await readStdinStrict(io);
+        } catch (err) {
+          if (err instanceof InvalidUtf8Error) {
+            throw new InvalidSecretValueError({ secret: ctx.name }, err.message);
+          }
+          throw err;
+        }
       }
       const pair = parsePair(text);
       if (pair === undefined) {

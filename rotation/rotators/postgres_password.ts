@@ -22,7 +22,7 @@
 import postgres, { type Sql } from "postgres";
 import { ConfigError } from "../../core/errors.ts";
 import type { SecretValue } from "../../core/types.ts";
-import { connectFromSecret } from "../../audit/_pg_connect.ts";
+import { connectFromSecret } from "../../postgres/connect.ts";
 import { type Rotator, type RotatorContext, RotatorError } from "../types.ts";
 import { randomString } from "./random.ts";
 
