@@ -7,6 +7,11 @@
 
 import { InvalidSecretNameError } from "./errors.ts";
 import { MAX_NAME_LENGTH, nameProblem, validateName, validatePrefix } from "./names.ts";
+import {
+  ROTATION_RECORDER,
+  type RotationRecorder,
+  rotationRecorderOf,
+} from "./rotation_recorder.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -113,5 +118,11 @@ class NamespacedManager implements SecretManager {
 
   close(): Promise<void> {
     return this.#inner.close();
+  }
+
+  /** The audit trail's rotation recorder inside, under the namespaced name. */
+  get [ROTATION_RECORDER](): RotationRecorder | undefined {
+    const inner = rotationRecorderOf(this.#inner);
+    return inner && ((name, details) => inner(this.#in(name), details));
   }
 }

@@ -17,6 +17,11 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 import { sortFields, VALUE_FIELD } from "../core/names.ts";
+import {
+  ROTATION_RECORDER,
+  type RotationRecorder,
+  rotationRecorderOf,
+} from "../core/rotation_recorder.ts";
 import type { Redactor } from "./redactor.ts";
 
 /**
@@ -128,6 +133,11 @@ export class RedactingSecretManager implements SecretManager {
   /** Closes the wrapped manager; the redactor keeps its values. */
   close(): Promise<void> {
     return this.#inner.close();
+  }
+
+  /** The audit trail's rotation recorder inside (an audited manager's `recordRotation`). */
+  get [ROTATION_RECORDER](): RotationRecorder | undefined {
+    return rotationRecorderOf(this.#inner);
   }
 }
 
