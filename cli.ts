@@ -3,7 +3,7 @@
  * `deno run jsr:@keyward/secrets/cli <command>`).
  *
  * Commands: `get`, `list`, `set`, `describe`, `promote`, `delete`, `keygen`,
- * `scan`, `audit <subcommand>`. Every command and subcommand takes `--json`
+ * `scan`, `audit <subcommand>`, `rotate`, `rotation <subcommand>`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
  * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
  * (nothing would outlive the run) and audits fail-closed

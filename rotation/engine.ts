@@ -938,7 +938,7 @@ export class RotationEngine {
         code = -1;
         const name = (err as Error).name;
         output = name === "NotCapable" || name === "PermissionDenied"
-          ? "could not start: no permission to run programs (deno task rotate runs with --allow-run)"
+          ? "could not start: no permission to run programs (run it with --allow-run, as deno task rotate and deno task secrets do)"
           : `could not start: ${name}`;
       }
       // Redact values, then anything short the redactor skipped.

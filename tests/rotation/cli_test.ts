@@ -288,3 +288,43 @@ Deno.test("with SECRET_AUDIT=jsonl every finished step is a rotate event in the 
     await h.dispose();
   }
 });
+
+Deno.test("vault + cache + namespace + SECRET_AUDIT=jsonl: every finished step reaches the audit trail (regression: the wrappers hid recordRotation)", async () => {
+  const { FakeVaultServer } = await import("../fakes/vault_server.ts");
+  const server = await FakeVaultServer.start();
+  const dir = await Deno.makeTempDir();
+  const env: Record<string, string> = {
+    SECRET_BACKEND: "vault",
+    VAULT_ADDR: server.url,
+    VAULT_TOKEN: server.rootToken,
+    SECRET_NAMESPACE: "prod",
+    SECRET_AUDIT: "jsonl",
+    SECRET_AUDIT_SERVICE: "rotator",
+    SECRET_AUDIT_FILE: `${dir}/audit.jsonl`,
+    SECRET_ROTATION_LOG_FILE: `${dir}/rotation.jsonl`,
+    SECRET_ROTATION_LOCK_DIR: `${dir}/locks`,
+    KEYWARD_ROTATION_POLICY: `${dir}/policy.json`,
+    USER: "ops-alice",
+  };
+  try {
+    await Deno.writeTextFile(
+      `${dir}/policy.json`,
+      JSON.stringify({ rules: [{ prefix: "webhooks/", rotator: "random" }] }),
+    );
+    assert.equal((await runMain(["set", NAME], env, { stdin: CANARY })).code, 0);
+    const run = await runMain(["rotate", NAME, "--grace", "0s", "--delete-after", "0s"], env);
+    assert.equal(run.code, 0, run.stderr);
+    const events = (await Deno.readTextFile(`${dir}/audit.jsonl`)).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    const rotate = events.filter((e) => e.action === "rotate");
+    assert.equal(rotate.length, 7, "one event per finished step, through cache and namespace");
+    assert.ok(rotate.every((e) => e.secret_name === "prod/webhooks/signing"), "the full name");
+    assert.ok(rotate.every((e) => e.outcome === "ok" && e.backend === "vault"));
+    const current = (await runMain(["get", NAME], env)).stdout.trim();
+    const text = JSON.stringify(events);
+    assert.ok(!text.includes(CANARY) && !text.includes(current), "no value in the audit trail");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
