@@ -117,7 +117,10 @@ Deno.test("a DATABASE_URL that does not parse is named, never quoted", async () 
     DATABASE_URL: "postgres://keyward:Sup3r/Secr3t#pw@127.0.0.1:5432/x",
   });
   assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^error: DATABASE_URL is not a usable Postgres connection URL.*percent-encode/);
+  assert.match(
+    r.stderr,
+    /^error: DATABASE_URL is not a usable Postgres connection URL.*percent-encode/,
+  );
   assert.ok(!r.stderr.includes("Secr3t"), r.stderr);
 });
 
