@@ -31,7 +31,7 @@ then deprecate_previous after the grace period and schedule_deletion after
 --delete-after (run by "rotation finish"). Each step is printed as it ends.
 A verify that never sees the new version rolls back (exit 8). Ctrl-C stops
 after the running step and prints the resume command. Restart hooks of the
-policy need --allow-run: "deno task rotate" has it.`,
+policy need --allow-run (deno task rotate and deno task secrets grant it).`,
   options: {
     rotator: {
       type: "string",

@@ -248,8 +248,7 @@ export const rotationCommand: CommandDef = defineCommand({
   name: "rotation",
   summary: "finish, resume, roll back and report rotations (status, history, due)",
   description: `The scheduled steps of rotations started by "rotate", their recovery,
-and reports. Exit 8: a rollback made the previous version current again;
-exit 9: "due" found a secret overdue.`,
+and reports.`,
   subcommands: [status, history, due, finish, resume, rollback],
-  exits: { 8: "rolled back", 9: "overdue found" },
+  exits: { 8: "rolled back (resume, rollback)", 9: "overdue found (due)" },
 });
