@@ -34,6 +34,7 @@ import { wrapWithAudit } from "./factory/_audit.ts";
 import { wrapWithCache } from "./factory/_cache.ts";
 import {
   closingAlso,
+  exposeRotationRecorder,
   rotationEventsFromSettings,
   type RotationWiring,
 } from "./factory/_rotation.ts";
@@ -184,6 +185,7 @@ export async function createSecretManager(
         ...(rotation ? { rotationEvents: rotation.events } : {}),
       });
       if (cache !== undefined) {
+        exposeRotationRecorder(cache, manager);
         manager = cache;
         // Listening before the first read, so no promotion is missed.
         if (rotation) await cache.ready;

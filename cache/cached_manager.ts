@@ -12,11 +12,6 @@
 import { hasCode } from "../core/_backend_util.ts";
 import { ConfigError, ManagerClosedError, SecretAccessError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
-import {
-  ROTATION_RECORDER,
-  type RotationRecorder,
-  rotationRecorderOf,
-} from "../core/rotation_recorder.ts";
 import { validateName, validateReadOptions } from "../core/names.ts";
 import type {
   DeleteOptions,
@@ -899,11 +894,6 @@ class CachedManager implements CachedSecretManager {
     this.#entries.clear();
     this.#flights.clear();
     await this.#inner.close();
-  }
-
-  /** The audit trail's rotation recorder inside (an audited manager's `recordRotation`). */
-  get [ROTATION_RECORDER](): RotationRecorder | undefined {
-    return rotationRecorderOf(this.#inner);
   }
 }
 

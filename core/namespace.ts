@@ -7,11 +7,7 @@
 
 import { InvalidSecretNameError } from "./errors.ts";
 import { MAX_NAME_LENGTH, nameProblem, validateName, validatePrefix } from "./names.ts";
-import {
-  ROTATION_RECORDER,
-  type RotationRecorder,
-  rotationRecorderOf,
-} from "./rotation_recorder.ts";
+import { type RotationRecorder, rotationRecorderOf } from "./rotation_recorder.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -121,7 +117,7 @@ class NamespacedManager implements SecretManager {
   }
 
   /** The audit trail's rotation recorder inside, under the namespaced name. */
-  get [ROTATION_RECORDER](): RotationRecorder | undefined {
+  get "keyward.rotationRecorder"(): RotationRecorder | undefined {
     const inner = rotationRecorderOf(this.#inner);
     return inner && ((name, details) => inner(this.#in(name), details));
   }

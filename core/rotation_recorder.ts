@@ -24,8 +24,12 @@ export interface RotationStepRecord {
 /** Records one rotation step of secret `name` in the audit trail. */
 export type RotationRecorder = (name: string, details: RotationStepRecord) => void;
 
-/** The key under which a wrapper exposes the recorder of the manager it wraps. */
-export const ROTATION_RECORDER: unique symbol = Symbol.for("keyward.rotationRecorder");
+/**
+ * The key under which a wrapper exposes the recorder of the manager it wraps.
+ * Wrappers spell it as a literal getter name (`get "keyward.rotationRecorder"()`):
+ * a computed class key would keep the class in bundles that never use it.
+ */
+export const ROTATION_RECORDER = "keyward.rotationRecorder";
 
 /**
  * The audit trail's rotation recorder behind `manager`, or `undefined`

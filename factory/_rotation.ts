@@ -63,6 +63,19 @@ export async function rotationEventsFromSettings(
   };
 }
 
+/**
+ * Makes `wrapper` (the cache the factory put around `inner`) answer the
+ * rotation recorder of `inner` (the audited manager), so rotation steps
+ * reach the audit trail through the cache. Done here rather than in the
+ * cache class, which edge bundles carry.
+ */
+export function exposeRotationRecorder(wrapper: SecretManager, inner: SecretManager): void {
+  Object.defineProperty(wrapper, ROTATION_RECORDER, {
+    get: () => rotationRecorderOf(inner),
+    configurable: true,
+  });
+}
+
 /** Wraps `manager` so that `close()` also runs `cleanup` (after the manager closed). */
 export function closingAlso(manager: SecretManager, cleanup: () => Promise<void>): SecretManager {
   return {
@@ -82,7 +95,7 @@ export function closingAlso(manager: SecretManager, cleanup: () => Promise<void>
         await cleanup();
       }
     },
-    get [ROTATION_RECORDER]() {
+    get "keyward.rotationRecorder"() {
       return rotationRecorderOf(manager);
     },
   } as SecretManager;

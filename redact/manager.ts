@@ -17,11 +17,7 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 import { sortFields, VALUE_FIELD } from "../core/names.ts";
-import {
-  ROTATION_RECORDER,
-  type RotationRecorder,
-  rotationRecorderOf,
-} from "../core/rotation_recorder.ts";
+import { type RotationRecorder, rotationRecorderOf } from "../core/rotation_recorder.ts";
 import type { Redactor } from "./redactor.ts";
 
 /**
@@ -136,7 +132,7 @@ export class RedactingSecretManager implements SecretManager {
   }
 
   /** The audit trail's rotation recorder inside (an audited manager's `recordRotation`). */
-  get [ROTATION_RECORDER](): RotationRecorder | undefined {
+  get "keyward.rotationRecorder"(): RotationRecorder | undefined {
     return rotationRecorderOf(this.#inner);
   }
 }
