@@ -328,3 +328,28 @@ Deno.test("vault + cache + namespace + SECRET_AUDIT=jsonl: every finished step r
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("rotate builds its manager through the CLI's deps: a test injects one", async () => {
+  const { MemorySecretManager } = await import("../../backends/memory.ts");
+  const dir = await Deno.makeTempDir();
+  const memory = new MemorySecretManager({ initial: { [NAME]: CANARY } });
+  let built = 0;
+  const createManager = () => {
+    built++;
+    return Promise.resolve(memory);
+  };
+  try {
+    const env = {
+      SECRET_BACKEND: "memory",
+      SECRET_ROTATION_LOG_FILE: `${dir}/rotation.jsonl`,
+      SECRET_ROTATION_LOCK_DIR: `${dir}/locks`,
+      USER: "ops-alice",
+    };
+    const run = await runMain(["rotate", NAME, "--rotator", "random"], env, {}, { createManager });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(built, 1);
+    assert.match(run.stdout, /rotated webhooks\/signing: version 1 -> 2/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
