@@ -28,13 +28,13 @@
 import { ConfigError } from "./core/errors.ts";
 import { nameProblem } from "./core/names.ts";
 import { withNamespace } from "./core/namespace.ts";
+import { exposeRotationRecorder } from "./core/rotation_recorder.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { wrapWithAudit } from "./factory/_audit.ts";
 import { wrapWithCache } from "./factory/_cache.ts";
 import {
   closingAlso,
-  exposeRotationRecorder,
   rotationEventsFromSettings,
   type RotationWiring,
 } from "./factory/_rotation.ts";

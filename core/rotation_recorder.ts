@@ -2,7 +2,8 @@
  * How a rotation step reaches the audit trail through the wrappers around
  * the audited manager (cache, namespace, redaction, ...): each wrapper
  * answers {@linkcode ROTATION_RECORDER} with its inner manager's recorder
- * (the namespace wrapper prefixing the name), so
+ * (the namespace wrapper prefixing the name; the factory's cache and the
+ * CLI's redaction wrapper through {@linkcode exposeRotationRecorder}), so
  * {@linkcode rotationRecorderOf} finds the audited manager's
  * `recordRotation` whatever sits around it. Internal: not part of `mod.ts`.
  *
@@ -46,4 +47,17 @@ export function rotationRecorderOf(manager: unknown): RotationRecorder | undefin
   const record = m.recordRotation;
   if (typeof record !== "function") return undefined;
   return (name, details) => record.call(manager, name, details);
+}
+
+/**
+ * Makes `wrapper` answer the rotation recorder of `inner` (what it wraps),
+ * for wrappers whose class does not forward it itself: the factory's cache
+ * (the cache class ships in edge bundles, which never rotate) and the CLI's
+ * redaction wrapper (a public class).
+ */
+export function exposeRotationRecorder(wrapper: object, inner: object): void {
+  Object.defineProperty(wrapper, ROTATION_RECORDER, {
+    get: () => rotationRecorderOf(inner),
+    configurable: true,
+  });
 }

@@ -12,7 +12,7 @@
 
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
-import { ROTATION_RECORDER, rotationRecorderOf } from "../core/rotation_recorder.ts";
+import { rotationRecorderOf } from "../core/rotation_recorder.ts";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import type { BackendSettings } from "./_types.ts";
 import { settingsOf } from "./_settings.ts";
@@ -61,19 +61,6 @@ export async function rotationEventsFromSettings(
     events: new PostgresRotationEvents(sql),
     close: () => sql.end({ timeout: 5 }),
   };
-}
-
-/**
- * Makes `wrapper` (the cache the factory put around `inner`) answer the
- * rotation recorder of `inner` (the audited manager), so rotation steps
- * reach the audit trail through the cache. Done here rather than in the
- * cache class, which edge bundles carry.
- */
-export function exposeRotationRecorder(wrapper: SecretManager, inner: SecretManager): void {
-  Object.defineProperty(wrapper, ROTATION_RECORDER, {
-    get: () => rotationRecorderOf(inner),
-    configurable: true,
-  });
 }
 
 /** Wraps `manager` so that `close()` also runs `cleanup` (after the manager closed). */

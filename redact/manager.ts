@@ -17,7 +17,6 @@ import type {
   WriteOptions,
 } from "../core/types.ts";
 import { sortFields, VALUE_FIELD } from "../core/names.ts";
-import { type RotationRecorder, rotationRecorderOf } from "../core/rotation_recorder.ts";
 import type { Redactor } from "./redactor.ts";
 
 /**
@@ -129,11 +128,6 @@ export class RedactingSecretManager implements SecretManager {
   /** Closes the wrapped manager; the redactor keeps its values. */
   close(): Promise<void> {
     return this.#inner.close();
-  }
-
-  /** The audit trail's rotation recorder inside (an audited manager's `recordRotation`). */
-  get "keyward.rotationRecorder"(): RotationRecorder | undefined {
-    return rotationRecorderOf(this.#inner);
   }
 }
 

@@ -9,8 +9,8 @@ import { MemorySecretManager } from "../../backends/memory.ts";
 import { withAudit } from "../../audit/audited_manager.ts";
 import { withCache } from "../../cache/cached_manager.ts";
 import { withNamespace } from "../../core/namespace.ts";
-import { rotationRecorderOf } from "../../core/rotation_recorder.ts";
-import { closingAlso, exposeRotationRecorder } from "../../factory/_rotation.ts";
+import { exposeRotationRecorder, rotationRecorderOf } from "../../core/rotation_recorder.ts";
+import { closingAlso } from "../../factory/_rotation.ts";
 import { withRedaction } from "../../redact/manager.ts";
 import { Redactor } from "../../redact/redactor.ts";
 import { RecordingAuditSink } from "../../testing.ts";
@@ -20,10 +20,9 @@ Deno.test("rotationRecorderOf finds the audited manager through every wrapper, u
   const audited = withAudit(new MemorySecretManager(), sink, { service: "rotator" });
   const cache = withCache(audited);
   exposeRotationRecorder(cache, audited);
-  const wrapped = withRedaction(
-    withNamespace(closingAlso(cache, () => Promise.resolve()), "prod"),
-    new Redactor(),
-  );
+  const namespaced = withNamespace(closingAlso(cache, () => Promise.resolve()), "prod");
+  const wrapped = withRedaction(namespaced, new Redactor());
+  exposeRotationRecorder(wrapped, namespaced);
   const record = rotationRecorderOf(wrapped);
   assert.ok(record, "a recorder is found");
   record("webhooks/signing", { outcome: "ok", version: "2", latencyMs: 3 });
