@@ -3,7 +3,7 @@
  * `deno run jsr:@keyward/secrets/cli <command>`).
  *
  * Commands: `get`, `list`, `set`, `describe`, `promote`, `delete`, `keygen`,
- * `scan`, `audit <subcommand>`. Every command and subcommand takes `--json`
+ * `scan`, `audit <subcommand>`, `rotate`, `rotation <subcommand>`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
  * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
  * (nothing would outlive the run) and audits fail-closed
@@ -49,6 +49,8 @@ import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
+import { rotateCommand } from "./cli/rotate.ts";
+import { rotationCommand } from "./cli/rotation.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
 import { Redactor } from "./redact/redactor.ts";
@@ -72,6 +74,8 @@ const COMMANDS: readonly CommandDef[] = [
   keygenCommand,
   scanDefinition,
   auditDefinition,
+  rotateCommand,
+  rotationCommand,
 ];
 
 function usage(): string {

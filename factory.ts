@@ -28,6 +28,7 @@
 import { ConfigError } from "./core/errors.ts";
 import { nameProblem } from "./core/names.ts";
 import { withNamespace } from "./core/namespace.ts";
+import { exposeRotationRecorder } from "./core/rotation_recorder.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { wrapWithAudit } from "./factory/_audit.ts";
@@ -192,6 +193,7 @@ export async function createSecretManager(
         ...(rotation ? { rotationEvents: rotation.events } : {}),
       });
       if (cache !== undefined) {
+        exposeRotationRecorder(cache, manager);
         manager = cache;
         // Listening before the first read, so no promotion is missed.
         if (rotation) await cache.ready;

@@ -15,6 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { exitCodeFor, KeywardError, scrubCause } from "../core/errors.ts";
+import { exposeRotationRecorder } from "../core/rotation_recorder.ts";
 import type { SecretManager } from "../core/types.ts";
 import { withRedaction } from "../redact/manager.ts";
 import { Redactor } from "../redact/redactor.ts";
@@ -245,7 +246,10 @@ async function withManagerOf<T>(
   fn: (manager: SecretManager) => Promise<T>,
 ): Promise<T> {
   // Every value read or written is masked in what the CLI logs.
-  const manager = withRedaction(await deps.createManager(io.env), redactor);
+  const inner = await deps.createManager(io.env);
+  const manager = withRedaction(inner, redactor);
+  // Rotation steps reach the audit trail through the redaction wrapper too.
+  exposeRotationRecorder(manager, inner);
   try {
     return await fn(manager);
   } finally {

@@ -8,6 +8,7 @@
 import { ForwardingSecretManager } from "./_forwarding.ts";
 import { InvalidSecretNameError } from "./errors.ts";
 import { MAX_NAME_LENGTH, nameProblem, validateName, validatePrefix } from "./names.ts";
+import { type RotationRecorder, rotationRecorderOf } from "./rotation_recorder.ts";
 import type {
   DeleteOptions,
   ReadOptions,
@@ -125,5 +126,11 @@ class NamespacedManager extends ForwardingSecretManager {
 
   override async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
     await this.inner.deleteSecret(this.#in(name), opts);
+  }
+
+  /** The audit trail's rotation recorder inside, under the namespaced name. */
+  get "keyward.rotationRecorder"(): RotationRecorder | undefined {
+    const inner = rotationRecorderOf(this.inner);
+    return inner && ((name, details) => inner(this.#in(name), details));
   }
 }

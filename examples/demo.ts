@@ -4,7 +4,8 @@
  * It uses the embedded encrypted file store in a temporary directory (removed
  * at the end): makes a key, imports the FAKE credentials of
  * `examples/sample.env`, reads them back, shows a not-found error, lists the
- * names, and rotates one secret through a pending version. Values are only
+ * names, rotates one secret through a pending version, and rotates a webhook
+ * signing secret with the rotation engine. Values are only
  * ever shown as `[REDACTED]` or as a short fingerprint.
  *
  * @module
@@ -21,6 +22,11 @@ import {
 } from "../mod.ts";
 import { generateFileKey, writeKeyFile } from "../backends/file.ts";
 import { createSecretManager } from "../factory.ts";
+import { signPayload, verifySignature } from "../rotation.ts";
+import { RotationEngine } from "../rotation/engine.ts";
+import { FileRotationLog } from "../rotation/log_file.ts";
+import { FileRotationLocks } from "../rotation/lock_file.ts";
+import { randomRotator } from "../rotation/rotators/random.ts";
 
 const say = (text = "") => console.log(text);
 const step = (n: number, text: string) => say(`\n${n}. ${text}`);
@@ -120,11 +126,49 @@ async function run(dir: string): Promise<void> {
       say(`   version ${v.version}: ${v.stages.join(", ") || "-"}`);
     }
 
-    step(7, "what is on disk");
+    step(7, "rotate the webhook signing secret with the rotation engine (random rotator)");
+    const hook = "webhooks/signing";
+    await store.setSecret(hook, randomPassword());
+    const oldSecret = await store.getSecret(hook);
+    const body = '{"event":"order.filled"}';
+    const oldSignature = await signPayload(oldSecret, body);
+    let clock = Date.now();
+    const engine = new RotationEngine({
+      manager: store,
+      log: new FileRotationLog(`${dir}/rotation.jsonl`),
+      locks: new FileRotationLocks(`${dir}/locks`),
+      rotators: { random: randomRotator },
+      rotatedBy: "demo",
+      now: () => new Date(clock),
+      onStep: (r) =>
+        say(
+          `   ${r.step.padEnd(19)} ${r.outcome.padEnd(10)} ${
+            r.version ? `version ${r.version}` : ""
+          }`,
+        ),
+    });
+    const rotation = await engine.rotate(hook, { rotator: "random" });
+    say(
+      `   rotation ${rotation.rotationId}: version ${rotation.fromVersion} -> ${rotation.newVersion}`,
+    );
+    const during = await verifySignature(store, hook, body, oldSignature);
+    say(
+      `   a webhook signed with the old secret still verifies during the grace period (${during})`,
+    );
+    clock += 8 * 86_400_000;
+    say("   8 days later, the daily `rotation finish` job:");
+    await engine.finish();
+
+    step(8, "what is on disk");
     const raw = await Deno.readTextFile(`${dir}/secrets.json`);
     const clear = [...imported.values(), fresh].filter((s) => raw.includes(s.reveal()));
     if (clear.length > 0) throw new Error("the store file holds a value in clear");
     say(`   the store file is ${raw.length} bytes; values in clear: none of ${imported.size + 1}`);
+    const log = await Deno.readTextFile(`${dir}/rotation.jsonl`);
+    if (log.includes(oldSecret) || log.includes(await store.getSecret(hook))) {
+      throw new Error("the rotation log holds a value");
+    }
+    say(`   the rotation log has ${log.trim().split("\n").length} rows and no value`);
   } finally {
     await store.close();
   }

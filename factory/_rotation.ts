@@ -12,6 +12,7 @@
 
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
+import { rotationRecorderOf } from "../core/rotation_recorder.ts";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import type { BackendSettings } from "./_types.ts";
 import { settingsOf } from "./_settings.ts";
@@ -81,5 +82,8 @@ export function closingAlso(manager: SecretManager, cleanup: () => Promise<void>
         await cleanup();
       }
     },
-  };
+    get "keyward.rotationRecorder"() {
+      return rotationRecorderOf(manager);
+    },
+  } as SecretManager;
 }

@@ -30,6 +30,12 @@ export const DEFAULT_K8S_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccou
 /** The JSON-lines audit file when `SECRET_AUDIT_FILE` is not set. */
 export const DEFAULT_AUDIT_FILE = ".keyward/audit.jsonl";
 export { DEFAULT_READ_DEADLINE_MS } from "../core/_backend_base.ts";
+/** The rotation log when `SECRET_ROTATION_LOG=file` and `SECRET_ROTATION_LOG_FILE` is not set. */
+export const DEFAULT_ROTATION_LOG_FILE = ".keyward/rotation.jsonl";
+/** Where rotation lock files live when `SECRET_ROTATION_LOCK_DIR` is not set. */
+export const DEFAULT_ROTATION_LOCK_DIR = ".keyward/rotation-locks";
+/** The rotation policy when `KEYWARD_ROTATION_POLICY` is not set (in the working directory). */
+export const DEFAULT_ROTATION_POLICY = "keyward.rotation.json";
 
 /** The values `SECRET_BACKEND` accepts, in the order error messages list them. */
 export const BACKEND_CHOICES = ["file", "env", "memory", "vault", "aws"] as const;
@@ -43,6 +49,7 @@ export type SettingFeature =
   | "aws"
   | "cache"
   | "rotation"
+  | "rotate"
   | "audit";
 
 /** Each feature's title and note, in the order the docs show them. */
@@ -62,6 +69,11 @@ export const FEATURES: Readonly<Record<SettingFeature, { title: string; note?: s
   },
   cache: { title: "cache in front of vault and aws (on by default)" },
   rotation: { title: "rotation events (off by default; vault and aws, with the cache)" },
+  rotate: {
+    title: "rotation engine (`deno task rotate`, `deno task secrets rotation`)",
+    note: "The policy, the rotation log and the locks of one rotation per secret at a time " +
+      "(docs/RUNBOOKS/secret-rotation.md).",
+  },
   audit: { title: "audit trail (off by default)" },
 };
 
@@ -439,6 +451,52 @@ export const SETTINGS = [
     meaning: "the secret holding the connection (a URL or host/user/password/database fields), " +
       "read from the bare backend",
   },
+  // --- rotation engine
+  {
+    name: "KEYWARD_ROTATION_POLICY",
+    feature: "rotate",
+    type: "path",
+    defaultNote: "`keyward.rotation.json`",
+    kind: "setting",
+    meaning: "the rotation policy (JSON; `--policy` overrides it). Unset, a missing " +
+      "`keyward.rotation.json` in the working directory is an empty policy; a file named here " +
+      "must exist",
+  },
+  {
+    name: "SECRET_ROTATION_LOG",
+    feature: "rotate",
+    type: "choice",
+    choices: ["file", "postgres"],
+    default: "file",
+    kind: "setting",
+    meaning: "where the rotation log and locks live: `file` (a JSON-lines file and lock files, " +
+      "one host) or `postgres` (`secret_rotation_log` and advisory locks)",
+  },
+  {
+    name: "SECRET_ROTATION_LOG_FILE",
+    feature: "rotate",
+    type: "path",
+    default: DEFAULT_ROTATION_LOG_FILE,
+    kind: "setting",
+    meaning: "file: the rotation log, relative to the working directory",
+  },
+  {
+    name: "SECRET_ROTATION_LOCK_DIR",
+    feature: "rotate",
+    type: "path",
+    default: DEFAULT_ROTATION_LOCK_DIR,
+    kind: "setting",
+    meaning: "file: the directory of the lock files (pid, host and start time, so a later run " +
+      "can prove a dead holder's lock stale)",
+  },
+  {
+    name: "SECRET_ROTATION_LOG_DATABASE_SECRET",
+    feature: "rotate",
+    type: "text",
+    kind: "secret-name",
+    meaning: "postgres: the secret holding the log database's connection (a URL or " +
+      "host/user/password/database fields), read through the manager; else `DATABASE_URL`",
+  },
   // --- audit
   {
     name: "SECRET_AUDIT",
@@ -530,7 +588,7 @@ export const SETTINGS = [
     type: "url",
     kind: "credential",
     meaning: "instead of a database secret, for local work and CI: the Postgres URL of the " +
-      "audit trail, the rotation events, `secrets audit` and `db:migrate` (percent-encode " +
+      "audit trail, the rotation events, the rotation log, `secrets audit` and `db:migrate` (percent-encode " +
       "`/`, `?`, `#` and `%` in the password)",
   },
 ] as const satisfies readonly SettingSpec[];

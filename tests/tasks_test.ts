@@ -30,3 +30,15 @@ Deno.test("db:migrate may read only DATABASE_URL and the PG* variables", async (
   assert.match(tasks["db:migrate"], /--allow-env=DATABASE_URL,PG\*(\s|$)/);
   assert.doesNotMatch(tasks["db:migrate"], /--allow-(read|write)/);
 });
+
+Deno.test("secrets and rotate grant the same permissions, --allow-run included (restart hooks run from rotate and rotation resume)", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const grants = (task: string) =>
+    task.split(/\s+/).filter((w) => w.startsWith("--allow-") || w === "--no-prompt").sort();
+  assert.deepEqual(grants(tasks.rotate), grants(tasks.secrets));
+  assert.ok(grants(tasks.secrets).includes("--allow-run"));
+  assert.match(tasks.rotate, /cli\.ts rotate$/);
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const row = readme.split("\n").find((l) => l.startsWith("| `secrets`"));
+  assert.match(row ?? "", /\brun\b/, "the README says why secrets may run programs");
+});

@@ -10,6 +10,9 @@ Deno.test("the CLI refuses SECRET_BACKEND=memory for every command: it keeps not
     [["promote", "db/password", "1"], undefined],
     [["delete", "db/password", "--yes"], undefined],
     [["scan", "-"], "nothing here\n"],
+    [["rotate", "db/password", "--rotator", "random"], undefined],
+    [["rotation", "status"], undefined],
+    [["rotation", "due"], undefined],
   ];
   for (const backend of ["memory", " memory ", "memory\n"]) {
     for (const [args, stdin] of cases) {

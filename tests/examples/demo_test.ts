@@ -32,6 +32,10 @@ Deno.test("`deno task demo` succeeds with the file store and prints none of the 
   assert.match(stdout, /SecretNotFoundError \(code not_found, CLI exit code 3\)/);
   assert.match(stdout, /promoted version 2: current is now fingerprint [0-9a-f]{8}/);
   assert.match(stdout, /values in clear: none of 5/);
+  assert.match(
+    stdout,
+    /still verifies during the grace period \(previous\)[\s\S]*deprecate_previous +succeeded/,
+  );
 
   // The temporary directory is gone.
   const dir = /removed (\S+)\. Done\./.exec(stdout)?.[1];
