@@ -46,7 +46,7 @@ const steps: string[][] = [
 ];
 for (const args of steps) {
   console.log(`\n$ deno ${args.join(" ")}`);
-  const { code } = await new Deno.Command(Deno.execPath(), {
+  const { code } = await new Deno.Command("deno", {
     args,
     cwd: root,
     stdout: "inherit",
