@@ -60,35 +60,47 @@ Deno.test({
       flushIntervalMs: 5,
     });
     try {
+      // The volume is fixed (3,001 events, as in the issue), never a function of machine speed:
+      // 700 before the refusal, 600 + 34 rounds of 50 while INSERT is revoked, 1 after.
       const TOTAL = 3_001;
       let i = 0;
-      const write = async (n: number) => {
-        for (const end = i + n; i < end; i++) {
-          sink.record(event({ secretName: `app/s${i % 50}` }));
-          if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1));
-        }
+      const write = (n: number) => {
+        for (const end = i + n; i < end; i++) sink.record(event({ secretName: `app/s${i % 50}` }));
       };
-      await write(700);
+      write(700);
       await sink.flush();
       // The reproduction: INSERT revoked for about 2 s while the service keeps reading.
       await db!.sql.unsafe(`REVOKE INSERT ON secret_access_log FROM ${role.name}`);
-      const revokedAt = Date.now();
-      await write(600);
-      await waitUntil(() => sink.stats().failedInserts > 0, "the sink met the refusal");
+      write(600);
+      await waitUntil(
+        () => sink.stats().failedInserts + sink.stats().dropped > 0,
+        "the sink met the refusal",
+      );
+      assert.equal(sink.stats().dropped, 0, "a refused INSERT drops nothing");
       assert.equal(sink.stats().lastError, "42501");
-      while (Date.now() - revokedAt < 2_000) await write(50);
+      // 50 events, then a short pause (the sink retries meanwhile): about 2 s in all.
+      for (let round = 0; round < 34; round++) {
+        write(50);
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      const during = sink.stats();
+      assert.equal(during.dropped, 0, "nothing was dropped while INSERT was revoked");
+      assert.equal(during.written, 700, "nothing was written while INSERT was revoked");
+      assert.equal(during.buffered, 2_300, "every event waits in the buffer");
+      await waitUntil(() => sink.stats().failedInserts > 1, "the refused batch is retried");
       await db!.sql.unsafe(`GRANT INSERT ON secret_access_log TO ${role.name}`);
-      await write(TOTAL - i);
+      write(TOTAL - i);
+      assert.equal(i, TOTAL);
       await sink.flush();
       const stats = sink.stats();
       assert.equal(stats.dropped, 0, "nothing was dropped");
-      assert.equal(stats.written, i);
+      assert.equal(stats.written, TOTAL);
       assert.equal(stats.lastError, null);
       await sink.close();
       const [{ rows, dropped }] = await db!.sql`
         SELECT count(*)::int AS rows, count(*) FILTER (WHERE action = 'dropped')::int AS dropped
         FROM secret_access_log`;
-      assert.equal(rows, i, "every event arrived");
+      assert.equal(rows, TOTAL, "every event arrived");
       assert.equal(dropped, 0);
       const report = await verifyPostgresAudit(db!.sql, {
         key: testKey(),
@@ -96,7 +108,7 @@ Deno.test({
       });
       assert.equal(report.ok, true, JSON.stringify(report.first));
       assert.deepEqual(report.drops, []);
-      assert.equal(report.rows, i);
+      assert.equal(report.rows, TOTAL);
     } finally {
       await sink.close();
       await role.drop();
