@@ -5,13 +5,19 @@
  * @module
  */
 
-import { KeywardError, SecretAccessError, SecretNotFoundError } from "../core/errors.ts";
+import {
+  KeywardError,
+  SecretAccessError,
+  SecretNotFoundError,
+  UnsupportedOperationError,
+} from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type {
   DeleteOptions,
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   ServeEvent,
@@ -270,6 +276,25 @@ class AuditedManager implements AuditedSecretManager {
 
   deleteSecret(name: string, opts: DeleteOptions = {}): Promise<void> {
     return this.#call("delete", name, null, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  // Temporary (helper "core"): the audit helper replaces these with audited calls.
+  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
+    return Promise.reject(
+      new UnsupportedOperationError("readSecret", { secret: name, backend: "audit" }),
+    );
+  }
+
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "audit" }),
+    );
+  }
+
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "audit" }),
+    );
   }
 
   async flush(): Promise<void> {

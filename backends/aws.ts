@@ -69,6 +69,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -803,6 +804,27 @@ export class AwsSecretManager implements SecretManager {
     } catch (err) {
       throw await this.#fail(err, "delete", ctx, opts.signal);
     }
+  }
+
+  /** Not yet supported here (the version-aware read lands with the rotation work). */
+  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
+    return Promise.reject(
+      new UnsupportedOperationError("readSecret", { secret: name, backend: "aws" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "aws" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "aws" }),
+    );
   }
 
   /** Refuses further calls; destroys the client unless it was injected. */

@@ -32,6 +32,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -219,15 +220,22 @@ export class EnvSecretManager implements SecretManager {
 
   /** {@inheritDoc SecretManager.getSecret} */
   getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
+    return this.readSecret(name, opts).then((read) => read.value);
+  }
+
+  /** {@inheritDoc SecretManager.readSecret} The version is always `"env"`, the stage `current`. */
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
     try {
       this.#enter(opts.signal);
       validateName(name);
       validateReadOptions(name, opts);
       this.#checkStageAndVersion(name, opts);
       const value = this.#valueOf(name);
-      return Promise.resolve(
-        opts.field === undefined ? value : this.#field(name, value, opts.field),
-      );
+      return Promise.resolve({
+        value: opts.field === undefined ? value : this.#field(name, value, opts.field),
+        version: ENV_VERSION,
+        stage: "current",
+      });
     } catch (err) {
       return Promise.reject(warnIfNotFound(this.#log, err));
     }
@@ -283,6 +291,16 @@ export class EnvSecretManager implements SecretManager {
   /** Always `UnsupportedOperationError`: the env backend has no stages to move. */
   promote(name: string, _version: string, opts: SignalOptions = {}): Promise<SecretVersion> {
     return this.#refuse("promote", name, opts.signal);
+  }
+
+  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
+  deprecateVersion(name: string, _version: string, opts: SignalOptions = {}): Promise<void> {
+    return this.#refuse("deprecateVersion", name, opts.signal);
+  }
+
+  /** Always `UnsupportedOperationError`: the env backend keeps no versions. */
+  destroyVersion(name: string, _version: string, opts: SignalOptions = {}): Promise<void> {
+    return this.#refuse("destroyVersion", name, opts.signal);
   }
 
   /** Always `UnsupportedOperationError`: the env backend cannot delete. */

@@ -75,6 +75,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -338,6 +339,27 @@ export class FileSecretManager implements SecretManager {
         return Promise.resolve({ result: undefined, changed: true });
       });
     });
+  }
+
+  /** Not yet supported here (the version-aware read lands with the rotation work). */
+  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
+    return Promise.reject(
+      new UnsupportedOperationError("readSecret", { secret: name, backend: "file" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "file" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "file" }),
+    );
   }
 
   /** Waits for calls in flight, then refuses later calls. */

@@ -6,6 +6,8 @@
  */
 
 import {
+  applyDeprecate,
+  applyDestroy,
   applyPromote,
   applyWrite,
   DEFAULT_MAX_VERSIONS,
@@ -29,6 +31,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -109,20 +112,54 @@ export class MemorySecretManager implements SecretManager {
 
   /** {@inheritDoc SecretManager.getSecret} */
   getSecret(name: string, opts: ReadOptions = {}): Promise<string> {
+    return this.readSecret(name, opts).then((read) => read.value);
+  }
+
+  /** {@inheritDoc SecretManager.readSecret} */
+  readSecret(name: string, opts: ReadOptions = {}): Promise<SecretRead> {
     try {
       this.#enter(opts.signal);
       validateName(name);
       validateReadOptions(name, opts);
       const found = resolveRead(this.#store.get(name), opts, this.#ctx(name));
-      return Promise.resolve(
-        selectValue(found.entry.data, opts.field, {
-          ...this.#ctx(name),
-          ...(found.stage ? { stage: found.stage } : {}),
-          version: found.id,
-        }),
-      );
+      const value = selectValue(found.entry.data, opts.field, {
+        ...this.#ctx(name),
+        ...(found.stage ? { stage: found.stage } : {}),
+        version: found.id,
+      });
+      return Promise.resolve({
+        value,
+        version: found.id,
+        ...(found.stage ? { stage: found.stage } : {}),
+      });
     } catch (err) {
       return Promise.reject(warnIfNotFound(this.#log, err));
+    }
+  }
+
+  /** {@inheritDoc SecretManager.deprecateVersion} */
+  deprecateVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
+    try {
+      this.#enter(opts.signal);
+      validateName(name);
+      validateReadOptions(name, { version });
+      applyDeprecate(this.#store.get(name), version, this.#now(), this.#ctx(name));
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** {@inheritDoc SecretManager.destroyVersion} */
+  destroyVersion(name: string, version: string, opts: SignalOptions = {}): Promise<void> {
+    try {
+      this.#enter(opts.signal);
+      validateName(name);
+      validateReadOptions(name, { version });
+      applyDestroy(this.#store.get(name), version, this.#now(), this.#ctx(name));
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
     }
   }
 

@@ -65,6 +65,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -431,6 +432,27 @@ export class VaultSecretManager implements SecretManager {
     // The sibling goes first, so an interrupted delete never leaves an orphaned pending value.
     await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
     await this.#deleteMeta(this.#main(name), ctx, opts.signal);
+  }
+
+  /** Not yet supported here (the version-aware read lands with the rotation work). */
+  readSecret(name: string, _opts?: ReadOptions): Promise<SecretRead> {
+    return Promise.reject(
+      new UnsupportedOperationError("readSecret", { secret: name, backend: "vault" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  deprecateVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("deprecateVersion", { secret: name, backend: "vault" }),
+    );
+  }
+
+  /** Not yet supported here. */
+  destroyVersion(name: string, _version: string, _opts?: SignalOptions): Promise<void> {
+    return Promise.reject(
+      new UnsupportedOperationError("destroyVersion", { secret: name, backend: "vault" }),
+    );
   }
 
   /** {@inheritDoc SecretManager.close} */

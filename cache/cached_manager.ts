@@ -18,6 +18,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   ServeEvent,
@@ -701,6 +702,19 @@ class CachedManager implements CachedSecretManager {
 
   async deleteSecret(name: string, opts?: DeleteOptions): Promise<void> {
     return await this.#write(name, () => this.#inner.deleteSecret(name, opts));
+  }
+
+  readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    if (this.#closed) return Promise.reject(new ManagerClosedError(BACKEND));
+    return this.#inner.readSecret(name, opts);
+  }
+
+  async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    return await this.#write(name, () => this.#inner.deprecateVersion(name, version, opts));
+  }
+
+  async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    return await this.#write(name, () => this.#inner.destroyVersion(name, version, opts));
   }
 
   /** Runs a write, then drops the name whatever happened (a failed write may still have landed). */

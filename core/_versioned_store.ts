@@ -12,6 +12,8 @@ import type { SecretMetadata, SecretVersion, Stage } from "./types.ts";
 export interface StoredVersion<D> {
   createdAt: number;
   data: D;
+  /** Set by {@linkcode applyDeprecate}. */
+  deprecatedAt?: number;
 }
 
 /** One stored secret. Times are epoch milliseconds. */
@@ -110,7 +112,7 @@ export function resolveRead<D>(
         entry ? "that version does not hold that stage" : "no such version",
       );
     }
-    return { id: opts.version, entry, stage };
+    return { id: opts.version, entry, stage: stage ?? stagesOf(rec, opts.version)[0] };
   }
   const id = rec.stages[stage!];
   const entry = id === undefined || !Object.hasOwn(rec.versions, id) ? undefined : rec.versions[id];
@@ -156,6 +158,58 @@ export function applyPromote<D>(
   };
 }
 
+/**
+ * Finds the version a lifecycle call names and refuses the current one
+ * (shared by deprecate and destroy).
+ */
+export function lifecycleTarget<D>(
+  rec: StoredSecret<D> | undefined,
+  version: string,
+  ctx: Ctx,
+  action: "deprecated" | "destroyed",
+): StoredVersion<D> {
+  if (!rec || !Object.hasOwn(rec.versions, version)) {
+    throw new SecretNotFoundError({ ...ctx, version }, rec ? "no such version" : undefined);
+  }
+  if (rec.stages.current === version) {
+    throw new SecretConflictError(
+      { ...ctx, version },
+      `the current version cannot be ${action}; promote another version first`,
+    );
+  }
+  return rec.versions[version];
+}
+
+/** Marks `version` deprecated at `now` (the first date is kept). Refuses `current`. */
+export function applyDeprecate<D>(
+  rec: StoredSecret<D> | undefined,
+  version: string,
+  now: number,
+  ctx: Ctx,
+): void {
+  const entry = lifecycleTarget(rec, version, ctx, "deprecated");
+  entry.deprecatedAt ??= now;
+  rec!.deprecatedAt = now;
+}
+
+/**
+ * Destroys `version`: its value and entry go, and any stage it held
+ * (`pending`, `previous`) is cleared. Refuses `current`.
+ */
+export function applyDestroy<D>(
+  rec: StoredSecret<D> | undefined,
+  version: string,
+  now: number,
+  ctx: Ctx,
+): void {
+  lifecycleTarget(rec, version, ctx, "destroyed");
+  delete rec!.versions[version];
+  for (const stage of ["pending", "previous"] as const) {
+    if (rec!.stages[stage] === version) delete rec!.stages[stage];
+  }
+  rec!.updatedAt = now;
+}
+
 /** The stages a version holds, in table order. */
 export function stagesOf<D>(rec: StoredSecret<D>, id: string): Stage[] {
   const out: Stage[] = [];
@@ -175,12 +229,17 @@ export function describeStored<D>(
   const meta: SecretMetadata = {
     name,
     backend,
-    versions: ids.map((id) => ({
-      name,
-      version: id,
-      stages: stagesOf(rec, id),
-      createdAt: new Date(rec.versions[id].createdAt),
-    })),
+    versions: ids.map((id) => {
+      const v: SecretVersion = {
+        name,
+        version: id,
+        stages: stagesOf(rec, id),
+        createdAt: new Date(rec.versions[id].createdAt),
+      };
+      const deprecatedAt = rec.versions[id].deprecatedAt;
+      if (deprecatedAt !== undefined) v.deprecatedAt = new Date(deprecatedAt);
+      return v;
+    }),
     createdAt: new Date(rec.createdAt),
     updatedAt: new Date(rec.updatedAt),
   };

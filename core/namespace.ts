@@ -12,6 +12,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -73,6 +74,18 @@ class NamespacedManager implements SecretManager {
 
   async getSecret(name: string, opts?: ReadOptions): Promise<string> {
     return await this.#inner.getSecret(this.#in(name), opts);
+  }
+
+  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    return await this.#inner.readSecret(this.#in(name), opts);
+  }
+
+  async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    await this.#inner.deprecateVersion(this.#in(name), version, opts);
+  }
+
+  async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    await this.#inner.destroyVersion(this.#in(name), version, opts);
   }
 
   async listSecrets(prefix = "", opts?: SignalOptions): Promise<string[]> {

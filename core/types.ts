@@ -184,6 +184,37 @@ export interface SecretVersion {
   stages: Stage[];
   /** When the version was written. */
   createdAt: Date;
+  /** When the version was marked deprecated by {@linkcode SecretManager.deprecateVersion}. */
+  deprecatedAt?: Date;
+}
+
+/**
+ * What a version-aware read returns. `version` is the id a read of that
+ * stage reports (on Vault, a promoted `pending:<n>` reads back as the KV
+ * version number). `stage`: the stage asked for, or for a read by version
+ * the stage that version holds now, if any.
+ *
+ * @example Learning the id of the version just promoted
+ * ```ts
+ * import { MemorySecretManager, type SecretRead } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "api/token": "tok-old-0123456" } });
+ * const next = await secrets.setSecret("api/token", "tok-new-0123456", { stage: "pending" });
+ * await secrets.promote("api/token", next.version);
+ * const read: SecretRead = await secrets.readSecret("api/token");
+ * if (read.value !== "tok-new-0123456" || read.stage !== "current") throw new Error();
+ * const meta = await secrets.describeSecret("api/token");
+ * const current = meta.versions.find((v) => v.stages.includes("current"));
+ * if (current?.version !== read.version) throw new Error("the read reports the current id");
+ * ```
+ */
+export interface SecretRead {
+  /** The value (one field's value when `field` was asked for). */
+  value: string;
+  /** The id of the version read, as {@linkcode SecretManager.describeSecret} reports it. */
+  version: string;
+  /** The stage asked for, or the stage the version read holds now, if any. */
+  stage?: Stage;
 }
 
 /**
@@ -234,6 +265,12 @@ export interface SecretMetadata {
 export interface SecretManager {
   /** Reads a secret's value (the current stage unless told otherwise). */
   getSecret(name: string, opts?: ReadOptions): Promise<string>;
+  /**
+   * Reads a secret's value with the id of the version it came from (the
+   * current stage unless told otherwise); the same checks and errors as
+   * {@linkcode SecretManager.getSecret}.
+   */
+  readSecret(name: string, opts?: ReadOptions): Promise<SecretRead>;
   /** Lists secret names starting with `prefix`, sorted. */
   listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]>;
   /** Writes a new version. */
@@ -244,6 +281,22 @@ export interface SecretManager {
   promote(name: string, version: string, opts?: SignalOptions): Promise<SecretVersion>;
   /** Deletes a secret (scheduled where the backend supports recovery). */
   deleteSecret(name: string, opts?: DeleteOptions): Promise<void>;
+  /**
+   * Marks one version deprecated: {@linkcode SecretManager.describeSecret}
+   * then reports `deprecatedAt` on that version. Marking it again keeps the
+   * first date. The value stays readable by version until it is destroyed.
+   * Refuses the version that is `current` with `SecretConflictError` (promote
+   * another version first); an unknown version is `SecretNotFoundError`; the
+   * env backend answers `UnsupportedOperationError`.
+   */
+  deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void>;
+  /**
+   * Destroys one version's value for good: a later read of that version is
+   * `SecretNotFoundError`. Refuses the version that is `current` with
+   * `SecretConflictError`; the env backend answers `UnsupportedOperationError`.
+   * On AWS the version loses every staging label and AWS removes it itself.
+   */
+  destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void>;
   /** Releases resources; later calls are refused. */
   close(): Promise<void>;
 }

@@ -73,6 +73,9 @@ export async function rotationEventsFromSettings(
 export function closingAlso(manager: SecretManager, cleanup: () => Promise<void>): SecretManager {
   return {
     getSecret: (name, opts) => manager.getSecret(name, opts),
+    readSecret: (name, opts) => manager.readSecret(name, opts),
+    deprecateVersion: (name, version, opts) => manager.deprecateVersion(name, version, opts),
+    destroyVersion: (name, version, opts) => manager.destroyVersion(name, version, opts),
     listSecrets: (prefix, opts) => manager.listSecrets(prefix, opts),
     setSecret: (name, value, opts) => manager.setSecret(name, value, opts),
     describeSecret: (name, opts) => manager.describeSecret(name, opts),

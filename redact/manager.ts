@@ -10,6 +10,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -59,6 +60,26 @@ export class RedactingSecretManager implements SecretManager {
       for (const field of jsonFields(value)) this.redactor.register(name, field);
     }
     return value;
+  }
+
+  /** Reads through the wrapped manager and registers the value, as {@linkcode getSecret} does. */
+  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    const read = await this.#inner.readSecret(name, opts);
+    this.redactor.register(name, read.value);
+    if (opts?.field === undefined) {
+      for (const field of jsonFields(read.value)) this.redactor.register(name, field);
+    }
+    return read;
+  }
+
+  /** Passes through (the redactor keeps the version's values: they may still be in logs). */
+  deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    return this.#inner.deprecateVersion(name, version, opts);
+  }
+
+  /** Passes through (the redactor keeps the version's values: they may still be in logs). */
+  destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    return this.#inner.destroyVersion(name, version, opts);
   }
 
   /** Passes through (names are not secret). */

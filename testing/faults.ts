@@ -11,6 +11,7 @@ import type {
   ReadOptions,
   SecretManager,
   SecretMetadata,
+  SecretRead,
   SecretValue,
   SecretVersion,
   SignalOptions,
@@ -60,13 +61,17 @@ export class FaultyManager implements SecretManager {
   /** Extra latency added to every call, in milliseconds. */
   delayMs = 0;
   /** Calls that reached the wrapper, per operation (faulted ones included). */
-  readonly calls: Record<"get" | "list" | "set" | "describe" | "promote" | "delete", number> = {
+  readonly calls: Record<
+    "get" | "list" | "set" | "describe" | "promote" | "delete" | "lifecycle",
+    number
+  > = {
     get: 0,
     list: 0,
     set: 0,
     describe: 0,
     promote: 0,
     delete: 0,
+    lifecycle: 0,
   };
   readonly #inner: SecretManager;
 
@@ -112,6 +117,21 @@ export class FaultyManager implements SecretManager {
   async getSecret(name: string, opts?: ReadOptions): Promise<string> {
     await this.#gate("get", name, opts?.signal);
     return await this.#inner.getSecret(name, opts);
+  }
+  /** {@inheritDoc SecretManager.readSecret} */
+  async readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
+    await this.#gate("get", name, opts?.signal);
+    return await this.#inner.readSecret(name, opts);
+  }
+  /** {@inheritDoc SecretManager.deprecateVersion} */
+  async deprecateVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    await this.#gate("lifecycle", name, opts?.signal);
+    return await this.#inner.deprecateVersion(name, version, opts);
+  }
+  /** {@inheritDoc SecretManager.destroyVersion} */
+  async destroyVersion(name: string, version: string, opts?: SignalOptions): Promise<void> {
+    await this.#gate("lifecycle", name, opts?.signal);
+    return await this.#inner.destroyVersion(name, version, opts);
   }
   /** {@inheritDoc SecretManager.listSecrets} */
   async listSecrets(prefix?: string, opts?: SignalOptions): Promise<string[]> {

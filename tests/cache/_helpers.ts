@@ -76,6 +76,9 @@ export class GatedManager {
 export function sharedView(m: SecretManager): SecretManager {
   return {
     getSecret: (n, o) => m.getSecret(n, o),
+    readSecret: (n, o) => m.readSecret(n, o),
+    deprecateVersion: (n, v, o) => m.deprecateVersion(n, v, o),
+    destroyVersion: (n, v, o) => m.destroyVersion(n, v, o),
     listSecrets: (p, o) => m.listSecrets(p, o),
     setSecret: (n, v, o) => m.setSecret(n, v, o),
     describeSecret: (n, o) => m.describeSecret(n, o),
