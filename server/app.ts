@@ -1,0 +1,423 @@
+/**
+ * Composes the endpoint: limits, auth, policy, rate limit, metrics and audit
+ * around the routes. Starts nothing; see `server/serve.ts`.
+ *
+ * @module
+ */
+
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AuditSink } from "../audit/types.ts";
+import type { ReadOptions, SecretManager, ServeListener, Stage } from "../core/types.ts";
+import { validatePrefix } from "../core/names.ts";
+import { recordRequest, type RequestAudit } from "./_audit.ts";
+import { errorResponse, fromManagerError } from "./_errors.ts";
+import { checkLimits, type LimitOptions } from "./_limits.ts";
+import { Metrics } from "./_metrics.ts";
+import { checkName, nameFromPath, rawPathOf } from "./_names.ts";
+import {
+  agentRoute,
+  healthRoute,
+  listRoute,
+  metricsRoute,
+  pingRoute,
+  readRoute,
+  readyRoute,
+} from "./_openapi.ts";
+import { RateLimiter } from "./_rate_limit.ts";
+import { SourceTrackingReader } from "./_read.ts";
+import { AgentAnswers, agentStage, parseAgentId } from "./_agent.ts";
+import {
+  allowsName,
+  allowsStage,
+  findToken,
+  type TokenEntry,
+  type TokenRole,
+  type TokenSource,
+} from "./tokens.ts";
+
+/** Options of `createServerApp`. */
+export interface ServerAppOptions {
+  /** The manager secrets are read from (put `withCache` in front of remote backends). */
+  manager: SecretManager;
+  /** The tokens: `tokenFileSource(path)` or `staticTokens([...])`. */
+  tokens: TokenSource;
+  /** Where one event per secret request goes, under the token's service. */
+  audit: AuditSink;
+  /**
+   * The backend's short name, for metrics, audit rows and the agent route's ARN.
+   * @default {"keyward"}
+   */
+  backendName?: string;
+  /**
+   * Requests per second per token (a token entry's `ratePerSecond` wins).
+   * @default {50}
+   */
+  ratePerSecond?: number;
+  /** Request size limits. */
+  limits?: LimitOptions;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * How `/readyz` learns the backend answers: resolves when it does.
+   * @default {a `listSecrets` of a name no one uses, with a 2 s timeout}
+   */
+  probe?: (signal: AbortSignal) => Promise<void>;
+}
+
+/** What `createServerApp` returns. */
+export interface ServerApp {
+  /** The Hono app: `app.fetch(request)`, `app.request(path)`. */
+  app: OpenAPIHono;
+  /** Pass to `withCache(backend, { onServe })` so cache hits and stale serves are counted. */
+  onServe: ServeListener;
+  /** Requests being answered now. */
+  inFlight(): number;
+}
+
+type Vars = { Variables: { audit?: RequestAudit; route?: string; errorCode?: string } };
+
+const SECRET_PREFIX = "/v1/secrets/";
+
+/** Builds the app (see `server.ts` for the public documentation). */
+export function buildServerApp(options: ServerAppOptions): ServerApp {
+  const { manager, tokens, audit: sink } = options;
+  const backend = options.backendName ?? "keyward";
+  const now = options.now ?? Date.now;
+  const limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond ?? 50, now });
+  const metrics = new Metrics();
+  const reader = new SourceTrackingReader(manager);
+  const agent = new AgentAnswers(manager, backend);
+  const probe = options.probe ??
+    ((signal: AbortSignal) =>
+      manager.listSecrets("keyward-readiness-probe/", { signal }).then(() => {}));
+  let inFlight = 0;
+  let lastGoodReadAt = -Infinity;
+
+  const app = new OpenAPIHono<Vars>();
+  for (const route of [readRoute, listRoute, agentRoute, pingRoute, healthRoute, readyRoute]) {
+    app.openAPIRegistry.registerPath(route);
+  }
+  app.openAPIRegistry.registerPath(metricsRoute);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "awsAgentToken", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Aws-Parameters-Secrets-Token",
+  });
+
+  // Outermost: count, time and audit every request; never let a stack out.
+  app.use("*", async (c, next) => {
+    inFlight += 1;
+    const started = now();
+    const t0 = performance.now();
+    try {
+      const refused = checkLimits(c, options.limits);
+      if (refused) {
+        c.res = refused;
+        return;
+      }
+      await next();
+    } finally {
+      inFlight -= 1;
+      const ms = performance.now() - t0;
+      const status = c.res.status;
+      metrics.request(c.get("route") ?? "other", status, ms / 1000);
+      const audit = c.get("audit");
+      if (audit) {
+        audit.errorCode ??= c.get("errorCode");
+        recordRequest(sink, audit, status, started, Math.round(ms), backend);
+      }
+    }
+  });
+  app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
+  app.notFound((c) => errorResponse(c, 404, "no_route", "no such route"));
+
+  /** Authenticates; answers the error itself (401, or 403 on the agent route). */
+  async function authenticate(
+    c: Context<Vars>,
+    token: string | undefined,
+    unauthorizedStatus: 401 | 403,
+    role: TokenRole | undefined,
+  ): Promise<TokenEntry | Response> {
+    if (token === undefined || token.length === 0 || token.length > 512) {
+      return errorResponse(c, unauthorizedStatus, "unauthorized", "a valid token is required", {
+        ...(unauthorizedStatus === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
+      });
+    }
+    let entries: readonly TokenEntry[];
+    try {
+      entries = await tokens.entries();
+    } catch {
+      return errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
+    }
+    const entry = await findToken(entries, token, now());
+    if (!entry) {
+      return errorResponse(c, unauthorizedStatus, "unauthorized", "a valid token is required", {
+        ...(unauthorizedStatus === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
+      });
+    }
+    const audit = c.get("audit");
+    if (audit) audit.service = entry.service;
+    const wait = limiter.take(entry.id, entry.ratePerSecond);
+    if (wait > 0) {
+      return errorResponse(c, 429, "rate_limited", "too many requests for this token", {
+        "retry-after": String(wait),
+      });
+    }
+    if (role !== undefined && !entry.roles.includes(role)) {
+      return errorResponse(c, 403, "forbidden", "this token does not allow this");
+    }
+    return entry;
+  }
+
+  const bearer = (c: Context): string | undefined => {
+    const h = c.req.header("authorization");
+    if (h === undefined) return undefined;
+    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(h);
+    return m ? m[1] : "";
+  };
+
+  const forbidden = (c: Context) =>
+    errorResponse(c, 403, "forbidden", "this token does not allow this name or stage");
+
+  const refuseForwarded = (c: Context): Response | undefined =>
+    c.req.header("x-forwarded-for") === undefined
+      ? undefined
+      : errorResponse(c, 400, "forwarded", "requests carrying X-Forwarded-For are refused");
+
+  app.get("/healthz", (c) => {
+    c.set("route", "/healthz");
+    return c.json({ status: "ok", versions: {} });
+  });
+
+  app.get("/ping", (c) => {
+    c.set("route", "/ping");
+    return c.text("healthy");
+  });
+
+  app.get("/readyz", async (c) => {
+    c.set("route", "/readyz");
+    try {
+      await tokens.entries();
+    } catch {
+      return c.json({ status: "not_ready", reason: "the token file cannot be used" }, 503);
+    }
+    try {
+      await probe(AbortSignal.timeout(2_000));
+      return c.json({ status: "ready" });
+    } catch (err) {
+      const { code } = fromManagerError(err);
+      if (lastGoodReadAt > -Infinity) {
+        return c.json({
+          status: "ready",
+          reason: `the backend does not answer (${code}); reads are served from the cache`,
+        });
+      }
+      return c.json({
+        status: "not_ready",
+        reason: `the backend does not answer (${code}) and nothing has been cached yet`,
+      }, 503);
+    }
+  });
+
+  app.get("/openapi.json", (c) => {
+    c.set("route", "/openapi.json");
+    return c.json(app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "keyward secrets endpoint", version: "1" },
+    }));
+  });
+
+  app.get("/metrics", async (c) => {
+    c.set("route", "/metrics");
+    const entry = await authenticate(c, bearer(c), 401, undefined);
+    if (entry instanceof Response) return entry;
+    return c.text(metrics.render(entry.roles.includes("metrics")), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    });
+  });
+
+  app.get("/v1/secrets", async (c) => {
+    c.set("route", "/v1/secrets");
+    const audit: RequestAudit = { action: "list", name: "", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const entry = await authenticate(c, bearer(c), 401, "read");
+    if (entry instanceof Response) return entry;
+    const query = c.req.queries();
+    const unknown = Object.keys(query).filter((k) => k !== "prefix");
+    if (unknown.length > 0 || (query.prefix?.length ?? 0) > 1) {
+      return errorResponse(c, 400, "invalid_parameter", "only ?prefix= is accepted, once");
+    }
+    const prefix = query.prefix?.[0] ?? "";
+    try {
+      validatePrefix(prefix);
+    } catch {
+      audit.name = "[invalid]";
+      return errorResponse(c, 400, "invalid_name", "not a valid name prefix");
+    }
+    audit.name = prefix;
+    try {
+      const names = await manager.listSecrets(prefix);
+      return secretJson({ names: names.filter((n) => allowsName(entry, n)) });
+    } catch (err) {
+      const e = fromManagerError(err);
+      if (e.status >= 500) metrics.backendError(e.code);
+      audit.errorCode = e.code;
+      return errorResponse(c, e.status, e.code, e.message);
+    }
+  });
+
+  app.get("/v1/secrets/*", async (c) => {
+    c.set("route", "/v1/secrets/{name}");
+    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const entry = await authenticate(c, bearer(c), 401, "read");
+    if (entry instanceof Response) return entry;
+    const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
+    if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
+    const name = parsed.name;
+    audit.name = name;
+    const query = c.req.queries();
+    const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
+    if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
+      return errorResponse(c, 400, "invalid_parameter", "only ?stage= and ?field= are accepted");
+    }
+    const stage = query.stage?.[0] ?? "current";
+    if (stage !== "current" && stage !== "previous" && stage !== "pending") {
+      return errorResponse(c, 400, "invalid_parameter", "stage is current, previous or pending");
+    }
+    const field = query.field?.[0];
+    if (field !== undefined && !/^[A-Za-z0-9_.\-]{1,256}$/.test(field)) {
+      return errorResponse(c, 400, "invalid_parameter", "not a valid field name");
+    }
+    // The policy first: the same answer whether the secret exists or not.
+    if (!allowsName(entry, name) || !allowsStage(entry, stage)) return forbidden(c);
+    const opts: ReadOptions = { stage };
+    if (field !== undefined) opts.field = field;
+    try {
+      const { read, source } = await reader.read(name, opts);
+      noteServed(name, source);
+      audit.source = source;
+      audit.version = read.version;
+      return secretJson({
+        name,
+        value: read.value,
+        version: read.version,
+        stage: read.stage ?? stage,
+      });
+    } catch (err) {
+      return managerError(c, err, audit);
+    }
+  });
+
+  app.get("/secretsmanager/get", async (c) => {
+    c.set("route", "/secretsmanager/get");
+    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const token = c.req.header("x-aws-parameters-secrets-token") ??
+      c.req.header("x-vault-token") ?? bearer(c);
+    const entry = await authenticate(c, token, 403, "read");
+    if (entry instanceof Response) return entry;
+    const q = parseAgentQuery(c);
+    if ("error" in q) return errorResponse(c, 400, "invalid_parameter", q.error);
+    const id = parseAgentId(q.secretId);
+    const checked = checkName(id);
+    if (!checked.ok) return errorResponse(c, 400, "invalid_name", checked.reason);
+    const name = checked.name;
+    audit.name = name;
+    const stage = q.versionStage === undefined ? "current" : agentStage(q.versionStage);
+    if (!allowsName(entry, name)) return forbidden(c);
+    if (stage !== undefined && !allowsStage(entry, stage)) return forbidden(c);
+    if (stage === undefined) {
+      return errorResponse(c, 404, "not_found", "no version holds this staging label");
+    }
+    const opts: ReadOptions = q.versionId !== undefined ? { version: q.versionId } : { stage };
+    if (q.versionId !== undefined && q.versionStage !== undefined) opts.stage = stage;
+    if (q.refreshNow) opts.forceFetch = true;
+    try {
+      const { read, source } = await reader.read(name, opts);
+      // A read by version: the version must hold a stage the policy allows.
+      const held: Stage | undefined = read.stage;
+      if (q.versionId !== undefined && (held === undefined || !allowsStage(entry, held))) {
+        return forbidden(c);
+      }
+      noteServed(name, source);
+      audit.source = source;
+      audit.version = read.version;
+      return secretJson(await agent.answer(name, read));
+    } catch (err) {
+      return managerError(c, err, audit);
+    }
+  });
+
+  function noteServed(name: string, source: "cache" | "stale" | "backend"): void {
+    lastGoodReadAt = now();
+    metrics.served(name, source);
+  }
+
+  function managerError(c: Context, err: unknown, audit: RequestAudit): Response {
+    const e = fromManagerError(err);
+    if (e.status >= 500) metrics.backendError(e.code);
+    audit.errorCode = e.code;
+    return errorResponse(c, e.status, e.code, e.message);
+  }
+
+  return { app: app as unknown as OpenAPIHono, onServe: reader.onServe, inFlight: () => inFlight };
+}
+
+interface AgentQuery {
+  secretId: string;
+  versionId?: string;
+  versionStage?: string;
+  refreshNow: boolean;
+}
+
+const AGENT_PARAMS = new Set(["secretId", "versionId", "versionStage", "refreshNow"]);
+
+function parseAgentQuery(c: Context): AgentQuery | { error: string } {
+  const query = c.req.queries();
+  for (const [k, v] of Object.entries(query)) {
+    if (!AGENT_PARAMS.has(k)) return { error: "unknown parameter" };
+    if (v.length > 1) return { error: "a parameter is given more than once" };
+  }
+  const secretId = query.secretId?.[0];
+  if (secretId === undefined || secretId === "") return { error: "secretId is required" };
+  const refresh = query.refreshNow?.[0];
+  if (refresh !== undefined && !["true", "false", "1", "0"].includes(refresh)) {
+    return { error: "refreshNow is true, false, 1 or 0" };
+  }
+  const out: AgentQuery = { secretId, refreshNow: refresh === "true" || refresh === "1" };
+  const versionId = query.versionId?.[0];
+  if (versionId !== undefined) {
+    if (versionId === "" || versionId.length > 256) return { error: "versionId is not valid" };
+    out.versionId = versionId;
+  }
+  const versionStage = query.versionStage?.[0];
+  if (versionStage !== undefined) {
+    if (!/^[A-Za-z0-9_.\-]{1,256}$/.test(versionStage)) {
+      return { error: "versionStage is not valid" };
+    }
+    out.versionStage = versionStage;
+  }
+  return out;
+}
+
+function secretJson(body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status: 200,
+    headers: { "content-type": "application/json", "cache-control": "no-store" },
+  });
+}
