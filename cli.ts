@@ -41,6 +41,7 @@ import { listCommand } from "./cli/list.ts";
 import { promoteCommand } from "./cli/promote.ts";
 import { scanEntry } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
+import { tokenCommand } from "./cli/token.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
 export { createScanCommand, type ScanDeps } from "./cli/scan.ts";
@@ -60,6 +61,7 @@ const COMMANDS: Record<string, CommandEntry> = {
   keygen: keygenCommand,
   scan: scanEntry,
   audit: { summary: AUDIT_SUMMARY, run: auditCommand },
+  token: tokenCommand,
 };
 
 function usage(): string {

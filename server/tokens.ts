@@ -10,6 +10,7 @@
 
 import { readFile, stat } from "node:fs/promises";
 import { ConfigError } from "../core/errors.ts";
+import { nameProblem } from "../core/names.ts";
 import type { Stage } from "../core/types.ts";
 
 /** What a token may do. */
@@ -127,7 +128,7 @@ function checkEntry(raw: unknown, i: number): TokenEntry {
   if (!strings(e.prefixes)) throw bad("prefixes must be a list of strings");
   const prefixes = e.prefixes as string[];
   for (const p of prefixes) {
-    if (p !== "*" && !/^[A-Za-z0-9_.\-/]{1,512}$/.test(p)) {
+    if (p !== "*" && nameProblem(p.endsWith("/") ? p.slice(0, -1) : p) !== undefined) {
       throw bad("a prefix is a name, a name followed by '/', or '*'");
     }
   }
