@@ -37,6 +37,9 @@ const common = {
 
 const StageSchema = z.enum(["current", "previous", "pending"]);
 
+/** One name segment (the pattern is a little stricter than the rule: no leading '.'). */
+const SEGMENT = "[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?";
+
 /** `GET /v1/secrets/{name}`. */
 export const readRoute = createRoute({
   method: "get",
@@ -47,10 +50,14 @@ export const readRoute = createRoute({
     "'\\' and NUL are refused with 400.",
   security: [{ bearer: [] }],
   request: {
-    params: z.object({ name: z.string().min(1).max(1536) }),
+    params: z.object({
+      name: z.string().min(1).max(512).regex(new RegExp(`^${SEGMENT}$`)).openapi({
+        description: "the secret's name; its '/' are sent as they are, never encoded",
+      }),
+    }),
     query: z.object({
       stage: StageSchema.optional(),
-      field: z.string().min(1).max(256).optional(),
+      field: z.string().regex(/^[A-Za-z0-9_.-]{1,256}$/).optional(),
     }),
   },
   responses: {
@@ -79,7 +86,9 @@ export const listRoute = createRoute({
   path: "/v1/secrets",
   summary: "List secret names within the token's policy",
   security: [{ bearer: [] }],
-  request: { query: z.object({ prefix: z.string().max(512).optional() }) },
+  request: {
+    query: z.object({ prefix: z.string().max(512).regex(/^([A-Za-z0-9_.-]+\/?)*$/).optional() }),
+  },
   responses: {
     200: {
       description: "names only",
@@ -102,9 +111,14 @@ export const agentRoute = createRoute({
   security: [{ awsAgentToken: [] }],
   request: {
     query: z.object({
-      secretId: z.string().min(1).max(2048),
+      secretId: z.string().min(1).max(512).regex(
+        new RegExp(
+          `^(arn:keyward:secretsmanager:[A-Za-z0-9_-]{1,64}:000000000000:secret:)?` +
+            `${SEGMENT}(/${SEGMENT})*$`,
+        ),
+      ).openapi({ description: "a name, or the ARN keyward invented for it" }),
       versionId: z.string().min(1).max(256).optional(),
-      versionStage: z.string().min(1).max(256).optional(),
+      versionStage: z.string().regex(/^[A-Za-z0-9_.-]{1,256}$/).optional(),
       refreshNow: z.enum(["true", "false", "1", "0"]).optional(),
     }),
   },
