@@ -153,11 +153,12 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
     let entries: readonly TokenEntry[];
     try {
-      entries = await tokens.entries();
+      const got = tokens.entries();
+      entries = got instanceof Promise ? await got : got;
     } catch {
       return errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
     }
-    const entry = await findToken(entries, token, now());
+    const entry = findToken(entries, token, now());
     if (!entry) {
       return errorResponse(c, unauthorizedStatus, "unauthorized", "a valid token is required", {
         ...(unauthorizedStatus === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
@@ -176,6 +177,9 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
     return entry;
   }
+
+  const queriesOf = (c: Context): Record<string, string[]> =>
+    c.req.url.includes("?") ? c.req.queries() : {};
 
   const bearer = (c: Context): string | undefined => {
     const h = c.req.header("authorization");
@@ -252,7 +256,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     if (fwd) return fwd;
     const entry = await authenticate(c, bearer(c), 401, "read");
     if (entry instanceof Response) return entry;
-    const query = c.req.queries();
+    const query = queriesOf(c);
     const unknown = Object.keys(query).filter((k) => k !== "prefix");
     if (unknown.length > 0 || (query.prefix?.length ?? 0) > 1) {
       return errorResponse(c, 400, "invalid_parameter", "only ?prefix= is accepted, once");
@@ -267,7 +271,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     audit.name = prefix;
     try {
       const names = await manager.listSecrets(prefix);
-      return secretJson({ names: names.filter((n) => allowsName(entry, n)) });
+      return secretJson(c, { names: names.filter((n) => allowsName(entry, n)) });
     } catch (err) {
       const e = fromManagerError(err);
       if (e.status >= 500) metrics.backendError(e.code);
@@ -288,7 +292,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
     const name = parsed.name;
     audit.name = name;
-    const query = c.req.queries();
+    const query = queriesOf(c);
     const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
     if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
       return errorResponse(c, 400, "invalid_parameter", "only ?stage= and ?field= are accepted");
@@ -310,7 +314,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       noteServed(name, source);
       audit.source = source;
       audit.version = read.version;
-      return secretJson({
+      return secretJson(c, {
         name,
         value: read.value,
         version: read.version,
@@ -357,7 +361,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       noteServed(name, source);
       audit.source = source;
       audit.version = read.version;
-      return secretJson(await agent.answer(name, read));
+      return secretJson(c, await agent.answer(name, read));
     } catch (err) {
       return managerError(c, err, audit);
     }
@@ -415,9 +419,7 @@ function parseAgentQuery(c: Context): AgentQuery | { error: string } {
   return out;
 }
 
-function secretJson(body: unknown): Response {
-  return new Response(JSON.stringify(body), {
-    status: 200,
-    headers: { "content-type": "application/json", "cache-control": "no-store" },
-  });
+function secretJson(c: Context, body: unknown): Response {
+  c.header("cache-control", "no-store");
+  return c.json(body as Record<string, unknown>);
 }

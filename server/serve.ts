@@ -19,6 +19,7 @@ import { jsonLinesFileSink } from "../audit/jsonl_file_sink.ts";
 import { ConfigError, KeywardError } from "../core/errors.ts";
 import { createSecretManager } from "../factory.ts";
 import type { SecretManager } from "../core/types.ts";
+import type { AuditSink } from "../audit/types.ts";
 import { createServerApp } from "../server.ts";
 import { readServerSettings } from "./_settings.ts";
 import { parseTokenFile, tokenFileSource } from "./tokens.ts";
@@ -37,6 +38,8 @@ export interface RunningServer {
 export interface StartOverrides {
   /** The manager to serve instead of the one the settings build. */
   manager?: SecretManager;
+  /** The audit sink to use instead of the JSON-lines file of the settings. */
+  audit?: AuditSink;
 }
 
 type Env = Record<string, string | undefined>;
@@ -70,7 +73,8 @@ export async function startServer(
   const auditPath = resolve(settings.auditFile);
   await mkdir(dirname(auditPath), { recursive: true, mode: 0o700 });
   const keyText = env.KEYWARD_AUDIT_KEY?.trim();
-  const audit = jsonLinesFileSink(auditPath, keyText ? { key: AuditKey.fromBase64(keyText) } : {});
+  const audit = overrides.audit ??
+    jsonLinesFileSink(auditPath, keyText ? { key: AuditKey.fromBase64(keyText) } : {});
   say(`audit: one line per request to ${auditPath}${keyText ? " (chained)" : ""}`);
   await describeTokenFile(settings.tokensFile, say);
   const server = createServerApp({
@@ -86,9 +90,7 @@ export async function startServer(
       key: await readFile(settings.tls.keyFile, "utf8"),
     }
     : undefined;
-  const listener = isDeno
-    ? await listenDeno(server.app.fetch, settings.host, settings.port, tls)
-    : await listenNode(server.app.fetch, settings.host, settings.port, tls);
+  const listener = await listen(server.app.fetch, settings.host, settings.port, tls);
   const scheme = tls ? "https" : "http";
   const host = settings.host.includes(":") && !settings.host.startsWith("[")
     ? `[${settings.host}]`
@@ -123,9 +125,22 @@ async function describeTokenFile(path: string, say: Say): Promise<void> {
   }
 }
 
-interface Listener {
+/** A listening HTTP server. */
+export interface Listener {
+  /** The port it listens on. */
   port: number;
+  /** Stops accepting and resolves once the requests in flight are answered. */
   close(): Promise<void>;
+}
+
+/** Serves `fetch` on `hostname:port` with the runtime's own server (Deno.serve, @hono/node-server). */
+export function listen(
+  fetch: Fetch,
+  hostname: string,
+  port: number,
+  tls?: { cert: string; key: string },
+): Promise<Listener> {
+  return isDeno ? listenDeno(fetch, hostname, port, tls) : listenNode(fetch, hostname, port, tls);
 }
 
 type Fetch = (request: Request) => Response | Promise<Response>;

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { ConfigError } from "../core/errors.ts";
 import { nameProblem } from "../core/names.ts";
@@ -73,9 +74,13 @@ export function generateTokenId(): string {
 }
 
 /** The SHA-256 of a token, lower-case hex. */
-export async function hashToken(token: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+export function hashToken(token: string): Promise<string> {
+  return Promise.resolve(hashTokenSync(token));
+}
+
+/** The SHA-256 of a token, lower-case hex, computed synchronously (the hot path). */
+export function hashTokenSync(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
 /** Compares two strings in time that depends only on their lengths. */
@@ -182,22 +187,25 @@ export function allowsStage(entry: TokenEntry, stage: Stage): boolean {
   return entry.stages.includes(stage);
 }
 
-/** Where the token entries come from; `entries()` is called on every authenticated request. */
+/**
+ * Where the token entries come from; `entries()` is called on every
+ * authenticated request, so it may answer synchronously.
+ */
 export interface TokenSource {
   /** The entries in force now; throws `ConfigError` when the source is unusable. */
-  entries(): Promise<readonly TokenEntry[]>;
+  entries(): readonly TokenEntry[] | Promise<readonly TokenEntry[]>;
 }
 
 /**
  * Finds the entry whose hash matches `token`, comparing every entry in
  * constant time; expired entries never match.
  */
-export async function findToken(
+export function findToken(
   entries: readonly TokenEntry[],
   token: string,
   nowMs: number,
-): Promise<TokenEntry | undefined> {
-  const hash = await hashToken(token);
+): TokenEntry | undefined {
+  const hash = hashTokenSync(token);
   let found: TokenEntry | undefined;
   for (const entry of entries) {
     if (constantTimeEqual(entry.sha256, hash) && found === undefined) found = entry;
@@ -259,14 +267,21 @@ export function tokenFileSource(path: string, options: TokenFileSourceOptions = 
       };
     }
   };
+  const settled = async (): Promise<readonly TokenEntry[]> => {
+    await pending;
+    if ("error" in state) throw state.error;
+    return state.entries;
+  };
   return {
-    async entries() {
+    entries() {
       const t = now();
       if (t - checkedAt >= every) {
         checkedAt = t;
         pending ??= refresh().finally(() => (pending = undefined));
       }
-      if (pending) await pending;
+      // A request waits for a check in progress, so a revocation applies to
+      // every request after the file changed and was checked.
+      if (pending) return settled();
       if ("error" in state) throw state.error;
       return state.entries;
     },

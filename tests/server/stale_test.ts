@@ -43,12 +43,12 @@ Deno.test({
     );
     const reader = await makeToken({ roles: ["read", "metrics"] });
     const audit = new RecordingAuditSink();
-    let onServe: ((e: { name: string; source: "cache" | "stale" }) => void) | undefined;
+    const hook: { onServe?: (e: { name: string; source: "cache" | "stale" }) => void } = {};
     const cache = withCache(backend, {
       ttlMs: 1_000,
       staleIfErrorMs: 60_000,
       now: () => now,
-      onServe: (e) => onServe?.(e),
+      onServe: (e) => hook.onServe?.(e),
     });
     const server = createServerApp({
       manager: cache,
@@ -56,7 +56,7 @@ Deno.test({
       audit,
       now: () => now,
     });
-    onServe = server.onServe;
+    hook.onServe = server.onServe;
     const get = () =>
       server.app.request("/v1/secrets/database/app", { headers: auth(reader.token) });
     const fresh = await (await get()).json();
