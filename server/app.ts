@@ -78,7 +78,7 @@ export interface ServerApp {
   inFlight(): number;
 }
 
-type Vars = { Variables: { audit?: RequestAudit; route?: string; errorCode?: string } };
+type Vars = { Variables: { audit?: RequestAudit; errorCode?: string } };
 
 const SECRET_PREFIX = "/v1/secrets/";
 
@@ -112,57 +112,81 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     name: "X-Aws-Parameters-Secrets-Token",
   });
 
-  // Outermost: count, time and audit every request; never let a stack out.
-  app.use("*", async (c, next) => {
+  type Handler = (c: Context<Vars>) => Response | Promise<Response>;
+
+  /**
+   * Every route goes through this (a wrapper, not a middleware, so a request
+   * costs one function call): limits first, then the handler; afterwards the
+   * request is counted, timed and audited. A thrown error is a 500 without
+   * a stack.
+   */
+  const wrap = (label: string, handler: Handler): Handler => (c) => {
     inFlight += 1;
     const started = now();
     const t0 = performance.now();
-    try {
-      const refused = checkLimits(c, options.limits);
-      if (refused) {
-        c.res = refused;
-        return;
-      }
-      await next();
-    } finally {
+    const done = (res: Response): Response => {
       inFlight -= 1;
       const ms = performance.now() - t0;
-      const status = c.res.status;
-      metrics.request(c.get("route") ?? "other", status, ms / 1000);
+      metrics.request(label, res.status, ms / 1000);
       const audit = c.get("audit");
       if (audit) {
         audit.errorCode ??= c.get("errorCode");
-        recordRequest(sink, audit, status, started, Math.round(ms), backend);
+        recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
       }
+      return res;
+    };
+    const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
+    const refused = checkLimits(c, options.limits);
+    if (refused) return done(refused);
+    let out: Response | Promise<Response>;
+    try {
+      out = handler(c);
+    } catch {
+      return failed();
     }
-  });
+    return out instanceof Promise ? out.then(done, failed) : done(out);
+  };
+  const route = (path: string, label: string, handler: Handler) => {
+    app.get(path, wrap(label, handler));
+  };
   app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
-  app.notFound((c) => errorResponse(c, 404, "no_route", "no such route"));
+  app.notFound(wrap("other", (c) => errorResponse(c, 404, "no_route", "no such route")));
 
-  /** Authenticates; answers the error itself (401, or 403 on the agent route). */
-  async function authenticate(
+  /**
+   * Tokens already matched against the current entries, so a repeated token
+   * costs a map lookup instead of a hash and a comparison with every entry.
+   * Dropped whenever the entries change (a revocation), bounded in size.
+   */
+  let known = new Map<string, TokenEntry>();
+  let knownFor: readonly TokenEntry[] | undefined;
+
+  const unauthorized = (c: Context<Vars>, status: 401 | 403) =>
+    errorResponse(c, status, "unauthorized", "a valid token is required", {
+      ...(status === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
+    });
+
+  /** Checks the token against `entries`, the rate limit and the role. */
+  function admit(
     c: Context<Vars>,
-    token: string | undefined,
+    entries: readonly TokenEntry[],
+    token: string,
     unauthorizedStatus: 401 | 403,
     role: TokenRole | undefined,
-  ): Promise<TokenEntry | Response> {
-    if (token === undefined || token.length === 0 || token.length > 512) {
-      return errorResponse(c, unauthorizedStatus, "unauthorized", "a valid token is required", {
-        ...(unauthorizedStatus === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
-      });
+  ): TokenEntry | Response {
+    if (entries !== knownFor) {
+      known = new Map();
+      knownFor = entries;
     }
-    let entries: readonly TokenEntry[];
-    try {
-      const got = tokens.entries();
-      entries = got instanceof Promise ? await got : got;
-    } catch {
-      return errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
-    }
-    const entry = findToken(entries, token, now());
-    if (!entry) {
-      return errorResponse(c, unauthorizedStatus, "unauthorized", "a valid token is required", {
-        ...(unauthorizedStatus === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
-      });
+    const t = now();
+    let entry = known.get(token);
+    if (entry === undefined) {
+      entry = findToken(entries, token, t);
+      if (entry === undefined) return unauthorized(c, unauthorizedStatus);
+      if (known.size >= 1024) known.clear();
+      known.set(token, entry);
+    } else if (entry.expires !== undefined && Date.parse(entry.expires) <= t) {
+      known.delete(token);
+      return unauthorized(c, unauthorizedStatus);
     }
     const audit = c.get("audit");
     if (audit) audit.service = entry.service;
@@ -176,6 +200,30 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       return errorResponse(c, 403, "forbidden", "this token does not allow this");
     }
     return entry;
+  }
+
+  /** Authenticates; answers the error itself (401, or 403 on the agent route). */
+  function authenticate(
+    c: Context<Vars>,
+    token: string | undefined,
+    unauthorizedStatus: 401 | 403,
+    role: TokenRole | undefined,
+  ): TokenEntry | Response | Promise<TokenEntry | Response> {
+    if (token === undefined || token.length === 0 || token.length > 512) {
+      return unauthorized(c, unauthorizedStatus);
+    }
+    const unusable = () =>
+      errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
+    let got: readonly TokenEntry[] | Promise<readonly TokenEntry[]>;
+    try {
+      got = tokens.entries();
+    } catch {
+      return unusable();
+    }
+    if (got instanceof Promise) {
+      return got.then((entries) => admit(c, entries, token, unauthorizedStatus, role), unusable);
+    }
+    return admit(c, got, token, unauthorizedStatus, role);
   }
 
   const queriesOf = (c: Context): Record<string, string[]> =>
@@ -196,18 +244,15 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       ? undefined
       : errorResponse(c, 400, "forwarded", "requests carrying X-Forwarded-For are refused");
 
-  app.get("/healthz", (c) => {
-    c.set("route", "/healthz");
+  route("/healthz", "/healthz", (c) => {
     return c.json({ status: "ok", versions: {} });
   });
 
-  app.get("/ping", (c) => {
-    c.set("route", "/ping");
+  route("/ping", "/ping", (c) => {
     return c.text("healthy");
   });
 
-  app.get("/readyz", async (c) => {
-    c.set("route", "/readyz");
+  route("/readyz", "/readyz", async (c) => {
     try {
       await tokens.entries();
     } catch {
@@ -231,16 +276,14 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  app.get("/openapi.json", (c) => {
-    c.set("route", "/openapi.json");
+  route("/openapi.json", "/openapi.json", (c) => {
     return c.json(app.getOpenAPI31Document({
       openapi: "3.1.0",
       info: { title: "keyward secrets endpoint", version: "1" },
     }));
   });
 
-  app.get("/metrics", async (c) => {
-    c.set("route", "/metrics");
+  route("/metrics", "/metrics", async (c) => {
     const entry = await authenticate(c, bearer(c), 401, undefined);
     if (entry instanceof Response) return entry;
     return c.text(metrics.render(entry.roles.includes("metrics")), 200, {
@@ -248,8 +291,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     });
   });
 
-  app.get("/v1/secrets", async (c) => {
-    c.set("route", "/v1/secrets");
+  route("/v1/secrets", "/v1/secrets", async (c) => {
     const audit: RequestAudit = { action: "list", name: "", service: "anonymous" };
     c.set("audit", audit);
     const fwd = refuseForwarded(c);
@@ -280,8 +322,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  app.get("/v1/secrets/*", async (c) => {
-    c.set("route", "/v1/secrets/{name}");
+  route("/v1/secrets/*", "/v1/secrets/{name}", async (c) => {
     const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
     c.set("audit", audit);
     const fwd = refuseForwarded(c);
@@ -325,8 +366,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  app.get("/secretsmanager/get", async (c) => {
-    c.set("route", "/secretsmanager/get");
+  route("/secretsmanager/get", "/secretsmanager/get", async (c) => {
     const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
     c.set("audit", audit);
     const fwd = refuseForwarded(c);

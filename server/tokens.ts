@@ -217,7 +217,7 @@ export function findToken(
 /** A fixed list of entries (tests, embedding). */
 export function staticTokens(entries: readonly TokenEntry[]): TokenSource {
   const frozen = [...entries];
-  return { entries: () => Promise.resolve(frozen) };
+  return { entries: () => frozen };
 }
 
 /** Options of {@linkcode tokenFileSource}. */
