@@ -43,7 +43,7 @@
 
 import { buildServerApp, type ServerApp, type ServerAppOptions } from "./server/app.ts";
 
-export type { ServerApp, ServerAppOptions } from "./server/app.ts";
+export type { EndpointApp, ServerApp, ServerAppOptions } from "./server/app.ts";
 export type { LimitOptions } from "./server/_limits.ts";
 export {
   generateToken,

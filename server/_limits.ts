@@ -8,7 +8,25 @@
 import type { Context } from "hono";
 import { errorResponse } from "./_errors.ts";
 
-/** Request size limits. */
+/**
+ * Request size limits.
+ *
+ * @example A stricter request line
+ * ```ts
+ * import { createServerApp, type LimitOptions, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const limits: LimitOptions = { maxUrlBytes: 256 };
+ * const { app } = createServerApp({
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   limits,
+ * });
+ * const res = await app.request(`/v1/secrets/${"a".repeat(300)}`);
+ * if (res.status !== 414) throw new Error(String(res.status));
+ * ```
+ */
 export interface LimitOptions {
   /**
    * The longest URL accepted, in bytes (414 beyond).

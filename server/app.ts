@@ -36,7 +36,27 @@ import {
   type TokenSource,
 } from "./tokens.ts";
 
-/** Options of `createServerApp`. */
+/**
+ * Options of `createServerApp`.
+ *
+ * @example Every option
+ * ```ts
+ * import { type ServerAppOptions, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const options: ServerAppOptions = {
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   backendName: "memory",
+ *   ratePerSecond: 50,
+ *   limits: { maxUrlBytes: 4096, maxHeaderBytes: 16_384, maxBodyBytes: 1024 },
+ *   now: Date.now,
+ *   probe: async () => {},
+ * };
+ * if (options.ratePerSecond !== 50) throw new Error();
+ * ```
+ */
 export interface ServerAppOptions {
   /** The manager secrets are read from (put `withCache` in front of remote backends). */
   manager: SecretManager;
@@ -68,10 +88,48 @@ export interface ServerAppOptions {
   probe?: (signal: AbortSignal) => Promise<void>;
 }
 
-/** What `createServerApp` returns. */
+/**
+ * The endpoint as a request handler: `fetch` for any runtime's server,
+ * `request` for tests (a path or a `Request`, no port).
+ *
+ * @example Handing the endpoint to Deno.serve (not run here)
+ * ```ts ignore
+ * import { createServerApp, type EndpointApp } from "@keyward/secrets/server";
+ * declare const options: Parameters<typeof createServerApp>[0];
+ * const app: EndpointApp = createServerApp(options).app;
+ * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, app.fetch);
+ * ```
+ */
+export interface EndpointApp {
+  /** Answers one request. */
+  fetch(request: Request): Response | Promise<Response>;
+  /** Answers a request given as a path (on `http://localhost`) or a `Request`. */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
+/**
+ * What `createServerApp` returns.
+ *
+ * @example Counting what the cache served
+ * ```ts
+ * import { createServerApp, staticTokens, type ServerApp } from "@keyward/secrets/server";
+ * import { withCache } from "@keyward/secrets";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * let forward: ServerApp["onServe"] = () => {};
+ * const manager = withCache(new MemorySecretManager(), { onServe: (e) => forward(e) });
+ * const server: ServerApp = createServerApp({
+ *   manager,
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ * });
+ * forward = server.onServe;
+ * if (server.inFlight() !== 0) throw new Error();
+ * ```
+ */
 export interface ServerApp {
-  /** The Hono app: `app.fetch(request)`, `app.request(path)`. */
-  app: OpenAPIHono;
+  /** The app: `app.fetch(request)`, `app.request(path)`. */
+  app: EndpointApp;
   /** Pass to `withCache(backend, { onServe })` so cache hits and stale serves are counted. */
   onServe: ServeListener;
   /** Requests being answered now. */
@@ -419,7 +477,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     return errorResponse(c, e.status, e.code, e.message);
   }
 
-  return { app: app as unknown as OpenAPIHono, onServe: reader.onServe, inFlight: () => inFlight };
+  return { app, onServe: reader.onServe, inFlight: () => inFlight };
 }
 
 interface AgentQuery {

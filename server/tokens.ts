@@ -14,10 +14,29 @@ import { ConfigError } from "../core/errors.ts";
 import { nameProblem } from "../core/names.ts";
 import type { Stage } from "../core/types.ts";
 
-/** What a token may do. */
+/**
+ * What a token may do: `read` secrets within its prefixes, see `metrics`
+ * with secret names, `operator` (the console), `events` and `audit-write`
+ * (the fleet-scale work).
+ *
+ * @example
+ * ```ts
+ * import type { TokenRole } from "@keyward/secrets/server";
+ * const roles: TokenRole[] = ["read", "metrics"];
+ * if (!roles.includes("read")) throw new Error();
+ * ```
+ */
 export type TokenRole = "read" | "metrics" | "operator" | "events" | "audit-write";
 
-/** Every role, in the order they are shown. */
+/**
+ * Every role, in the order they are shown.
+ *
+ * @example
+ * ```ts
+ * import { TOKEN_ROLES } from "@keyward/secrets/server";
+ * if (TOKEN_ROLES.join() !== "read,metrics,operator,events,audit-write") throw new Error();
+ * ```
+ */
 export const TOKEN_ROLES: readonly TokenRole[] = [
   "read",
   "metrics",
@@ -26,7 +45,27 @@ export const TOKEN_ROLES: readonly TokenRole[] = [
   "audit-write",
 ];
 
-/** One entry of the token file. Never holds the token itself. */
+/**
+ * One entry of the token file. Never holds the token itself.
+ *
+ * @example An entry for a service reading `database/...` and the previous stage
+ * ```ts
+ * import { generateToken, hashToken, type TokenEntry } from "@keyward/secrets/server";
+ *
+ * const token = generateToken(); // given to the service once
+ * const entry: TokenEntry = {
+ *   id: "tok_0123456789ab",
+ *   sha256: await hashToken(token),
+ *   service: "signal",
+ *   prefixes: ["database/"],
+ *   stages: ["current", "previous"],
+ *   roles: ["read"],
+ *   created: new Date().toISOString(),
+ *   expires: new Date(Date.now() + 90 * 86_400_000).toISOString(),
+ * };
+ * if (JSON.stringify(entry).includes(token)) throw new Error("never the token");
+ * ```
+ */
 export interface TokenEntry {
   /** A short public id (`tok_` and 12 hex digits), used by `token revoke` and in logs. */
   id: string;
@@ -61,7 +100,15 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const SERVICE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const STAGE_SET = new Set(["current", "previous", "pending"]);
 
-/** A new random bearer token: `kw_` and 43 characters of base64url (256 bits). */
+/**
+ * A new random bearer token: `kw_` and 43 characters of base64url (256 bits).
+ *
+ * @example
+ * ```ts
+ * import { generateToken } from "@keyward/secrets/server";
+ * if (!/^kw_[A-Za-z0-9_-]{43}$/.test(generateToken())) throw new Error();
+ * ```
+ */
 export function generateToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return `kw_${base64url(bytes)}`;
@@ -73,7 +120,16 @@ export function generateTokenId(): string {
   return `tok_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-/** The SHA-256 of a token, lower-case hex. */
+/**
+ * The SHA-256 of a token, lower-case hex: what the token file stores.
+ *
+ * @example
+ * ```ts
+ * import { hashToken } from "@keyward/secrets/server";
+ * const hash = await hashToken("kw_example");
+ * if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error();
+ * ```
+ */
 export function hashToken(token: string): Promise<string> {
   return Promise.resolve(hashTokenSync(token));
 }
@@ -190,6 +246,14 @@ export function allowsStage(entry: TokenEntry, stage: Stage): boolean {
 /**
  * Where the token entries come from; `entries()` is called on every
  * authenticated request, so it may answer synchronously.
+ *
+ * @example A source of your own (entries kept elsewhere)
+ * ```ts
+ * import type { TokenEntry, TokenSource } from "@keyward/secrets/server";
+ * const mine: TokenEntry[] = [];
+ * const source: TokenSource = { entries: () => mine };
+ * if ((await source.entries()).length !== 0) throw new Error();
+ * ```
  */
 export interface TokenSource {
   /** The entries in force now; throws `ConfigError` when the source is unusable. */
@@ -214,13 +278,33 @@ export function findToken(
   return found;
 }
 
-/** A fixed list of entries (tests, embedding). */
+/**
+ * A fixed list of entries (tests, embedding).
+ *
+ * @example
+ * ```ts
+ * import { staticTokens } from "@keyward/secrets/server";
+ * const source = staticTokens([]);
+ * if ((await source.entries()).length !== 0) throw new Error();
+ * ```
+ */
 export function staticTokens(entries: readonly TokenEntry[]): TokenSource {
   const frozen = [...entries];
   return { entries: () => frozen };
 }
 
-/** Options of {@linkcode tokenFileSource}. */
+/**
+ * Options of {@linkcode tokenFileSource}.
+ *
+ * @example Checking the file at most every 100 ms
+ * ```ts
+ * import { tokenFileSource, type TokenFileSourceOptions } from "@keyward/secrets/server";
+ * const options: TokenFileSourceOptions = { checkEveryMs: 100, now: Date.now };
+ * const source = tokenFileSource("/nonexistent/tokens.json", options);
+ * const failed = await Promise.resolve().then(() => source.entries()).then(() => false, () => true);
+ * if (!failed) throw new Error("a missing token file fails closed");
+ * ```
+ */
 export interface TokenFileSourceOptions {
   /**
    * How often the file's size and modification time are checked, in
@@ -240,6 +324,25 @@ export interface TokenFileSourceOptions {
  * `checkEveryMs`, so a revocation takes effect within a second). A file that
  * is missing or invalid makes every token fail (fail closed) until it is
  * fixed; `entries()` then throws the `ConfigError`.
+ *
+ * @example A token file written by `token create`, then revoked
+ * ```ts
+ * import { hashToken, tokenFileSource } from "@keyward/secrets/server";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const path = `${dir}/tokens.json`;
+ * const entry = {
+ *   id: "tok_0123456789ab", sha256: await hashToken("kw_example"), service: "signal",
+ *   prefixes: ["database/"], stages: ["current"], roles: ["read"],
+ *   created: "2026-12-07T00:00:00Z",
+ * };
+ * await Deno.writeTextFile(path, JSON.stringify({ version: 1, tokens: [entry] }));
+ * const source = tokenFileSource(path, { checkEveryMs: 0 });
+ * if ((await source.entries()).length !== 1) throw new Error();
+ * await Deno.writeTextFile(path, JSON.stringify({ version: 1, tokens: [] }));
+ * if ((await source.entries()).length !== 0) throw new Error("the revocation is seen");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export function tokenFileSource(path: string, options: TokenFileSourceOptions = {}): TokenSource {
   const every = options.checkEveryMs ?? 250;
