@@ -6,7 +6,7 @@
  */
 
 import type { Context } from "hono";
-import { KeywardError } from "../core/errors.ts";
+import { httpStatusFor, KeywardError } from "../core/errors.ts";
 
 /** The body of every error answer. */
 export interface ErrorBody {
@@ -40,29 +40,24 @@ export function errorResponse(
 }
 
 /**
- * Maps an error thrown by a manager to status, code and message. Access
- * errors (backend unreachable, denied upstream) are 503; the message is the
- * keyward error's own, which names the secret and backend, never a value.
+ * Maps an error thrown by a manager to status (from `httpStatusFor`, the one
+ * place statuses are decided), code and a fixed message: never the error's
+ * own text, so nothing a backend said reaches a client.
  */
 export function fromManagerError(err: unknown): { status: number; code: string; message: string } {
-  if (err instanceof KeywardError) {
-    switch (err.code) {
-      case "not_found":
-        return { status: 404, code: "not_found", message: "no such secret, stage or version" };
-      case "invalid_name":
-      case "invalid_value":
-        return { status: 400, code: err.code, message: "invalid request" };
-      case "access":
-        return {
-          status: 503,
-          code: "backend_unavailable",
-          message: "the backend cannot be reached",
-        };
-      case "unsupported":
-        return { status: 501, code: "unsupported", message: "the backend cannot do this" };
-      default:
-        return { status: 500, code: "internal", message: "internal error" };
-    }
+  const code = err instanceof KeywardError ? err.code : undefined;
+  const status = httpStatusFor(code);
+  switch (code) {
+    case "not_found":
+      return { status, code, message: "no such secret, stage, field or version" };
+    case "invalid_name":
+    case "invalid_value":
+      return { status, code, message: "invalid request" };
+    case "access":
+      return { status, code: "backend_unavailable", message: "the backend cannot be reached" };
+    case "unsupported":
+      return { status, code, message: "the backend cannot do this" };
+    default:
+      return { status: 500, code: "internal", message: "internal error" };
   }
-  return { status: 500, code: "internal", message: "internal error" };
 }

@@ -10,6 +10,7 @@ import type { Context } from "hono";
 import type { AuditSink } from "../audit/types.ts";
 import type { ReadOptions, SecretManager, ServeListener, Stage } from "../core/types.ts";
 import { validatePrefix } from "../core/names.ts";
+import { SecretAccessError } from "../core/errors.ts";
 import { recordRequest, type RequestAudit } from "./_audit.ts";
 import { errorResponse, fromManagerError } from "./_errors.ts";
 import { checkLimits, type LimitOptions } from "./_limits.ts";
@@ -461,6 +462,12 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       audit.version = read.version;
       return secretJson(c, await agent.answer(name, read));
     } catch (err) {
+      // The agent answers 403 when the backend itself denies the read.
+      if (err instanceof SecretAccessError && err.reason === "denied") {
+        metrics.backendError("access:denied");
+        audit.errorCode = "backend_denied";
+        return errorResponse(c, 403, "backend_denied", "the backend denied this read");
+      }
       return managerError(c, err, audit);
     }
   });

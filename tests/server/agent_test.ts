@@ -126,6 +126,13 @@ Deno.test("the agent's errors: 400, 403, 404, 405, and X-Vault-Token is accepted
     await status(s.agent("secretId=database/app", { "X-Vault-Token": s.reader.token })),
     200,
   );
+  s.backend.fault = "deny";
+  const denied = await s.agent("secretId=database/app");
+  assert.equal(denied.status, 403, "access denied upstream");
+  assert.equal((await denied.json()).error.code, "backend_denied");
+  s.backend.fault = "down";
+  assert.equal(await status(s.agent("secretId=database/app")), 503, "backend unreachable");
+  s.backend.fault = "none";
   const ping = await s.app.request("/ping");
   assert.equal(ping.status, 200);
   assert.equal(await ping.text(), "healthy");
