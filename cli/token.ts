@@ -191,22 +191,18 @@ const SUB: Record<string, CommandEntry> = { create, list: listTokens, revoke };
 export const tokenCommand: CommandEntry = {
   summary: "create, list and revoke the endpoint's tokens (the token file)",
   run: (args, io) => {
+    const json = args.includes("--json");
     const [sub, ...rest] = args;
-    if (sub === "--help" || sub === "-h") {
-      io.stdout(`${USAGE}\n`);
+    const entry = sub === undefined ? undefined : SUB[sub];
+    if (entry !== undefined) return entry.run(rest, io);
+    if (args.includes("--help") || args.includes("-h")) {
+      io.stdout(json ? toJson({ command: "token", usage: USAGE }) : `${USAGE}\n`);
       return Promise.resolve(0);
     }
-    const entry = sub === undefined ? undefined : SUB[sub];
-    if (entry === undefined) {
-      return Promise.resolve(
-        reportError(
-          new UsageError("token: choose create, list or revoke"),
-          io,
-          args.includes("--json"),
-          USAGE,
-        ),
-      );
-    }
-    return entry.run(rest, io);
+    const flag = args.find((a) => a.startsWith("-") && a !== "--json");
+    const problem = flag !== undefined && /^--?[A-Za-z][A-Za-z0-9-]{0,40}$/.test(flag)
+      ? `unknown option ${flag}`
+      : "token: choose create, list or revoke";
+    return Promise.resolve(reportError(new UsageError(problem), io, json, USAGE));
   },
 };
