@@ -227,3 +227,96 @@ Deno.test("shutdown finishes the request in flight, then flushes the audit sink"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const opensslFound = await new Deno.Command("openssl", { args: ["version"], stdout: "null" })
+  .output().then((o) => o.success, () => false);
+if (!opensslFound && !CI) console.warn("tests/server/serve_test.ts (TLS): skipped: no openssl");
+
+Deno.test({
+  name: "with TLS files the endpoint serves https, and may then bind a non-loopback address",
+  ignore: !opensslFound && !CI,
+}, async () => {
+  const dir = await Deno.makeTempDir();
+  const client = { current: undefined as Deno.HttpClient | undefined };
+  try {
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    const ca = join(dir, "ca.pem");
+    const caKey = join(dir, "ca-key.pem");
+    const csr = join(dir, "leaf.csr");
+    const ext = join(dir, "leaf.ext");
+    await Deno.writeTextFile(
+      ext,
+      "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    );
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    for (
+      const args of [
+        ["req", "-x509", ...ec, "-keyout", caKey, "-out", ca, "-days", "1", "-subj", "/CN=test-ca"],
+        ["req", ...ec, "-keyout", key, "-out", csr, "-subj", "/CN=localhost"],
+        [
+          "x509",
+          "-req",
+          "-in",
+          csr,
+          "-CA",
+          ca,
+          "-CAkey",
+          caKey,
+          "-CAcreateserial",
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-extfile",
+          ext,
+        ],
+      ]
+    ) {
+      const made = await new Deno.Command("openssl", { args, stdout: "null", stderr: "piped" })
+        .output();
+      assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    }
+    const io = captureIo({ env: { KEYWARD_TOKENS_FILE: join(dir, "tokens.json") } });
+    await main(["token", "create", "--service", "tls", "--prefix", "database/"], io);
+    const running = await startServer(
+      {
+        SECRET_BACKEND: "memory",
+        KEYWARD_SERVER_HOST: "127.0.0.1",
+        KEYWARD_SERVER_PORT: "0",
+        KEYWARD_SERVER_TLS_CERT_FILE: cert,
+        KEYWARD_SERVER_TLS_KEY_FILE: key,
+        KEYWARD_TOKENS_FILE: join(dir, "tokens.json"),
+        KEYWARD_SERVER_AUDIT_FILE: join(dir, "audit.jsonl"),
+      },
+      () => {},
+      {
+        manager: new MemorySecretManager({ initial: { "database/app": "pw-0123456789" } }),
+      },
+    );
+    try {
+      assert.match(running.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      client.current = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(ca)] });
+      const res = await fetch(`${running.url}/v1/secrets/database/app`, {
+        headers: { authorization: `Bearer ${io.stdoutText.trim()}` },
+        client: client.current,
+      });
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).value, "pw-0123456789");
+    } finally {
+      await running.shutdown();
+    }
+    // The same settings with a non-loopback host pass the check (not bound here).
+    const { readServerSettings } = await import("../../server/_settings.ts");
+    const settings = readServerSettings({
+      KEYWARD_SERVER_HOST: "0.0.0.0",
+      KEYWARD_SERVER_TLS_CERT_FILE: cert,
+      KEYWARD_SERVER_TLS_KEY_FILE: key,
+    });
+    assert.equal(settings.host, "0.0.0.0");
+    assert.deepEqual(settings.tls, { certFile: cert, keyFile: key });
+  } finally {
+    client.current?.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
