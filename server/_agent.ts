@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { Context } from "hono";
 import type { SecretManager, SecretMetadata, SecretRead, Stage } from "../core/types.ts";
 
 /** The agent's `GetSecretValue` answer. */
@@ -104,4 +105,43 @@ export class AgentAnswers {
       CreatedDate: epochSeconds(v?.createdAt ?? meta?.createdAt ?? new Date(0)),
     };
   }
+}
+
+/** The agent route's parameters, checked. */
+export interface AgentQuery {
+  secretId: string;
+  versionId?: string;
+  versionStage?: string;
+  refreshNow: boolean;
+}
+
+const AGENT_PARAMS = new Set(["secretId", "versionId", "versionStage", "refreshNow"]);
+
+/** Checks the agent route's query: known parameters, each once; `secretId` given. */
+export function parseAgentQuery(c: Context): AgentQuery | { error: string } {
+  const query = c.req.queries();
+  for (const [k, v] of Object.entries(query)) {
+    if (!AGENT_PARAMS.has(k)) return { error: "unknown parameter" };
+    if (v.length > 1) return { error: "a parameter is given more than once" };
+  }
+  const secretId = query.secretId?.[0];
+  if (secretId === undefined || secretId === "") return { error: "secretId is required" };
+  const refresh = query.refreshNow?.[0];
+  if (refresh !== undefined && !["true", "false", "1", "0"].includes(refresh)) {
+    return { error: "refreshNow is true, false, 1 or 0" };
+  }
+  const out: AgentQuery = { secretId, refreshNow: refresh === "true" || refresh === "1" };
+  const versionId = query.versionId?.[0];
+  if (versionId !== undefined) {
+    if (versionId === "" || versionId.length > 256) return { error: "versionId is not valid" };
+    out.versionId = versionId;
+  }
+  const versionStage = query.versionStage?.[0];
+  if (versionStage !== undefined) {
+    if (!/^[A-Za-z0-9_.\-]{1,256}$/.test(versionStage)) {
+      return { error: "versionStage is not valid" };
+    }
+    out.versionStage = versionStage;
+  }
+  return out;
 }

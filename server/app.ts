@@ -26,16 +26,10 @@ import {
   readyRoute,
 } from "./_openapi.ts";
 import { RateLimiter } from "./_rate_limit.ts";
+import { Authenticator, bearer } from "./_auth.ts";
 import { SourceTrackingReader } from "./_read.ts";
-import { AgentAnswers, agentStage, parseAgentId } from "./_agent.ts";
-import {
-  allowsName,
-  allowsStage,
-  findToken,
-  type TokenEntry,
-  type TokenRole,
-  type TokenSource,
-} from "./tokens.ts";
+import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
+import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
 
 /**
  * Options of `createServerApp`.
@@ -211,89 +205,20 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
   app.notFound(wrap("other", (c) => errorResponse(c, 404, "no_route", "no such route")));
 
-  /**
-   * Tokens already matched against the current entries, so a repeated token
-   * costs a map lookup instead of a hash and a comparison with every entry.
-   * Dropped whenever the entries change (a revocation), bounded in size.
-   */
-  let known = new Map<string, TokenEntry>();
-  let knownFor: readonly TokenEntry[] | undefined;
-
-  const unauthorized = (c: Context<Vars>, status: 401 | 403) =>
-    errorResponse(c, status, "unauthorized", "a valid token is required", {
-      ...(status === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
-    });
-
-  /** Checks the token against `entries`, the rate limit and the role. */
-  function admit(
-    c: Context<Vars>,
-    entries: readonly TokenEntry[],
-    token: string,
-    unauthorizedStatus: 401 | 403,
-    role: TokenRole | undefined,
-  ): TokenEntry | Response {
-    if (entries !== knownFor) {
-      known = new Map();
-      knownFor = entries;
-    }
-    const t = now();
-    let entry = known.get(token);
-    if (entry === undefined) {
-      entry = findToken(entries, token, t);
-      if (entry === undefined) return unauthorized(c, unauthorizedStatus);
-      if (known.size >= 1024) known.clear();
-      known.set(token, entry);
-    } else if (entry.expires !== undefined && Date.parse(entry.expires) <= t) {
-      known.delete(token);
-      return unauthorized(c, unauthorizedStatus);
-    }
-    const audit = c.get("audit");
-    if (audit) audit.service = entry.service;
-    const wait = limiter.take(entry.id, entry.ratePerSecond);
-    if (wait > 0) {
-      return errorResponse(c, 429, "rate_limited", "too many requests for this token", {
-        "retry-after": String(wait),
-      });
-    }
-    if (role !== undefined && !entry.roles.includes(role)) {
-      return errorResponse(c, 403, "forbidden", "this token does not allow this");
-    }
-    return entry;
-  }
-
-  /** Authenticates; answers the error itself (401, or 403 on the agent route). */
-  function authenticate(
+  const auth = new Authenticator({ tokens, limiter, now });
+  const authenticate = (
     c: Context<Vars>,
     token: string | undefined,
-    unauthorizedStatus: 401 | 403,
+    status: 401 | 403,
     role: TokenRole | undefined,
-  ): TokenEntry | Response | Promise<TokenEntry | Response> {
-    if (token === undefined || token.length === 0 || token.length > 512) {
-      return unauthorized(c, unauthorizedStatus);
-    }
-    const unusable = () =>
-      errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
-    let got: readonly TokenEntry[] | Promise<readonly TokenEntry[]>;
-    try {
-      got = tokens.entries();
-    } catch {
-      return unusable();
-    }
-    if (got instanceof Promise) {
-      return got.then((entries) => admit(c, entries, token, unauthorizedStatus, role), unusable);
-    }
-    return admit(c, got, token, unauthorizedStatus, role);
-  }
+  ) =>
+    auth.check(c, token, status, role, (entry) => {
+      const audit = c.get("audit");
+      if (audit) audit.service = entry.service;
+    });
 
   const queriesOf = (c: Context): Record<string, string[]> =>
     c.req.url.includes("?") ? c.req.queries() : {};
-
-  const bearer = (c: Context): string | undefined => {
-    const h = c.req.header("authorization");
-    if (h === undefined) return undefined;
-    const m = /^Bearer[ ]+(\S+)\s*$/i.exec(h);
-    return m ? m[1] : "";
-  };
 
   const forbidden = (c: Context) =>
     errorResponse(c, 403, "forbidden", "this token does not allow this name or stage");
@@ -485,43 +410,6 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   }
 
   return { app, onServe: reader.onServe, inFlight: () => inFlight };
-}
-
-interface AgentQuery {
-  secretId: string;
-  versionId?: string;
-  versionStage?: string;
-  refreshNow: boolean;
-}
-
-const AGENT_PARAMS = new Set(["secretId", "versionId", "versionStage", "refreshNow"]);
-
-function parseAgentQuery(c: Context): AgentQuery | { error: string } {
-  const query = c.req.queries();
-  for (const [k, v] of Object.entries(query)) {
-    if (!AGENT_PARAMS.has(k)) return { error: "unknown parameter" };
-    if (v.length > 1) return { error: "a parameter is given more than once" };
-  }
-  const secretId = query.secretId?.[0];
-  if (secretId === undefined || secretId === "") return { error: "secretId is required" };
-  const refresh = query.refreshNow?.[0];
-  if (refresh !== undefined && !["true", "false", "1", "0"].includes(refresh)) {
-    return { error: "refreshNow is true, false, 1 or 0" };
-  }
-  const out: AgentQuery = { secretId, refreshNow: refresh === "true" || refresh === "1" };
-  const versionId = query.versionId?.[0];
-  if (versionId !== undefined) {
-    if (versionId === "" || versionId.length > 256) return { error: "versionId is not valid" };
-    out.versionId = versionId;
-  }
-  const versionStage = query.versionStage?.[0];
-  if (versionStage !== undefined) {
-    if (!/^[A-Za-z0-9_.\-]{1,256}$/.test(versionStage)) {
-      return { error: "versionStage is not valid" };
-    }
-    out.versionStage = versionStage;
-  }
-  return out;
 }
 
 function secretJson(c: Context, body: unknown): Response {
