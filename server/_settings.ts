@@ -3,7 +3,8 @@
  * settings table): `KEYWARD_SERVER_HOST`, `KEYWARD_SERVER_PORT`,
  * `KEYWARD_SERVER_TLS_CERT_FILE`, `KEYWARD_SERVER_TLS_KEY_FILE`,
  * `KEYWARD_TOKENS_FILE`, `KEYWARD_SERVER_AUDIT_FILE`,
- * `KEYWARD_SERVER_RATE_PER_SECOND`.
+ * `KEYWARD_SERVER_RATE_PER_SECOND`; and, already in the table, `SECRET_BACKEND`,
+ * `KEYWARD_FILE_PATH` and `KEYWARD_AUDIT_KEY`.
  *
  * @module
  */
@@ -27,6 +28,12 @@ export interface ServerSettings {
   auditFile: string;
   /** `KEYWARD_SERVER_RATE_PER_SECOND` (default 50): requests per second per token. */
   ratePerSecond: number;
+  /** `SECRET_BACKEND`, when set (else the embedded file store is served). */
+  backend?: string;
+  /** `KEYWARD_FILE_PATH` (default `.keyward/secrets.json`), for the start-up message. */
+  filePath: string;
+  /** `KEYWARD_AUDIT_KEY` (base64), when set: the audit lines are HMAC-chained. */
+  auditKey?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -82,7 +89,12 @@ export function readServerSettings(env: Env): ServerSettings {
     tokensFile: tokensFilePath(env),
     auditFile: get(env, "KEYWARD_SERVER_AUDIT_FILE") ?? ".keyward/server-audit.jsonl",
     ratePerSecond,
+    filePath: get(env, "KEYWARD_FILE_PATH") ?? ".keyward/secrets.json",
   };
+  const backend = get(env, "SECRET_BACKEND");
+  if (backend !== undefined) settings.backend = backend;
+  const auditKey = get(env, "KEYWARD_AUDIT_KEY");
+  if (auditKey !== undefined) settings.auditKey = auditKey;
   if (certFile !== undefined && keyFile !== undefined) settings.tls = { certFile, keyFile };
   return settings;
 }

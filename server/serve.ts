@@ -54,25 +54,22 @@ export async function startServer(
   overrides: StartOverrides = {},
 ): Promise<RunningServer> {
   const settings = readServerSettings(env);
-  const chosen = env.SECRET_BACKEND?.trim();
-  let backendName: string;
-  if (chosen) {
-    backendName = chosen;
-    say(`backend: ${chosen} (SECRET_BACKEND)`);
-  } else {
-    backendName = "file";
-    const path = env.KEYWARD_FILE_PATH?.trim() || ".keyward/secrets.json";
-    say(
-      `backend: the embedded file store at ${path} (SECRET_BACKEND is not set; ` +
-        `set it to serve vault, aws, env or file explicitly)`,
-    );
-  }
+  const chosen = settings.backend;
+  // Built first, so a SECRET_BACKEND that is not a backend is refused by the
+  // factory (which never repeats it) before anything is printed.
   const manager = overrides.manager ?? await createSecretManager({
     env: chosen ? env : { ...env, SECRET_BACKEND: "file" },
   });
+  const backendName = chosen ?? "file";
+  say(
+    chosen
+      ? `backend: ${chosen} (SECRET_BACKEND)`
+      : `backend: the embedded file store at ${settings.filePath} (SECRET_BACKEND is not set; ` +
+        `set it to serve vault, aws, env or file explicitly)`,
+  );
   const auditPath = resolve(settings.auditFile);
   await mkdir(dirname(auditPath), { recursive: true, mode: 0o700 });
-  const keyText = env.KEYWARD_AUDIT_KEY?.trim();
+  const keyText = settings.auditKey;
   const audit = overrides.audit ??
     jsonLinesFileSink(auditPath, keyText ? { key: AuditKey.fromBase64(keyText) } : {});
   say(`audit: one line per request to ${auditPath}${keyText ? " (chained)" : ""}`);
