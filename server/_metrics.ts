@@ -15,7 +15,7 @@ export class Metrics {
   readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
   readonly #serves = { cache: 0, stale: 0, backend: 0 };
   readonly #backendErrors = new Map<string, number>();
-  readonly #perSecret = new Map<string, number>();
+  readonly #perSecret = new Map<string, { cache: number; stale: number; backend: number }>();
 
   /** Counts one finished request. `route` is the route template, never the path. */
   request(route: string, status: number, seconds: number): void {
@@ -26,7 +26,10 @@ export class Metrics {
       h = { buckets: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
       this.#latency.set(route, h);
     }
-    for (let i = 0; i < BUCKETS_S.length; i++) if (seconds <= BUCKETS_S[i]) h.buckets[i] += 1;
+    // Per bucket (not cumulative) here; render() sums them up.
+    let i = 0;
+    while (i < BUCKETS_S.length && seconds > BUCKETS_S[i]) i++;
+    if (i < BUCKETS_S.length) h.buckets[i] += 1;
     h.sum += seconds;
     h.count += 1;
   }
@@ -34,8 +37,9 @@ export class Metrics {
   /** Counts one secret read and who answered it. */
   served(name: string, source: "cache" | "stale" | "backend"): void {
     this.#serves[source] += 1;
-    const key = `${name}\u0000${source}`;
-    this.#perSecret.set(key, (this.#perSecret.get(key) ?? 0) + 1);
+    let counts = this.#perSecret.get(name);
+    if (!counts) this.#perSecret.set(name, counts = { cache: 0, stale: 0, backend: 0 });
+    counts[source] += 1;
   }
 
   /** Counts one backend error by its code. */
@@ -82,9 +86,12 @@ export class Metrics {
     if (withNames) {
       out.push("# HELP keyward_secret_reads_total Reads per secret and source.");
       out.push("# TYPE keyward_secret_reads_total counter");
-      for (const [key, n] of this.#perSecret) {
-        const [name, source] = key.split("\u0000");
-        out.push(`keyward_secret_reads_total{name="${esc(name)}",source="${source}"} ${n}`);
+      for (const [name, counts] of this.#perSecret) {
+        for (const [source, n] of Object.entries(counts)) {
+          if (n > 0) {
+            out.push(`keyward_secret_reads_total{name="${esc(name)}",source="${source}"} ${n}`);
+          }
+        }
       }
     }
     return `${out.join("\n")}\n`;

@@ -330,6 +330,11 @@ Deno.test("/metrics: Prometheus text; secret names only for a token with the met
     plain,
     /keyward_http_request_duration_seconds_bucket\{route="\/v1\/secrets\/\{name\}",le="\+Inf"\} 2/,
   );
+  // Buckets are cumulative: the widest finite bucket holds both fast requests.
+  assert.match(
+    plain,
+    /keyward_http_request_duration_seconds_bucket\{route="\/v1\/secrets\/\{name\}",le="2.5"\} 2/,
+  );
   assert.match(plain, /keyward_cache_misses_total 1/);
   assert.ok(!plain.includes("database/app"), "no name without the metrics role");
   const named = await (await s.app.request("/metrics", { headers: auth(s.metricsOnly.token) }))
