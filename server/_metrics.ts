@@ -60,11 +60,13 @@ export class Metrics {
     out.push("# TYPE keyward_http_request_duration_seconds histogram");
     for (const [route, h] of this.#latency) {
       const r = esc(route);
-      BUCKETS_S.forEach((le, i) =>
+      let cumulative = 0;
+      BUCKETS_S.forEach((le, i) => {
+        cumulative += h.buckets[i];
         out.push(
-          `keyward_http_request_duration_seconds_bucket{route="${r}",le="${le}"} ${h.buckets[i]}`,
-        )
-      );
+          `keyward_http_request_duration_seconds_bucket{route="${r}",le="${le}"} ${cumulative}`,
+        );
+      });
       out.push(`keyward_http_request_duration_seconds_bucket{route="${r}",le="+Inf"} ${h.count}`);
       out.push(`keyward_http_request_duration_seconds_sum{route="${r}"} ${h.sum}`);
       out.push(`keyward_http_request_duration_seconds_count{route="${r}"} ${h.count}`);
