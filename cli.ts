@@ -54,6 +54,7 @@ import { rotationCommand } from "./cli/rotation.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
 import { Redactor } from "./redact/redactor.ts";
+import { tokenCommand } from "./cli/token.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
 export type { CliDeps } from "./cli/_deps.ts";
@@ -76,6 +77,7 @@ const COMMANDS: readonly CommandDef[] = [
   auditDefinition,
   rotateCommand,
   rotationCommand,
+  tokenCommand,
 ];
 
 function usage(): string {

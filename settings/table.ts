@@ -37,6 +37,15 @@ export const DEFAULT_ROTATION_LOCK_DIR = ".keyward/rotation-locks";
 /** The rotation policy when `KEYWARD_ROTATION_POLICY` is not set (in the working directory). */
 export const DEFAULT_ROTATION_POLICY = "keyward.rotation.json";
 
+/** The token file when `KEYWARD_TOKENS_FILE` is not set (relative to the working directory). */
+export const DEFAULT_TOKENS_FILE = ".keyward/tokens.json";
+/** The endpoint's own JSON-lines audit when `KEYWARD_SERVER_AUDIT_FILE` is not set. */
+export const DEFAULT_SERVER_AUDIT_FILE = ".keyward/server-audit.jsonl";
+/** The endpoint's port when `KEYWARD_SERVER_PORT` is not set. */
+export const DEFAULT_SERVER_PORT = 8787;
+/** Requests per second per token when `KEYWARD_SERVER_RATE_PER_SECOND` is not set. */
+export const DEFAULT_SERVER_RATE_PER_SECOND = 50;
+
 /** The values `SECRET_BACKEND` accepts, in the order error messages list them. */
 export const BACKEND_CHOICES = ["file", "env", "memory", "vault", "aws"] as const;
 
@@ -50,7 +59,8 @@ export type SettingFeature =
   | "cache"
   | "rotation"
   | "rotate"
-  | "audit";
+  | "audit"
+  | "server";
 
 /** Each feature's title and note, in the order the docs show them. */
 export const FEATURES: Readonly<Record<SettingFeature, { title: string; note?: string }>> = {
@@ -75,6 +85,11 @@ export const FEATURES: Readonly<Record<SettingFeature, { title: string; note?: s
       "(docs/RUNBOOKS/secret-rotation.md).",
   },
   audit: { title: "audit trail (off by default)" },
+  server: {
+    title: "the secrets endpoint (`deno task serve`, `./server`)",
+    note: "A sidecar on loopback by default; a non-loopback host needs both TLS files " +
+      "(docs/SERVER.md).",
+  },
 };
 
 /**
@@ -590,6 +605,70 @@ export const SETTINGS = [
     meaning: "instead of a database secret, for local work and CI: the Postgres URL of the " +
       "audit trail, the rotation events, the rotation log, `secrets audit` and `db:migrate` (percent-encode " +
       "`/`, `?`, `#` and `%` in the password)",
+  },
+  // --- the secrets endpoint
+  {
+    name: "KEYWARD_SERVER_HOST",
+    feature: "server",
+    type: "text",
+    default: "127.0.0.1",
+    kind: "setting",
+    meaning: "the address `deno task serve` binds; a non-loopback one is refused without both " +
+      "TLS files",
+  },
+  {
+    name: "KEYWARD_SERVER_PORT",
+    feature: "server",
+    type: "integer",
+    min: 0,
+    max: 65_535,
+    default: DEFAULT_SERVER_PORT,
+    kind: "setting",
+    meaning: "the port (`0` picks a free one and prints it)",
+  },
+  {
+    name: "KEYWARD_SERVER_TLS_CERT_FILE",
+    feature: "server",
+    type: "path",
+    kind: "setting",
+    meaning: "the TLS certificate chain (PEM); set with `KEYWARD_SERVER_TLS_KEY_FILE`",
+  },
+  {
+    name: "KEYWARD_SERVER_TLS_KEY_FILE",
+    feature: "server",
+    type: "path",
+    kind: "setting",
+    meaning: "the TLS private key (PEM), a file the orchestrator mounts",
+  },
+  {
+    name: "KEYWARD_TOKENS_FILE",
+    feature: "server",
+    type: "path",
+    default: DEFAULT_TOKENS_FILE,
+    kind: "setting",
+    meaning: "the token file: SHA-256 hashes of the endpoint's tokens with their service, " +
+      "prefixes, stages and roles (`deno task secrets token` create, list, revoke); re-read on " +
+      "change",
+  },
+  {
+    name: "KEYWARD_SERVER_AUDIT_FILE",
+    feature: "server",
+    type: "path",
+    default: DEFAULT_SERVER_AUDIT_FILE,
+    kind: "setting",
+    meaning: "the endpoint's JSON-lines audit, one event per request under the token's service " +
+      "(HMAC-chained with `KEYWARD_AUDIT_KEY`)",
+  },
+  {
+    name: "KEYWARD_SERVER_RATE_PER_SECOND",
+    feature: "server",
+    type: "integer",
+    min: 1,
+    default: DEFAULT_SERVER_RATE_PER_SECOND,
+    kind: "setting",
+    meaning:
+      "requests per second per token (a token's `ratePerSecond` overrides it); past it: 429 " +
+      "with `Retry-After`",
   },
 ] as const satisfies readonly SettingSpec[];
 

@@ -13,6 +13,7 @@ const COMMANDS = [
   "audit",
   "rotate",
   "rotation",
+  "token",
 ];
 
 Deno.test("secrets --help lists every command and exits 0", async () => {

@@ -1,0 +1,73 @@
+/**
+ * Request limits, checked before anything else: only GET (and HEAD), a
+ * bounded request line, bounded headers and no body to speak of.
+ *
+ * @module
+ */
+
+import type { Context } from "hono";
+import { errorResponse } from "./_errors.ts";
+
+/**
+ * Request size limits.
+ *
+ * @example A stricter request line
+ * ```ts
+ * import { createServerApp, type LimitOptions, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const limits: LimitOptions = { maxUrlBytes: 256 };
+ * const { app } = createServerApp({
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   limits,
+ * });
+ * const res = await app.request(`/v1/secrets/${"a".repeat(300)}`);
+ * if (res.status !== 414) throw new Error(String(res.status));
+ * ```
+ */
+export interface LimitOptions {
+  /**
+   * The longest URL accepted, in bytes (414 beyond).
+   * @default {4096}
+   */
+  maxUrlBytes?: number;
+  /**
+   * The most header bytes accepted, names and values (431 beyond).
+   * @default {16384}
+   */
+  maxHeaderBytes?: number;
+  /**
+   * The largest request body accepted, in bytes (413 beyond; GET needs none).
+   * @default {1024}
+   */
+  maxBodyBytes?: number;
+}
+
+/** Answers the refusal, or `undefined` when the request is within limits. */
+export function checkLimits(c: Context, limits: LimitOptions = {}): Response | undefined {
+  const method = c.req.method;
+  if (method !== "GET" && method !== "HEAD") {
+    return errorResponse(c, 405, "method_not_allowed", "only GET is served", { allow: "GET" });
+  }
+  if (c.req.url.length > (limits.maxUrlBytes ?? 4096)) {
+    return errorResponse(c, 414, "uri_too_long", "the request line is too long");
+  }
+  let headerBytes = 0;
+  c.req.raw.headers.forEach((value, key) => {
+    headerBytes += key.length + value.length + 4;
+  });
+  if (headerBytes > (limits.maxHeaderBytes ?? 16_384)) {
+    return errorResponse(c, 431, "headers_too_large", "the request headers are too large");
+  }
+  const length = c.req.header("content-length");
+  const maxBody = limits.maxBodyBytes ?? 1024;
+  if (
+    (length !== undefined && !(Number(length) <= maxBody)) ||
+    c.req.header("transfer-encoding") !== undefined
+  ) {
+    return errorResponse(c, 413, "body_too_large", "the request body is too large");
+  }
+  return undefined;
+}

@@ -1,0 +1,208 @@
+/**
+ * The route definitions, from which `/openapi.json` is generated.
+ *
+ * @module
+ */
+
+import { createRoute, z } from "@hono/zod-openapi";
+
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+}).openapi("Error");
+
+const err = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorSchema } },
+});
+
+const noStore = {
+  "Cache-Control": { schema: { type: "string" as const, enum: ["no-store"] } },
+};
+
+const common = {
+  400: err("invalid request: a bad name, parameter or X-Forwarded-For"),
+  401: err("missing or unknown token"),
+  403: err("the token's policy does not allow this"),
+  405: err("only GET is served"),
+  413: err("the request body is too large"),
+  414: err("the request line is too long"),
+  429: {
+    ...err("over this token's rate limit"),
+    headers: { "Retry-After": { schema: { type: "string" as const } } },
+  },
+  431: err("the request headers are too large"),
+  500: err("internal error"),
+  503: err("the backend cannot be reached, or the token file is unusable"),
+};
+
+const StageSchema = z.enum(["current", "previous", "pending"]);
+
+/** One name segment (the pattern is a little stricter than the rule: no leading '.'). */
+const SEGMENT = "[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?";
+
+/** `GET /v1/secrets/{name}`. */
+export const readRoute = createRoute({
+  method: "get",
+  path: "/v1/secrets/{name}",
+  summary: "Read a secret",
+  description:
+    "The name is the rest of the path, percent-decoded once; it may hold '/'. Encoded '/', '.', " +
+    "'\\' and NUL are refused with 400.",
+  security: [{ bearer: [] }],
+  request: {
+    params: z.object({
+      name: z.string().min(1).max(512).regex(new RegExp(`^${SEGMENT}$`)).openapi({
+        description: "the secret's name; its '/' are sent as they are, never encoded",
+      }),
+    }),
+    query: z.object({
+      stage: StageSchema.optional(),
+      field: z.string().regex(/^[A-Za-z0-9_.-]{1,256}$/).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: "the value",
+      headers: noStore,
+      content: {
+        "application/json": {
+          schema: z.object({
+            name: z.string(),
+            value: z.string(),
+            version: z.string(),
+            stage: StageSchema.optional(),
+          }).openapi("SecretRead"),
+        },
+      },
+    },
+    404: err("no such secret, stage, field or version inside the policy"),
+    ...common,
+  },
+});
+
+/** `GET /v1/secrets?prefix=`. */
+export const listRoute = createRoute({
+  method: "get",
+  path: "/v1/secrets",
+  summary: "List secret names within the token's policy",
+  security: [{ bearer: [] }],
+  request: {
+    query: z.object({ prefix: z.string().max(512).regex(/^([A-Za-z0-9_.-]+\/?)*$/).optional() }),
+  },
+  responses: {
+    200: {
+      description: "names only",
+      headers: noStore,
+      content: {
+        "application/json": {
+          schema: z.object({ names: z.array(z.string()) }).openapi("SecretNames"),
+        },
+      },
+    },
+    ...common,
+  },
+});
+
+/** `GET /secretsmanager/get`: the AWS Secrets Manager Agent's API. */
+export const agentRoute = createRoute({
+  method: "get",
+  path: "/secretsmanager/get",
+  summary: "AWS Secrets Manager Agent compatible read",
+  security: [{ awsAgentToken: [] }],
+  request: {
+    query: z.object({
+      secretId: z.string().min(1).max(512).regex(
+        new RegExp(
+          `^(arn:keyward:secretsmanager:[A-Za-z0-9_-]{1,64}:000000000000:secret:)?` +
+            `${SEGMENT}(/${SEGMENT})*$`,
+        ),
+      ).openapi({ description: "a name, or the ARN keyward invented for it" }),
+      versionId: z.string().min(1).max(256).optional(),
+      versionStage: z.string().regex(/^[A-Za-z0-9_.-]{1,256}$/).optional(),
+      refreshNow: z.enum(["true", "false", "1", "0"]).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: "the GetSecretValue answer",
+      headers: noStore,
+      content: {
+        "application/json": {
+          schema: z.object({
+            ARN: z.string(),
+            Name: z.string(),
+            VersionId: z.string(),
+            SecretString: z.string(),
+            VersionStages: z.array(z.string()),
+            CreatedDate: z.string(),
+          }).openapi("GetSecretValue"),
+        },
+      },
+    },
+    404: err("no such secret or version"),
+    ...common,
+  },
+});
+
+const text = (description: string) => ({
+  description,
+  content: { "text/plain": { schema: z.string() } },
+});
+
+/** `GET /ping` (the agent's health check). */
+export const pingRoute = createRoute({
+  method: "get",
+  path: "/ping",
+  summary: "Agent health check",
+  responses: { 200: text("healthy"), 405: err("only GET is served") },
+});
+
+/** `GET /healthz`. */
+export const healthRoute = createRoute({
+  method: "get",
+  path: "/healthz",
+  summary: "The process is up",
+  responses: {
+    200: {
+      description: "up",
+      content: {
+        "application/json": {
+          schema: z.object({ status: z.literal("ok"), versions: z.record(z.string(), z.string()) }),
+        },
+      },
+    },
+    405: err("only GET is served"),
+  },
+});
+
+const ReadySchema = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  reason: z.string().optional(),
+});
+
+/** `GET /readyz`. */
+export const readyRoute = createRoute({
+  method: "get",
+  path: "/readyz",
+  summary: "The backend answers, or the cache is warm",
+  responses: {
+    200: { description: "ready", content: { "application/json": { schema: ReadySchema } } },
+    503: { description: "not ready", content: { "application/json": { schema: ReadySchema } } },
+    405: err("only GET is served"),
+  },
+});
+
+/** `GET /metrics`. */
+export const metricsRoute = createRoute({
+  method: "get",
+  path: "/metrics",
+  summary: "Prometheus metrics (secret names only for a token with the metrics role)",
+  security: [{ bearer: [] }],
+  responses: {
+    200: text("Prometheus text format"),
+    401: common[401],
+    405: common[405],
+    429: common[429],
+    503: common[503],
+  },
+});

@@ -1,0 +1,418 @@
+/**
+ * Composes the endpoint: limits, auth, policy, rate limit, metrics and audit
+ * around the routes. Starts nothing; see `server/serve.ts`.
+ *
+ * @module
+ */
+
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AuditSink } from "../audit/types.ts";
+import type { ReadOptions, SecretManager, ServeListener, Stage } from "../core/types.ts";
+import { validatePrefix } from "../core/names.ts";
+import { SecretAccessError } from "../core/errors.ts";
+import { recordRequest, type RequestAudit } from "./_audit.ts";
+import { errorResponse, fromManagerError } from "./_errors.ts";
+import { checkLimits, type LimitOptions } from "./_limits.ts";
+import { Metrics } from "./_metrics.ts";
+import { checkName, nameFromPath, rawPathOf } from "./_names.ts";
+import {
+  agentRoute,
+  healthRoute,
+  listRoute,
+  metricsRoute,
+  pingRoute,
+  readRoute,
+  readyRoute,
+} from "./_openapi.ts";
+import { RateLimiter } from "./_rate_limit.ts";
+import { Authenticator, bearer } from "./_auth.ts";
+import { SourceTrackingReader } from "./_read.ts";
+import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
+import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
+
+/**
+ * Options of `createServerApp`.
+ *
+ * @example Every option
+ * ```ts
+ * import { type ServerAppOptions, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const options: ServerAppOptions = {
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   backendName: "memory",
+ *   ratePerSecond: 50,
+ *   limits: { maxUrlBytes: 4096, maxHeaderBytes: 16_384, maxBodyBytes: 1024 },
+ *   now: Date.now,
+ *   probe: async () => {},
+ * };
+ * if (options.ratePerSecond !== 50) throw new Error();
+ * ```
+ */
+export interface ServerAppOptions {
+  /** The manager secrets are read from (put `withCache` in front of remote backends). */
+  manager: SecretManager;
+  /** The tokens: `tokenFileSource(path)` or `staticTokens([...])`. */
+  tokens: TokenSource;
+  /** Where one event per secret request goes, under the token's service. */
+  audit: AuditSink;
+  /**
+   * The backend's short name, for metrics, audit rows and the agent route's ARN.
+   * @default {"keyward"}
+   */
+  backendName?: string;
+  /**
+   * Requests per second per token (a token entry's `ratePerSecond` wins).
+   * @default {50}
+   */
+  ratePerSecond?: number;
+  /** Request size limits. */
+  limits?: LimitOptions;
+  /**
+   * The clock, in epoch milliseconds.
+   * @default {Date.now}
+   */
+  now?: () => number;
+  /**
+   * How `/readyz` learns the backend answers: resolves when it does.
+   * @default {a `listSecrets` of a name no one uses, with a 2 s timeout}
+   */
+  probe?: (signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * The endpoint as a request handler: `fetch` for any runtime's server,
+ * `request` for tests (a path or a `Request`, no port).
+ *
+ * @example Handing the endpoint to Deno.serve (not run here)
+ * ```ts ignore
+ * import { createServerApp, type EndpointApp } from "@keyward/secrets/server";
+ * declare const options: Parameters<typeof createServerApp>[0];
+ * const app: EndpointApp = createServerApp(options).app;
+ * Deno.serve({ hostname: "127.0.0.1", port: 8787 }, app.fetch);
+ * ```
+ */
+export interface EndpointApp {
+  /** Answers one request. */
+  fetch(request: Request): Response | Promise<Response>;
+  /** Answers a request given as a path (on `http://localhost`) or a `Request`. */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>;
+}
+
+/**
+ * What `createServerApp` returns.
+ *
+ * @example Counting what the cache served
+ * ```ts
+ * import { createServerApp, staticTokens, type ServerApp } from "@keyward/secrets/server";
+ * import { withCache } from "@keyward/secrets";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * let forward: ServerApp["onServe"] = () => {};
+ * const manager = withCache(new MemorySecretManager(), { onServe: (e) => forward(e) });
+ * const server: ServerApp = createServerApp({
+ *   manager,
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ * });
+ * forward = server.onServe;
+ * if (server.inFlight() !== 0) throw new Error();
+ * ```
+ */
+export interface ServerApp {
+  /** The app: `app.fetch(request)`, `app.request(path)`. */
+  app: EndpointApp;
+  /** Pass to `withCache(backend, { onServe })` so cache hits and stale serves are counted. */
+  onServe: ServeListener;
+  /** Requests being answered now. */
+  inFlight(): number;
+}
+
+type Vars = { Variables: { audit?: RequestAudit; errorCode?: string } };
+
+const SECRET_PREFIX = "/v1/secrets/";
+
+/** Builds the app (see `server.ts` for the public documentation). */
+export function buildServerApp(options: ServerAppOptions): ServerApp {
+  const { manager, tokens, audit: sink } = options;
+  const backend = options.backendName ?? "keyward";
+  const now = options.now ?? Date.now;
+  const limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond ?? 50, now });
+  const metrics = new Metrics();
+  const reader = new SourceTrackingReader(manager);
+  const agent = new AgentAnswers(manager, backend);
+  const probe = options.probe ??
+    ((signal: AbortSignal) =>
+      manager.listSecrets("keyward-readiness-probe/", { signal }).then(() => {}));
+  let inFlight = 0;
+  let lastGoodReadAt = -Infinity;
+
+  const app = new OpenAPIHono<Vars>();
+  for (const route of [readRoute, listRoute, agentRoute, pingRoute, healthRoute, readyRoute]) {
+    app.openAPIRegistry.registerPath(route);
+  }
+  app.openAPIRegistry.registerPath(metricsRoute);
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "awsAgentToken", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Aws-Parameters-Secrets-Token",
+  });
+
+  type Handler = (c: Context<Vars>) => Response | Promise<Response>;
+
+  /**
+   * Every route goes through this (a wrapper, not a middleware, so a request
+   * costs one function call): limits first, then the handler; afterwards the
+   * request is counted, timed and audited. A thrown error is a 500 without
+   * a stack.
+   */
+  const wrap = (label: string, handler: Handler): Handler => (c) => {
+    inFlight += 1;
+    const started = now();
+    const t0 = performance.now();
+    const done = (res: Response): Response => {
+      inFlight -= 1;
+      const ms = performance.now() - t0;
+      metrics.request(label, res.status, ms / 1000);
+      const audit = c.get("audit");
+      if (audit) {
+        audit.errorCode ??= c.get("errorCode");
+        recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
+      }
+      return res;
+    };
+    const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
+    const refused = checkLimits(c, options.limits);
+    if (refused) return done(refused);
+    let out: Response | Promise<Response>;
+    try {
+      out = handler(c);
+    } catch {
+      return failed();
+    }
+    return out instanceof Promise ? out.then(done, failed) : done(out);
+  };
+  const route = (path: string, label: string, handler: Handler) => {
+    app.get(path, wrap(label, handler));
+  };
+  app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
+  app.notFound(wrap("other", (c) => errorResponse(c, 404, "no_route", "no such route")));
+
+  const auth = new Authenticator({ tokens, limiter, now });
+  const authenticate = (
+    c: Context<Vars>,
+    token: string | undefined,
+    status: 401 | 403,
+    role: TokenRole | undefined,
+  ) =>
+    auth.check(c, token, status, role, (entry) => {
+      const audit = c.get("audit");
+      if (audit) audit.service = entry.service;
+    });
+
+  const queriesOf = (c: Context): Record<string, string[]> =>
+    c.req.url.includes("?") ? c.req.queries() : {};
+
+  const forbidden = (c: Context) =>
+    errorResponse(c, 403, "forbidden", "this token does not allow this name or stage");
+
+  const refuseForwarded = (c: Context): Response | undefined =>
+    c.req.header("x-forwarded-for") === undefined
+      ? undefined
+      : errorResponse(c, 400, "forwarded", "requests carrying X-Forwarded-For are refused");
+
+  route("/healthz", "/healthz", (c) => {
+    return c.json({ status: "ok", versions: {} });
+  });
+
+  route("/ping", "/ping", (c) => {
+    return c.text("healthy");
+  });
+
+  route("/readyz", "/readyz", async (c) => {
+    try {
+      await tokens.entries();
+    } catch {
+      return c.json({ status: "not_ready", reason: "the token file cannot be used" }, 503);
+    }
+    try {
+      await probe(AbortSignal.timeout(2_000));
+      return c.json({ status: "ready" });
+    } catch (err) {
+      const { code } = fromManagerError(err);
+      if (lastGoodReadAt > -Infinity) {
+        return c.json({
+          status: "ready",
+          reason: `the backend does not answer (${code}); reads are served from the cache`,
+        });
+      }
+      return c.json({
+        status: "not_ready",
+        reason: `the backend does not answer (${code}) and nothing has been cached yet`,
+      }, 503);
+    }
+  });
+
+  route("/openapi.json", "/openapi.json", (c) => {
+    return c.json(app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "keyward secrets endpoint", version: "1" },
+    }));
+  });
+
+  route("/metrics", "/metrics", async (c) => {
+    const entry = await authenticate(c, bearer(c), 401, undefined);
+    if (entry instanceof Response) return entry;
+    return c.text(metrics.render(entry.roles.includes("metrics")), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    });
+  });
+
+  route("/v1/secrets", "/v1/secrets", async (c) => {
+    const audit: RequestAudit = { action: "list", name: "", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const entry = await authenticate(c, bearer(c), 401, "read");
+    if (entry instanceof Response) return entry;
+    const query = queriesOf(c);
+    const unknown = Object.keys(query).filter((k) => k !== "prefix");
+    if (unknown.length > 0 || (query.prefix?.length ?? 0) > 1) {
+      return errorResponse(c, 400, "invalid_parameter", "only ?prefix= is accepted, once");
+    }
+    const prefix = query.prefix?.[0] ?? "";
+    try {
+      validatePrefix(prefix);
+    } catch {
+      audit.name = "[invalid]";
+      return errorResponse(c, 400, "invalid_name", "not a valid name prefix");
+    }
+    audit.name = prefix;
+    try {
+      const names = await manager.listSecrets(prefix);
+      return secretJson(c, { names: names.filter((n) => allowsName(entry, n)) });
+    } catch (err) {
+      const e = fromManagerError(err);
+      if (e.status >= 500) metrics.backendError(e.code);
+      audit.errorCode = e.code;
+      return errorResponse(c, e.status, e.code, e.message);
+    }
+  });
+
+  route("/v1/secrets/*", "/v1/secrets/{name}", async (c) => {
+    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const entry = await authenticate(c, bearer(c), 401, "read");
+    if (entry instanceof Response) return entry;
+    const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
+    if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
+    const name = parsed.name;
+    audit.name = name;
+    const query = queriesOf(c);
+    const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
+    if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
+      return errorResponse(c, 400, "invalid_parameter", "only ?stage= and ?field= are accepted");
+    }
+    const stage = query.stage?.[0] ?? "current";
+    if (stage !== "current" && stage !== "previous" && stage !== "pending") {
+      return errorResponse(c, 400, "invalid_parameter", "stage is current, previous or pending");
+    }
+    const field = query.field?.[0];
+    if (field !== undefined && !/^[A-Za-z0-9_.\-]{1,256}$/.test(field)) {
+      return errorResponse(c, 400, "invalid_parameter", "not a valid field name");
+    }
+    // The policy first: the same answer whether the secret exists or not.
+    if (!allowsName(entry, name) || !allowsStage(entry, stage)) return forbidden(c);
+    const opts: ReadOptions = { stage };
+    if (field !== undefined) opts.field = field;
+    try {
+      const { read, source } = await reader.read(name, opts);
+      noteServed(name, source);
+      audit.source = source;
+      audit.version = read.version;
+      return secretJson(c, {
+        name,
+        value: read.value,
+        version: read.version,
+        stage: read.stage ?? stage,
+      });
+    } catch (err) {
+      return managerError(c, err, audit);
+    }
+  });
+
+  route("/secretsmanager/get", "/secretsmanager/get", async (c) => {
+    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
+    c.set("audit", audit);
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    const token = c.req.header("x-aws-parameters-secrets-token") ??
+      c.req.header("x-vault-token") ?? bearer(c);
+    const entry = await authenticate(c, token, 403, "read");
+    if (entry instanceof Response) return entry;
+    const q = parseAgentQuery(c);
+    if ("error" in q) return errorResponse(c, 400, "invalid_parameter", q.error);
+    const id = parseAgentId(q.secretId);
+    const checked = checkName(id);
+    if (!checked.ok) return errorResponse(c, 400, "invalid_name", checked.reason);
+    const name = checked.name;
+    audit.name = name;
+    const stage = q.versionStage === undefined ? "current" : agentStage(q.versionStage);
+    if (!allowsName(entry, name)) return forbidden(c);
+    if (stage !== undefined && !allowsStage(entry, stage)) return forbidden(c);
+    if (stage === undefined) {
+      return errorResponse(c, 404, "not_found", "no version holds this staging label");
+    }
+    const opts: ReadOptions = q.versionId !== undefined ? { version: q.versionId } : { stage };
+    if (q.versionId !== undefined && q.versionStage !== undefined) opts.stage = stage;
+    if (q.refreshNow) opts.forceFetch = true;
+    try {
+      const { read, source } = await reader.read(name, opts);
+      // A read by version: the version must hold a stage the policy allows.
+      const held: Stage | undefined = read.stage;
+      if (q.versionId !== undefined && (held === undefined || !allowsStage(entry, held))) {
+        return forbidden(c);
+      }
+      noteServed(name, source);
+      audit.source = source;
+      audit.version = read.version;
+      return secretJson(c, await agent.answer(name, read));
+    } catch (err) {
+      // The agent answers 403 when the backend itself denies the read.
+      if (err instanceof SecretAccessError && err.reason === "denied") {
+        metrics.backendError("access:denied");
+        audit.errorCode = "backend_denied";
+        return errorResponse(c, 403, "backend_denied", "the backend denied this read");
+      }
+      return managerError(c, err, audit);
+    }
+  });
+
+  function noteServed(name: string, source: "cache" | "stale" | "backend"): void {
+    lastGoodReadAt = now();
+    metrics.served(name, source);
+  }
+
+  function managerError(c: Context, err: unknown, audit: RequestAudit): Response {
+    const e = fromManagerError(err);
+    if (e.status >= 500) metrics.backendError(e.code);
+    audit.errorCode = e.code;
+    return errorResponse(c, e.status, e.code, e.message);
+  }
+
+  return { app, onServe: reader.onServe, inFlight: () => inFlight };
+}
+
+function secretJson(c: Context, body: unknown): Response {
+  c.header("cache-control", "no-store");
+  return c.json(body as Record<string, unknown>);
+}
