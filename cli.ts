@@ -48,6 +48,7 @@ import { describeCommand } from "./cli/describe.ts";
 import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
+import { migrateCommand, templateCommand } from "./cli/migrate.ts";
 import { promoteCommand } from "./cli/promote.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
@@ -72,6 +73,8 @@ const COMMANDS: readonly CommandDef[] = [
   keygenCommand,
   scanDefinition,
   auditDefinition,
+  migrateCommand,
+  templateCommand,
 ];
 
 function usage(): string {

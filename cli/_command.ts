@@ -88,8 +88,16 @@ export interface CommandContext<V> {
   io: CliIo;
   /** The manager factory, clocks, files and databases. */
   deps: CliDeps;
-  /** Builds the manager from the CLI's settings, runs `fn`, and always closes it. */
-  withManager<T>(fn: (manager: SecretManager) => Promise<T>): Promise<T>;
+  /**
+   * Builds the manager from the CLI's settings (with `env` laid over them),
+   * runs `fn`, and always closes it.
+   */
+  withManager<T>(
+    fn: (manager: SecretManager) => Promise<T>,
+    env?: Record<string, string | undefined>,
+  ): Promise<T>;
+  /** The redactor the CLI's logging and managers share. */
+  redactor: Redactor;
 }
 
 /**
@@ -185,7 +193,9 @@ export async function runCommand(
       json,
       io,
       deps,
-      withManager: (fn) => withManagerOf(deps, io, redactor, fn),
+      redactor,
+      withManager: (fn, env) =>
+        withManagerOf(deps, env ? { ...io, env: { ...io.env, ...env } } : io, redactor, fn),
     });
   } catch (err) {
     return reportError(err, io, json, help);

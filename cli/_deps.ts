@@ -42,6 +42,27 @@ export interface CliDeps {
   scanFs: ScanFs;
   /** Opens the audit database of `audit` from a connection URL. @default {npm:postgres} */
   connectAuditDatabase(url: string): Promise<Sql>;
+  /** Reads a text file (`migrate --from`, `--map`, `check --names`). @default {Deno.readTextFile} */
+  readTextFile(path: string): Promise<string>;
+  /** Writes a text file (`template --out`). @default {Deno.writeTextFile} */
+  writeTextFile(path: string, text: string): Promise<void>;
+  /** Starts a child process (`secrets run`). @default {Deno.Command} */
+  spawn(command: string, args: string[], env: Record<string, string>): ChildProcessLike;
+}
+
+/**
+ * A running child process as `secrets run` uses it: its output streams,
+ * a way to send it a signal, and its exit.
+ */
+export interface ChildProcessLike {
+  /** Its standard output. */
+  stdout: ReadableStream<Uint8Array>;
+  /** Its standard error. */
+  stderr: ReadableStream<Uint8Array>;
+  /** Sends it a signal. */
+  kill(signal: "SIGINT" | "SIGTERM"): void;
+  /** Resolves with its exit code (128 + n when a signal ended it). */
+  status: Promise<{ code: number; signal?: string | null }>;
 }
 
 /** Deno's file system as the scanner's port. */
@@ -99,6 +120,31 @@ export function defaultDeps(over: Partial<CliDeps> = {}): CliDeps {
     sleep: (ms) => sleep(ms),
     scanFs: denoScanFs,
     connectAuditDatabase,
+    readTextFile: (path) => Deno.readTextFile(path),
+    writeTextFile: (path, text) => Deno.writeTextFile(path, text),
+    spawn: denoSpawn,
     ...over,
+  };
+}
+
+function denoSpawn(command: string, args: string[], env: Record<string, string>): ChildProcessLike {
+  const child = new Deno.Command(command, {
+    args,
+    env,
+    stdin: "inherit",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return {
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: (signal) => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    },
+    status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
   };
 }
