@@ -3,7 +3,7 @@
  * `deno run jsr:@keyward/secrets/cli <command>`).
  *
  * Commands: `get`, `list`, `set`, `describe`, `promote`, `delete`, `keygen`,
- * `scan`, `audit <subcommand>`. Every command and subcommand takes `--json`
+ * `scan`, `audit <subcommand>`, `migrate`, `template`, `run`, `check`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
  * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
  * (nothing would outlive the run) and audits fail-closed
@@ -49,6 +49,8 @@ import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
 import { migrateCommand, templateCommand } from "./cli/migrate.ts";
+import { runCommandDef } from "./cli/run.ts";
+import { checkCommand } from "./cli/check.ts";
 import { promoteCommand } from "./cli/promote.ts";
 import { scanDefinition } from "./cli/scan.ts";
 import { setCommand } from "./cli/set.ts";
@@ -75,6 +77,8 @@ const COMMANDS: readonly CommandDef[] = [
   auditDefinition,
   migrateCommand,
   templateCommand,
+  runCommandDef,
+  checkCommand,
 ];
 
 function usage(): string {
@@ -154,10 +158,13 @@ export async function main(
     return reportError(new UsageError("unknown command"), io, json, usage());
   }
   const rest = args.slice(i + 1);
-  if (json) rest.push("--json");
-  if (help) rest.push("--help");
+  // flags given before the command go before a `--` (after it, `secrets run`'s command begins)
+  const end = rest.indexOf("--") < 0 ? rest.length : rest.indexOf("--");
+  if (json) rest.splice(end, 0, "--json");
+  if (help) rest.splice(end, 0, "--help");
+  const own = rest.slice(0, rest.indexOf("--") < 0 ? rest.length : rest.indexOf("--"));
   const redactor = new Redactor();
-  const undoLogging = await configureCliLogging(io, rest.includes("--json"), redactor);
+  const undoLogging = await configureCliLogging(io, own.includes("--json"), redactor);
   try {
     return await runCommand(command, rest, io, { deps: defaultDeps(deps), redactor });
   } finally {

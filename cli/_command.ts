@@ -161,7 +161,10 @@ export async function runCommand(
   const deps = options.deps ?? defaultDeps();
   const redactor = options.redactor ?? new Redactor();
   const path = [...(options.parents ?? []), def.name];
-  const json = args.includes("--json");
+  // after `--` the arguments belong to another program (`secrets run -- <command>`)
+  const json = (args.indexOf("--") < 0 ? args : args.slice(0, args.indexOf("--"))).includes(
+    "--json",
+  );
   const help = helpText(def, path);
   if (def.subcommands !== undefined) return await runGroup(def, args, io, deps, redactor, path);
   let values: Record<string, unknown>;

@@ -48,6 +48,10 @@ export interface CliDeps {
   writeTextFile(path: string, text: string): Promise<void>;
   /** Starts a child process (`secrets run`). @default {Deno.Command} */
   spawn(command: string, args: string[], env: Record<string, string>): ChildProcessLike;
+  /** Listens for a signal to forward (`secrets run`). @default {Deno.addSignalListener} */
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  /** Stops listening. @default {Deno.removeSignalListener} */
+  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
 }
 
 /**
@@ -123,6 +127,8 @@ export function defaultDeps(over: Partial<CliDeps> = {}): CliDeps {
     readTextFile: (path) => Deno.readTextFile(path),
     writeTextFile: (path, text) => Deno.writeTextFile(path, text),
     spawn: denoSpawn,
+    addSignalListener: (signal, handler) => Deno.addSignalListener(signal, handler),
+    removeSignalListener: (signal, handler) => Deno.removeSignalListener(signal, handler),
     ...over,
   };
 }
