@@ -26,4 +26,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql:
       "-- keyward rotation log: one row per rotation step, grouped by rotation_id.\n-- The first six columns are the seed's; the rest serve the rotation engine.\n-- step:   create_pending, set_at_provider, test_pending, promote, verify,\n--         deprecate_previous, schedule_deletion, rollback\n-- status: started, succeeded, failed, skipped, rolled_back\nCREATE TABLE secret_rotation_log (\n  id                     bigserial PRIMARY KEY,\n  secret_name            text NOT NULL,\n  rotated_at             timestamptz NOT NULL DEFAULT now(),\n  rotated_by             text,\n  old_key_deprecated_at  timestamptz,\n  notes                  text,\n  rotation_id            uuid NOT NULL,\n  step                   text NOT NULL,\n  status                 text NOT NULL,\n  from_version           text,\n  to_version             text,\n  scheduled_deletion_at  timestamptz\n);\n\nCREATE INDEX secret_rotation_log_rotation ON secret_rotation_log (rotation_id, id);\nCREATE INDEX secret_rotation_log_secret_time ON secret_rotation_log (secret_name, rotated_at);\n",
   },
+  {
+    id: "0003_access_log_fallback_source",
+    sql:
+      "-- SECRET_FALLBACK=env (issue 14): a read the environment served because the\n-- backend does not hold the secret yet is recorded with source 'fallback'.\nALTER TABLE secret_access_log DROP CONSTRAINT secret_access_log_source_check;\nALTER TABLE secret_access_log\n  ADD CONSTRAINT secret_access_log_source_check\n  CHECK (source IN ('backend', 'cache', 'stale', 'fallback'));\n",
+  },
 ];
