@@ -57,7 +57,7 @@ import { setCommand } from "./cli/set.ts";
 import { Redactor } from "./redact/redactor.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
-export type { CliDeps } from "./cli/_deps.ts";
+export type { ChildProcessLike, CliDeps } from "./cli/_deps.ts";
 export { createScanCommand, type ScanDeps } from "./cli/scan.ts";
 
 /**

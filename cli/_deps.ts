@@ -57,6 +57,19 @@ export interface CliDeps {
 /**
  * A running child process as `secrets run` uses it: its output streams,
  * a way to send it a signal, and its exit.
+ *
+ * @example A child that prints one line and exits 0
+ * ```ts
+ * import type { ChildProcessLike } from "@keyward/secrets/cli";
+ *
+ * const child: ChildProcessLike = {
+ *   stdout: ReadableStream.from([new TextEncoder().encode("hello\n")]),
+ *   stderr: ReadableStream.from([]),
+ *   kill: () => {},
+ *   status: Promise.resolve({ code: 0 }),
+ * };
+ * if ((await child.status).code !== 0) throw new Error();
+ * ```
  */
 export interface ChildProcessLike {
   /** Its standard output. */

@@ -1,7 +1,21 @@
 import assert from "node:assert/strict";
 import { runMain, withHarness } from "./_capture.ts";
 
-const COMMANDS = ["get", "list", "set", "describe", "promote", "delete", "keygen", "scan", "audit"];
+const COMMANDS = [
+  "get",
+  "list",
+  "set",
+  "describe",
+  "promote",
+  "delete",
+  "keygen",
+  "scan",
+  "audit",
+  "migrate",
+  "template",
+  "run",
+  "check",
+];
 
 Deno.test("secrets --help lists every command and exits 0", async () => {
   const r = await runMain(["--help"], {});
