@@ -225,7 +225,12 @@ printed.`,
               }
               : {}),
           }),
-        namespace !== undefined ? { SECRET_NAMESPACE: namespace } : undefined,
+        // The fallback is off for the migration itself: a value the environment
+        // serves must not pass for one the backend already holds.
+        {
+          SECRET_FALLBACK: "",
+          ...(namespace !== undefined ? { SECRET_NAMESPACE: namespace } : {}),
+        },
       );
     } catch (err) {
       // the manager could not be built or a non-keyward error: nothing was written

@@ -275,3 +275,19 @@ Deno.test("template writes settings with their values and placeholders naming ea
     assertNoCanary(back.stdout, back.stderr);
   });
 });
+
+Deno.test("migrate with SECRET_FALLBACK=env set still writes: the environment's value is not taken for the backend's", async () => {
+  await withHarness(async (h) => {
+    const from = await writeEnv(h.dir);
+    const env = {
+      ...h.env,
+      SECRET_FALLBACK: "env",
+      KEYWARD_ENV_FILE: from,
+      WEBHOOK_SECRET: CANARY.webhook,
+    };
+    const r = await runMain(["migrate", "--from", from], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /webhook\/secret\s+created/);
+    assertNoCanary(r.stdout, r.stderr);
+  });
+});
