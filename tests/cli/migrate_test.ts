@@ -59,6 +59,7 @@ Deno.test("migrate writes the secrets to the file store, groups the pairs, and a
     assert.match(first.stdout, /DATABASE_HOST=db\.internal/);
     assert.match(first.stdout, /DATABASE_PORT=5433/);
     assert.match(first.stdout, /next steps:/);
+    assert.ok(!first.stderr.includes("migrate: "), "no progress line off a terminal");
     assertNoCanary(first.stdout, first.stderr);
 
     const key = await h.run(["get", "alpaca/api_key", "--field", "secret_key"]);
