@@ -187,3 +187,62 @@ Deno.test("check lists the names only the SECRET_FALLBACK=env fallback serves", 
     assert.ok(!r.stdout.includes(CANARY));
   });
 });
+
+Deno.test("deno task secrets run, as a process: SIGTERM sent to the CLI reaches the child; its exit code comes back", async () => {
+  await withHarness(async (h) => {
+    await h.run(["set", "test/webhook/secret"], { stdin: CANARY });
+    const root = new URL("../../", import.meta.url);
+    const tasks = JSON.parse(await Deno.readTextFile(new URL("deno.json", root))).tasks;
+    const flags = String(tasks.secrets).replace(/^deno run /, "").replace(/ cli\.ts$/, "").split(
+      " ",
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        ...flags,
+        new URL("cli.ts", root).pathname,
+        "run",
+        "--prefix",
+        "test/",
+        "--",
+        "bash",
+        "-c",
+        "trap 'echo \"got TERM $WEBHOOK_SECRET\"; exit 42' TERM; echo ready; while true; do sleep 0.05; done",
+      ],
+      env: {
+        ...h.env,
+        NO_COLOR: "1",
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+        HOME: Deno.env.get("HOME") ?? h.dir,
+      },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    if (!out.includes("ready")) {
+      const err = await new Response(child.stderr).text();
+      await child.status;
+      assert.fail(`the CLI did not start the child: ${err}`);
+    }
+    child.kill("SIGTERM");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+    const status = await child.status;
+    await child.stderr.cancel();
+    assert.equal(status.code, 42, out);
+    assert.match(out, /got TERM \[REDACTED/);
+    assert.ok(!out.includes(CANARY));
+  });
+});
