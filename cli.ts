@@ -3,7 +3,8 @@
  * `deno run jsr:@keyward/secrets/cli <command>`).
  *
  * Commands: `get`, `list`, `set`, `describe`, `promote`, `delete`, `keygen`,
- * `scan`, `audit <subcommand>`, `rotate`, `rotation <subcommand>`. Every command and subcommand takes `--json`
+ * `scan`, `audit <subcommand>`, `rotate`, `rotation <subcommand>`, `token <subcommand>`,
+ * `migrate`, `template`, `run`, `check`. Every command and subcommand takes `--json`
  * and `--help`. The manager is built by `createSecretManager()` from the
  * environment (`SECRET_BACKEND`, ...); the CLI refuses the memory backend
  * (nothing would outlive the run) and audits fail-closed
@@ -48,6 +49,9 @@ import { describeCommand } from "./cli/describe.ts";
 import { getCommand } from "./cli/get.ts";
 import { keygenCommand } from "./cli/keygen.ts";
 import { listCommand } from "./cli/list.ts";
+import { migrateCommand, templateCommand } from "./cli/migrate.ts";
+import { runCommandDef } from "./cli/run.ts";
+import { checkCommand } from "./cli/check.ts";
 import { promoteCommand } from "./cli/promote.ts";
 import { rotateCommand } from "./cli/rotate.ts";
 import { rotationCommand } from "./cli/rotation.ts";
@@ -57,7 +61,7 @@ import { Redactor } from "./redact/redactor.ts";
 import { tokenCommand } from "./cli/token.ts";
 
 export type { CliCommand, CliIo } from "./cli/_io.ts";
-export type { CliDeps } from "./cli/_deps.ts";
+export type { ChildProcessLike, CliDeps } from "./cli/_deps.ts";
 export { createScanCommand, type ScanDeps } from "./cli/scan.ts";
 
 /**
@@ -78,6 +82,10 @@ const COMMANDS: readonly CommandDef[] = [
   rotateCommand,
   rotationCommand,
   tokenCommand,
+  migrateCommand,
+  templateCommand,
+  runCommandDef,
+  checkCommand,
 ];
 
 function usage(): string {
@@ -157,10 +165,13 @@ export async function main(
     return reportError(new UsageError("unknown command"), io, json, usage());
   }
   const rest = args.slice(i + 1);
-  if (json) rest.push("--json");
-  if (help) rest.push("--help");
+  // flags given before the command go before a `--` (after it, `secrets run`'s command begins)
+  const end = rest.indexOf("--") < 0 ? rest.length : rest.indexOf("--");
+  if (json) rest.splice(end, 0, "--json");
+  if (help) rest.splice(end, 0, "--help");
+  const own = rest.slice(0, rest.indexOf("--") < 0 ? rest.length : rest.indexOf("--"));
   const redactor = new Redactor();
-  const undoLogging = await configureCliLogging(io, rest.includes("--json"), redactor);
+  const undoLogging = await configureCliLogging(io, own.includes("--json"), redactor);
   try {
     return await runCommand(command, rest, io, { deps: defaultDeps(deps), redactor });
   } finally {

@@ -30,6 +30,7 @@ import { nameProblem } from "./core/names.ts";
 import { withNamespace } from "./core/namespace.ts";
 import { exposeRotationRecorder } from "./core/rotation_recorder.ts";
 import type { SecretManager } from "./core/types.ts";
+import type { AuditedSecretManager } from "./audit/audited_manager.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
 import { wrapWithAudit } from "./factory/_audit.ts";
 import { wrapWithCache } from "./factory/_cache.ts";
@@ -178,18 +179,20 @@ export async function createSecretManager(
   const backendManager = await build(settings);
   let manager = backendManager;
   let rotation: RotationWiring | undefined;
+  let audit: AuditedSecretManager | undefined;
   try {
     // The audit trail sits inside the cache: backend calls are one event
     // each, cache serves are counted (SECRET_AUDIT*; see factory/_audit.ts).
-    const audit = await wrapWithAudit(manager, settings, { writer: options.auditWriter });
-    manager = audit.manager;
+    const audited = await wrapWithAudit(manager, settings, { writer: options.auditWriter });
+    manager = audited.manager;
+    audit = audited.audited;
     // Remote backends are cached by default (SECRET_CACHE_*; see factory/_cache.ts),
     // and the cache can listen for rotation events (SECRET_ROTATION_EVENTS).
     const cached = remote && parsed.SECRET_CACHE_TTL_MS !== 0;
     rotation = await rotationEventsFromSettings(backendManager, settings, cached);
     if (remote) {
       const cache = await wrapWithCache(manager, settings, {
-        ...(audit.onServe ? { onServe: audit.onServe } : {}),
+        ...(audited.onServe ? { onServe: audited.onServe } : {}),
         ...(rotation ? { rotationEvents: rotation.events } : {}),
       });
       if (cache !== undefined) {
@@ -205,7 +208,17 @@ export async function createSecretManager(
     await rotation?.close().catch(() => {});
     throw err;
   }
-  return namespace === undefined ? manager : withNamespace(manager, namespace);
+  const named = namespace === undefined ? manager : withNamespace(manager, namespace);
+  if (parsed.SECRET_FALLBACK !== "env" || backend === "env") return named;
+  // SECRET_FALLBACK=env: outermost (see factory/_fallback.ts for why).
+  try {
+    const env = await (await BUILDERS.env()).build(settings);
+    const { FallbackSecretManager } = await import("./factory/_fallback.ts");
+    return new FallbackSecretManager(named, env, audit?.recordFallback.bind(audit));
+  } catch (err) {
+    await named.close().catch(() => {});
+    throw err;
+  }
 }
 
 function chooseBackend(value: BackendName | undefined): BackendName {

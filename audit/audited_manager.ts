@@ -213,6 +213,12 @@ export interface AuditedSecretManager extends SecretManager {
   readonly recordServe: ServeListener;
   /** Records one rotation step (`rotate` action) for the rotation engine. */
   recordRotation(name: string, details?: RotationAuditDetails): void;
+  /**
+   * Records a read the `SECRET_FALLBACK=env` fallback served from the
+   * environment because the backend does not hold the secret (source
+   * `fallback`, backend `env`).
+   */
+  recordFallback(name: string, version: string | null): void;
   /** Writes the pending cache-serve counts to the sink and flushes it. */
   flush(): Promise<void>;
 }
@@ -322,6 +328,22 @@ class AuditedManager implements AuditedSecretManager {
       version: details.version ?? null,
       latencyMs: roundMs(details.latencyMs ?? 0),
       errorCode: details.errorCode ?? null,
+      count: 1,
+    });
+  }
+
+  recordFallback(name: string, version: string | null): void {
+    this.#emit({
+      accessedAtMs: this.#now(),
+      service: this.#service,
+      secretName: name,
+      action: "get",
+      outcome: "ok",
+      source: "fallback",
+      backend: "env",
+      version,
+      latencyMs: 0,
+      errorCode: null,
       count: 1,
     });
   }

@@ -74,7 +74,9 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
 export type AuditOutcome = "ok" | "not_found" | "denied" | "error";
 
 /**
- * Who answered: the backend, a fresh cache entry, or a stale one served during an outage.
+ * Who answered: the backend, a fresh cache entry, a stale one served during an outage,
+ * or the environment behind the backend (`SECRET_FALLBACK=env`: a secret the backend does
+ * not hold yet).
  *
  * @example Cache serves are counted through the cache's `onServe`
  * ```ts
@@ -92,7 +94,7 @@ export type AuditOutcome = "ok" | "not_found" | "denied" | "error";
  * await secrets.close();
  * ```
  */
-export type AuditSource = "backend" | "cache" | "stale";
+export type AuditSource = "backend" | "cache" | "stale" | "fallback";
 
 /**
  * One audited access. Every field is a name, a label, a number or a time:

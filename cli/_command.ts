@@ -89,8 +89,16 @@ export interface CommandContext<V> {
   io: CliIo;
   /** The manager factory, clocks, files and databases. */
   deps: CliDeps;
-  /** Builds the manager from the CLI's settings, runs `fn`, and always closes it. */
-  withManager<T>(fn: (manager: SecretManager) => Promise<T>): Promise<T>;
+  /**
+   * Builds the manager from the CLI's settings (with `env` laid over them),
+   * runs `fn`, and always closes it.
+   */
+  withManager<T>(
+    fn: (manager: SecretManager) => Promise<T>,
+    env?: Record<string, string | undefined>,
+  ): Promise<T>;
+  /** The redactor the CLI's logging and managers share. */
+  redactor: Redactor;
 }
 
 /**
@@ -154,7 +162,10 @@ export async function runCommand(
   const deps = options.deps ?? defaultDeps();
   const redactor = options.redactor ?? new Redactor();
   const path = [...(options.parents ?? []), def.name];
-  const json = args.includes("--json");
+  // after `--` the arguments belong to another program (`secrets run -- <command>`)
+  const json = (args.indexOf("--") < 0 ? args : args.slice(0, args.indexOf("--"))).includes(
+    "--json",
+  );
   const help = helpText(def, path);
   if (def.subcommands !== undefined) return await runGroup(def, args, io, deps, redactor, path);
   let values: Record<string, unknown>;
@@ -186,7 +197,9 @@ export async function runCommand(
       json,
       io,
       deps,
-      withManager: (fn) => withManagerOf(deps, io, redactor, fn),
+      redactor,
+      withManager: (fn, env) =>
+        withManagerOf(deps, env ? { ...io, env: { ...io.env, ...env } } : io, redactor, fn),
     });
   } catch (err) {
     return reportError(err, io, json, help);

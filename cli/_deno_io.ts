@@ -22,6 +22,7 @@ export function denoIo(): CliIo {
     stderr: (text) => writeAll(Deno.stderr, text),
     readStdin: async () => new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer()),
     stdinIsTerminal: Deno.stdin.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
     env: Deno.env.toObject(),
   };
   if (io.stdinIsTerminal) io.promptHidden = promptHidden;

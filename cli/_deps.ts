@@ -42,6 +42,44 @@ export interface CliDeps {
   scanFs: ScanFs;
   /** Opens the audit database of `audit` from a connection URL. @default {npm:postgres} */
   connectAuditDatabase(url: string): Promise<Sql>;
+  /** Reads a text file (`migrate --from`, `--map`, `check --names`). @default {Deno.readTextFile} */
+  readTextFile(path: string): Promise<string>;
+  /** Writes a text file (`template --out`). @default {Deno.writeTextFile} */
+  writeTextFile(path: string, text: string): Promise<void>;
+  /** Starts a child process (`secrets run`). @default {Deno.Command} */
+  spawn(command: string, args: string[], env: Record<string, string>): ChildProcessLike;
+  /** Listens for a signal to forward (`secrets run`). @default {Deno.addSignalListener} */
+  addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+  /** Stops listening. @default {Deno.removeSignalListener} */
+  removeSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
+}
+
+/**
+ * A running child process as `secrets run` uses it: its output streams,
+ * a way to send it a signal, and its exit.
+ *
+ * @example A child that prints one line and exits 0
+ * ```ts
+ * import type { ChildProcessLike } from "@keyward/secrets/cli";
+ *
+ * const child: ChildProcessLike = {
+ *   stdout: ReadableStream.from([new TextEncoder().encode("hello\n")]),
+ *   stderr: ReadableStream.from([]),
+ *   kill: () => {},
+ *   status: Promise.resolve({ code: 0 }),
+ * };
+ * if ((await child.status).code !== 0) throw new Error();
+ * ```
+ */
+export interface ChildProcessLike {
+  /** Its standard output. */
+  stdout: ReadableStream<Uint8Array>;
+  /** Its standard error. */
+  stderr: ReadableStream<Uint8Array>;
+  /** Sends it a signal. */
+  kill(signal: "SIGINT" | "SIGTERM"): void;
+  /** Resolves with its exit code (128 + n when a signal ended it). */
+  status: Promise<{ code: number; signal?: string | null }>;
 }
 
 /** Deno's file system as the scanner's port. */
@@ -99,6 +137,33 @@ export function defaultDeps(over: Partial<CliDeps> = {}): CliDeps {
     sleep: (ms) => sleep(ms),
     scanFs: denoScanFs,
     connectAuditDatabase,
+    readTextFile: (path) => Deno.readTextFile(path),
+    writeTextFile: (path, text) => Deno.writeTextFile(path, text),
+    spawn: denoSpawn,
+    addSignalListener: (signal, handler) => Deno.addSignalListener(signal, handler),
+    removeSignalListener: (signal, handler) => Deno.removeSignalListener(signal, handler),
     ...over,
+  };
+}
+
+function denoSpawn(command: string, args: string[], env: Record<string, string>): ChildProcessLike {
+  const child = new Deno.Command(command, {
+    args,
+    env,
+    stdin: "inherit",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return {
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: (signal) => {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
+    },
+    status: child.status.then((s) => ({ code: s.code, signal: s.signal })),
   };
 }

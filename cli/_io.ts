@@ -40,6 +40,8 @@ export interface CliIo {
   promptHidden?: (question: string) => Promise<string>;
   /** Whether standard input is a terminal. */
   stdinIsTerminal: boolean;
+  /** Whether standard error is a terminal (progress lines are drawn only then). @default {false} */
+  stderrIsTerminal?: boolean;
   /** The environment settings are read from. */
   env: Record<string, string | undefined>;
 }

@@ -2,18 +2,20 @@
  * `deno task demo`: keyward end to end with no service and no setup.
  *
  * It uses the embedded encrypted file store in a temporary directory (removed
- * at the end): makes a key, imports the FAKE credentials of
- * `examples/sample.env`, reads them back, shows a not-found error, lists the
- * names, rotates one secret through a pending version, and rotates a webhook
- * signing secret with the rotation engine. Values are only
+ * at the end): makes a key, migrates the FAKE credentials of
+ * `examples/sample.env` with `deno task migrate` (in-process), reads them
+ * back, shows a not-found error, lists the names, rotates one secret through
+ * a pending version, and rotates a webhook signing secret with the rotation
+ * engine. Values are only
  * ever shown as `[REDACTED]` or as a short fingerprint.
  *
  * @module
  */
 
 import { configure, defaultTextFormatter, reset } from "@logtape/logtape";
+import { fileURLToPath } from "node:url";
+import { parse } from "dotenv";
 import {
-  EnvSecretManager,
   exitCodeFor,
   fingerprint,
   Secret,
@@ -21,6 +23,8 @@ import {
   SecretNotFoundError,
 } from "../mod.ts";
 import { generateFileKey, writeKeyFile } from "../backends/file.ts";
+import { main as cli } from "../cli.ts";
+import { planEnvImport } from "../config.ts";
 import { createSecretManager } from "../factory.ts";
 import { signPayload, verifySignature } from "../rotation.ts";
 import { RotationEngine } from "../rotation/engine.ts";
@@ -72,32 +76,60 @@ async function run(dir: string): Promise<void> {
   });
 
   try {
-    step(2, "import the FAKE credentials of examples/sample.env");
-    const dotenv = await Deno.readTextFile(new URL("./sample.env", import.meta.url));
-    const source = new EnvSecretManager({ lookup: () => undefined, dotenv });
-    const imported = new Map<string, Secret>();
-    for (const name of await source.listSecrets()) {
-      const value = new Secret(await source.getSecret(name));
-      const written = await store.setSecret(name, value.reveal());
-      imported.set(name, value);
-      say(
-        `   ${name.padEnd(24)} version ${written.version}  fingerprint ${await value
-          .fingerprint()}`,
-      );
-    }
+    step(2, "migrate the FAKE credentials of examples/sample.env (deno task migrate)");
+    // The same command an operator runs, in-process: `deno task migrate --from
+    // examples/sample.env` with the store's settings. It prints a table of names
+    // and actions, the settings to keep and the next steps; never a value.
+    const samplePath = fileURLToPath(new URL("./sample.env", import.meta.url));
+    const settings = {
+      SECRET_BACKEND: "file",
+      KEYWARD_FILE_PATH: `${dir}/secrets.json`,
+      KEYWARD_FILE_KEY_FILE: keyFile,
+    };
+    const io = {
+      stdout: (text: string) => {
+        for (const line of text.trimEnd().split("\n")) say(`   ${line}`);
+      },
+      stderr: (text: string) => say(`   ${text.trimEnd()}`),
+      readStdin: () => Promise.resolve(""),
+      stdinIsTerminal: false,
+      env: settings,
+    };
+    const code = await cli(["migrate", "--from", samplePath], io);
+    if (code !== 0) throw new Error(`migrate exited with ${code}`);
+    say("   run again, it changes nothing:");
+    const again = await cli(["migrate", "--from", samplePath, "--json"], {
+      ...io,
+      stdout: (text: string) => {
+        const rows: { action: string }[] = JSON.parse(text).rows;
+        const changed = rows.filter((r) => !["unchanged", "skipped-setting"].includes(r.action));
+        say(`   ${rows.length} rows, ${changed.length} changed`);
+      },
+    });
+    if (again !== 0) throw new Error(`the second migrate exited with ${again}`);
 
-    step(3, "read them back");
-    for (const [name, original] of imported) {
-      const read = new Secret(await store.getSecret(name));
-      if (read.reveal() !== original.reveal()) throw new Error(`${name} did not read back`);
-      say(
-        `   ${name.padEnd(24)} ${read}  fingerprint ${await read.fingerprint()}  matches the .env`,
-      );
+    step(3, "read them back, field by field");
+    const variables = parse(await Deno.readTextFile(samplePath));
+    const imported = new Map<string, Secret>();
+    for (const secret of planEnvImport(variables).secrets) {
+      for (const [field, variable] of Object.entries(secret.from)) {
+        const label = field === "value" ? secret.name : `${secret.name} ${field}`;
+        const read = new Secret(
+          await store.getSecret(secret.name, field === "value" ? {} : { field }),
+        );
+        const original = new Secret(variables[variable]);
+        if (read.reveal() !== original.reveal()) throw new Error(`${label} did not read back`);
+        imported.set(label, original);
+        say(
+          `   ${label.padEnd(27)} ${read}  fingerprint ${await read
+            .fingerprint()}  matches ${variable}`,
+        );
+      }
     }
 
     step(4, "a secret that does not exist");
     try {
-      await store.getSecret("alpaca/api_key_id_typo");
+      await store.getSecret("alpaca/api_key_typo");
     } catch (err) {
       if (!(err instanceof SecretNotFoundError)) throw err;
       say(`   ${err.name} (code ${err.code}, CLI exit code ${exitCodeFor(err.code)}):`);

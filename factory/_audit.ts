@@ -10,7 +10,7 @@
  */
 
 import { resolve } from "node:path";
-import { withAudit } from "../audit/audited_manager.ts";
+import { type AuditedSecretManager, withAudit } from "../audit/audited_manager.ts";
 import type { AuditKey } from "../audit/chain.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -25,6 +25,8 @@ export interface AuditWiring {
   manager: SecretManager;
   /** Pass to the cache as `onServe`, so cache serves are counted. */
   onServe?: ServeListener;
+  /** The audited manager, when audit is on (the fallback records its serves there). */
+  audited?: AuditedSecretManager;
 }
 
 /** Wraps `manager` in the audit trail the settings describe. */
@@ -90,7 +92,7 @@ export async function wrapWithAudit(
     }
   }
   const audited = withAudit(manager, sink, { service, onFailure });
-  return { manager: audited, onServe: audited.recordServe };
+  return { manager: audited, onServe: audited.recordServe, audited };
 }
 
 async function auditKey(

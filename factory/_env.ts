@@ -2,7 +2,8 @@
  * `SECRET_BACKEND=env`: secrets from the environment and, optionally, a
  * `.env` file.
  *
- * Settings: `KEYWARD_ENV_FILE` (a `.env` file read besides the environment),
+ * Settings: `KEYWARD_ENV_FILE` (a `.env` file read besides the environment;
+ * unset: `./.env` when it exists; `none`: no file),
  * `KEYWARD_ENV_PREFIXES` (comma-separated variable prefixes that
  * `listSecrets` covers; without it and without a `.env` file nothing is
  * listed, never the whole environment).
@@ -25,7 +26,10 @@ export const build: BackendBuilder = async (input) => {
   const listPrefixes = settings.KEYWARD_ENV_PREFIXES;
   const path = settings.KEYWARD_ENV_FILE;
   let dotenv: string | undefined;
-  if (path !== undefined) {
+  if (path === undefined) {
+    // Unset: `./.env` when it exists, as users of `SECRET_BACKEND=env` expect.
+    dotenv = await readDefaultDotenv(readTextFile);
+  } else if (path !== "none") {
     try {
       dotenv = await readTextFile(path);
     } catch (err) {
@@ -45,3 +49,32 @@ export const build: BackendBuilder = async (input) => {
     ...(listPrefixes !== undefined ? { listPrefixes } : {}),
   });
 };
+
+/** The file read when `KEYWARD_ENV_FILE` is unset. */
+export const DEFAULT_DOTENV = ".env";
+
+/**
+ * Reads `./.env`, or `undefined` when there is none (or it may not be read:
+ * a program without read access to its working directory never asked for it).
+ * Any other failure (a directory named `.env`) is a `ConfigError`.
+ */
+async function readDefaultDotenv(
+  readTextFile: (path: string) => Promise<string>,
+): Promise<string | undefined> {
+  try {
+    return await readTextFile(DEFAULT_DOTENV);
+  } catch (err) {
+    const name = (err as { name?: unknown; code?: unknown }).name;
+    const code = (err as { code?: unknown }).code;
+    if (
+      name === "NotFound" || name === "NotCapable" || name === "PermissionDenied" ||
+      code === "ENOENT" || code === "EACCES"
+    ) {
+      return undefined;
+    }
+    throw new ConfigError(
+      `./.env exists but cannot be read (set KEYWARD_ENV_FILE=none to ignore it)`,
+      { backend: "env", cause: err },
+    );
+  }
+}

@@ -31,4 +31,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql:
       "-- keyward rotation log, for the rotation engine: rotated_by is always set,\n-- and the columns the engine needs to resume and schedule. No column can\n-- hold a value: names, ids, dates, numbers and short codes only.\nUPDATE secret_rotation_log SET rotated_by = 'unknown' WHERE rotated_by IS NULL;\nALTER TABLE secret_rotation_log ALTER COLUMN rotated_by SET NOT NULL;\nALTER TABLE secret_rotation_log ADD COLUMN rotator text NOT NULL DEFAULT '';\nALTER TABLE secret_rotation_log ADD COLUMN due_at timestamptz;\nALTER TABLE secret_rotation_log ADD COLUMN duration_ms integer;\nALTER TABLE secret_rotation_log ADD COLUMN grace_ms bigint;\nALTER TABLE secret_rotation_log ADD COLUMN delete_after_ms bigint;\nALTER TABLE secret_rotation_log ADD COLUMN error_code text;\nCREATE INDEX secret_rotation_log_due ON secret_rotation_log (due_at) WHERE status = 'scheduled';\n",
   },
+  {
+    id: "0004_access_log_fallback_source",
+    sql:
+      "-- SECRET_FALLBACK=env (issue 14): a read the environment served because the\n-- backend does not hold the secret yet is recorded with source 'fallback'.\nALTER TABLE secret_access_log DROP CONSTRAINT secret_access_log_source_check;\nALTER TABLE secret_access_log\n  ADD CONSTRAINT secret_access_log_source_check\n  CHECK (source IN ('backend', 'cache', 'stale', 'fallback'));\n",
+  },
 ];

@@ -186,6 +186,16 @@ export const SETTINGS = [
     meaning: "prefixes every name (`prod` -> `prod/db/password`); listing never leaves it",
   },
   {
+    name: "SECRET_FALLBACK",
+    feature: "all",
+    type: "choice",
+    choices: ["env"],
+    kind: "setting",
+    meaning: "for a migration window: `env` serves a secret the backend does not hold " +
+      "from the environment (and `.env`), with a warning and an audit event per read; " +
+      "never on an access error or an outage (`deno task secrets check` lists them)",
+  },
+  {
     name: "SECRET_READ_DEADLINE_MS",
     feature: "all",
     type: "integer",
@@ -227,7 +237,8 @@ export const SETTINGS = [
     feature: "env",
     type: "path",
     kind: "setting",
-    meaning: "a `.env` file read besides the environment (the environment wins)",
+    meaning: "a `.env` file read besides the environment (the environment wins); " +
+      "unset: `./.env` when it exists; `none`: no file",
   },
   {
     name: "KEYWARD_ENV_PREFIXES",

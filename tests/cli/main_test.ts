@@ -14,6 +14,10 @@ const COMMANDS = [
   "rotate",
   "rotation",
   "token",
+  "migrate",
+  "template",
+  "run",
+  "check",
 ];
 
 Deno.test("secrets --help lists every command and exits 0", async () => {

@@ -28,7 +28,20 @@ Deno.test("`deno task demo` succeeds with the file store and prints none of the 
     );
   }
   // What it shows instead: redacted values, fingerprints, the not-found error, the rotation.
-  assert.match(stdout, /alpaca\/api_key_id +\[REDACTED\] +fingerprint [0-9a-f]{8}/);
+  // The migration step: the migrate command's table, then a second run that changes nothing.
+  assert.match(
+    stdout,
+    /migrate the FAKE credentials of examples\/sample\.env \(deno task migrate\)/,
+  );
+  assert.match(stdout, /alpaca\/api_key +created +ALPACA_API_KEY_ID,ALPACA_API_SECRET_KEY/);
+  assert.match(stdout, /database\/password +created +DATABASE_PASSWORD/);
+  assert.match(stdout, /webhook\/secret +created +WEBHOOK_SECRET/);
+  assert.match(stdout, /next steps:/);
+  assert.match(stdout, /3 rows, 0 changed/);
+  assert.match(
+    stdout,
+    /alpaca\/api_key key_id +\[REDACTED\] +fingerprint [0-9a-f]{8} +matches ALPACA_API_KEY_ID/,
+  );
   assert.match(stdout, /SecretNotFoundError \(code not_found, CLI exit code 3\)/);
   assert.match(stdout, /promoted version 2: current is now fingerprint [0-9a-f]{8}/);
   assert.match(stdout, /values in clear: none of 5/);

@@ -6,11 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  type CacheOptions,
-  type SecretManager,
-  withCache,
-} from "../../mod.ts";
+import { type CacheOptions, type SecretManager, withCache } from "../../mod.ts";
 import { FaultyManager, MemorySecretManager } from "../../testing.ts";
 import { createServerApp, staticTokens } from "../../server.ts";
 import { RecordingAuditSink } from "../../testing.ts";
