@@ -136,7 +136,10 @@ function isEntry(e: unknown): e is SnapshotEntry {
     (r.stage === undefined || r.stage === "current" || r.stage === "pending" ||
       r.stage === "previous") &&
     (r.version === undefined || typeof r.version === "string") &&
-    (r.field === undefined || typeof r.field === "string");
+    (r.field === undefined || typeof r.field === "string") &&
+    (r.servedVersion === undefined || typeof r.servedVersion === "string") &&
+    (r.servedStage === undefined || r.servedStage === "current" || r.servedStage === "pending" ||
+      r.servedStage === "previous");
 }
 
 /** True when the raw key, or its base64 text, appears inside `data`. */

@@ -478,8 +478,9 @@ class CachedManager implements CachedSecretManager {
 
   /**
    * Like {@linkcode getSecret}, with the version the value came from (kept
-   * with the cached value). An entry restored from a snapshot has no known
-   * version: it serves `getSecret` only, and `readSecret` asks the backend.
+   * with the cached value). An entry restored from a snapshot carries the
+   * version the backend reported when it was saved; one from an older
+   * snapshot without it serves `getSecret` only.
    */
   readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
     return this.#get(name, opts, true) as Promise<SecretRead>;
@@ -877,7 +878,13 @@ class CachedManager implements CachedSecretManager {
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      this.#put(key, e.name, read, e.value, undefined, at, at, e.expiresAt + this.#staleMs);
+      let got: Got | undefined = undefined;
+      if (e.servedVersion !== undefined) {
+        got = e.servedStage !== undefined
+          ? { version: e.servedVersion, stage: e.servedStage }
+          : { version: e.servedVersion };
+      }
+      this.#put(key, e.name, read, e.value, got, at, at, e.expiresAt + this.#staleMs);
       taken++;
     }
     this.#evict();
@@ -890,7 +897,17 @@ class CachedManager implements CachedSecretManager {
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
       if (e.staleUntil < now) continue;
-      entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
+      const entry: SnapshotEntry = {
+        name: e.name,
+        ...e.read,
+        value: e.value,
+        expiresAt: e.expiresAt,
+      };
+      if (e.got !== undefined) {
+        entry.servedVersion = e.got.version;
+        if (e.got.stage !== undefined) entry.servedStage = e.got.stage;
+      }
+      entries.push(entry);
     }
     return entries;
   }

@@ -150,6 +150,14 @@ export interface SnapshotEntry {
   value: string;
   /** When the entry expired or expires, epoch milliseconds. */
   expiresAt: number;
+  /**
+   * The version id the backend reported for this read, so a restored entry
+   * answers `readSecret` (with its version) and not only `getSecret`.
+   * Absent in snapshots written before it was kept.
+   */
+  servedVersion?: string;
+  /** The stage the backend reported with {@linkcode SnapshotEntry.servedVersion}, if any. */
+  servedStage?: Stage;
 }
 
 /**
