@@ -86,7 +86,8 @@ export function percentile(values: number[], p: number): number {
   return sorted[rank - 1];
 }
 
-async function rotate(
+/** Runs `deno task rotate <name>` in the repository (stdin: the new pair, for alpaca), killed after 60 s. */
+export async function rotate(
   name: string,
   env: Record<string, string>,
   stdin?: string,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startFakeBroker } from "../fakes/alpaca_broker.ts";
-import { openTestStore, ROOT, runToExit, startService, until } from "./_services.ts";
+import { rotate } from "../e2e/_rotation_load.ts";
+import { openTestStore, ROOT, runToExit, startService } from "./_services.ts";
 
 const SCRIPT = "examples/execution-gateway/main.ts";
 const ACCOUNT = "a1b2c3d4-0000-4000-8000-00000000e2e1";
@@ -71,13 +72,38 @@ Deno.test("execution-gateway: orders reach the broker with the key from the back
       }
       assert.equal(broker.orders.length, 1, "a refused order never reaches the broker");
 
-      // rotation: a new version of alpaca/api_key; the next order uses the new key id
-      await store.manager.setSecret("alpaca/api_key", second);
-      await until("the gateway to report version 2", async () => {
-        const res = await fetch(`${service.url}/health`);
-        const body = await res.json();
-        return res.status === 200 && body.versions["alpaca/api_key"] === "2";
-      });
+      // rotation: `deno task rotate alpaca/api_key` with the new pair on stdin, verified on the
+      // gateway's /health; the next order uses the new key id
+      const policy = `${store.dir}/keyward.rotation.json`;
+      await Deno.writeTextFile(
+        policy,
+        JSON.stringify({
+          rules: [{
+            prefix: "alpaca/",
+            rotator: "alpaca",
+            options: { baseUrl: broker.baseUrl },
+            verify: [{ service: "gateway", url: `${service.url}/health`, timeoutSeconds: 20 }],
+          }],
+        }),
+      );
+      const rotation = await rotate("alpaca/api_key", {
+        ...store.env,
+        NO_COLOR: "1",
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? store.dir,
+        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+        KEYWARD_ROTATION_POLICY: policy,
+        SECRET_ROTATION_LOG_FILE: `${store.dir}/rotation.jsonl`,
+        SECRET_ROTATION_LOCK_DIR: `${store.dir}/locks`,
+      }, `${second.key_id}\n${second.secret_key}\n`);
+      assert.equal(rotation.code, 0, rotation.output);
+      assert.match(rotation.output, /verify +succeeded/);
+      assert.match(rotation.output, /rotated alpaca\/api_key: version 1 -> 2/);
+      for (const value of [first.key_id, first.secret_key, second.key_id, second.secret_key]) {
+        assert.ok(!rotation.output.includes(value), "the CLI printed a key");
+      }
+      const after = await fetch(`${service.url}/health`);
+      assert.deepEqual(await after.json(), { status: "ok", versions: { "alpaca/api_key": "2" } });
       const next = await order(service.url, { symbol: "MSFT", qty: 2, side: "sell" });
       assert.equal(next.status, 201, JSON.stringify(next.body));
       assert.equal(next.body.keyVersion, "2");
