@@ -878,13 +878,7 @@ class CachedManager implements CachedSecretManager {
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      let got: Got | undefined = undefined;
-      if (e.servedVersion !== undefined) {
-        got = e.servedStage !== undefined
-          ? { version: e.servedVersion, stage: e.servedStage }
-          : { version: e.servedVersion };
-      }
-      this.#put(key, e.name, read, e.value, got, at, at, e.expiresAt + this.#staleMs);
+      this.#put(key, e.name, read, e.value, e.served, at, at, e.expiresAt + this.#staleMs);
       taken++;
     }
     this.#evict();
@@ -897,17 +891,13 @@ class CachedManager implements CachedSecretManager {
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
       if (e.staleUntil < now) continue;
-      const entry: SnapshotEntry = {
+      entries.push({
         name: e.name,
         ...e.read,
         value: e.value,
         expiresAt: e.expiresAt,
-      };
-      if (e.got !== undefined) {
-        entry.servedVersion = e.got.version;
-        if (e.got.stage !== undefined) entry.servedStage = e.got.stage;
-      }
-      entries.push(entry);
+        served: e.got,
+      });
     }
     return entries;
   }

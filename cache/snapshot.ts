@@ -151,13 +151,11 @@ export interface SnapshotEntry {
   /** When the entry expired or expires, epoch milliseconds. */
   expiresAt: number;
   /**
-   * The version id the backend reported for this read, so a restored entry
-   * answers `readSecret` (with its version) and not only `getSecret`.
-   * Absent in snapshots written before it was kept.
+   * The version (and stage) the backend reported for this read, so a
+   * restored entry answers `readSecret` and not only `getSecret`. Absent in
+   * snapshots written before it was kept.
    */
-  servedVersion?: string;
-  /** The stage the backend reported with {@linkcode SnapshotEntry.servedVersion}, if any. */
-  servedStage?: Stage;
+  served?: { version: string; stage?: Stage };
 }
 
 /**
