@@ -136,7 +136,16 @@ function isEntry(e: unknown): e is SnapshotEntry {
     (r.stage === undefined || r.stage === "current" || r.stage === "pending" ||
       r.stage === "previous") &&
     (r.version === undefined || typeof r.version === "string") &&
-    (r.field === undefined || typeof r.field === "string");
+    (r.field === undefined || typeof r.field === "string") &&
+    (r.served === undefined || isServed(r.served));
+}
+
+function isServed(s: unknown): boolean {
+  if (typeof s !== "object" || s === null) return false;
+  const r = s as Record<string, unknown>;
+  return typeof r.version === "string" &&
+    (r.stage === undefined || r.stage === "current" || r.stage === "pending" ||
+      r.stage === "previous");
 }
 
 /** True when the raw key, or its base64 text, appears inside `data`. */

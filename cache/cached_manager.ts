@@ -478,8 +478,9 @@ class CachedManager implements CachedSecretManager {
 
   /**
    * Like {@linkcode getSecret}, with the version the value came from (kept
-   * with the cached value). An entry restored from a snapshot has no known
-   * version: it serves `getSecret` only, and `readSecret` asks the backend.
+   * with the cached value). An entry restored from a snapshot carries the
+   * version the backend reported when it was saved; one from an older
+   * snapshot without it serves `getSecret` only.
    */
   readSecret(name: string, opts?: ReadOptions): Promise<SecretRead> {
     return this.#get(name, opts, true) as Promise<SecretRead>;
@@ -877,7 +878,7 @@ class CachedManager implements CachedSecretManager {
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      this.#put(key, e.name, read, e.value, undefined, at, at, e.expiresAt + this.#staleMs);
+      this.#put(key, e.name, read, e.value, e.served, at, at, e.expiresAt + this.#staleMs);
       taken++;
     }
     this.#evict();
@@ -890,7 +891,13 @@ class CachedManager implements CachedSecretManager {
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
       if (e.staleUntil < now) continue;
-      entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
+      entries.push({
+        name: e.name,
+        ...e.read,
+        value: e.value,
+        expiresAt: e.expiresAt,
+        served: e.got,
+      });
     }
     return entries;
   }

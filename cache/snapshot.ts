@@ -150,6 +150,12 @@ export interface SnapshotEntry {
   value: string;
   /** When the entry expired or expires, epoch milliseconds. */
   expiresAt: number;
+  /**
+   * The version (and stage) the backend reported for this read, so a
+   * restored entry answers `readSecret` and not only `getSecret`. Absent in
+   * snapshots written before it was kept.
+   */
+  served?: { version: string; stage?: Stage };
 }
 
 /**

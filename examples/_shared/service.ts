@@ -18,6 +18,9 @@ import {
 } from "@keyward/secrets";
 import { ConfigProblemsError } from "@keyward/secrets/config";
 
+/** The service's name, the root of its log categories (set by {@linkcode installRedaction}). */
+let serviceName = "keyward-example";
+
 /** The redactor every value the service reads is registered with. */
 export const redactor: Redactor = new Redactor();
 
@@ -42,6 +45,7 @@ export function protect(name: string, read: SecretRead | string): void {
  * error prints redacted and the process exits 1.
  */
 export async function installRedaction(service: string, level: string): Promise<Logger> {
+  serviceName = service;
   redactConsole(redactor);
   const lowestLevel = (["debug", "info", "warning", "error"].includes(level) ? level : "info") as
     | "debug"
@@ -90,7 +94,9 @@ export function failStart(service: string, err: unknown): never {
  * Calls `onChange` when the version of `name` that the manager serves
  * differs from `version`. With a cached manager subscribed to rotation
  * events the read is a cache hit until an event refetches the secret, so a
- * short interval costs no backend call.
+ * short interval costs no backend call. A failure (the backend, or
+ * `onChange` refusing the new version) is retried on the next tick and
+ * logged as a warning once until it changes or the watch succeeds.
  */
 export function watchSecret(
   manager: SecretManager,
@@ -101,7 +107,8 @@ export function watchSecret(
 ): () => void {
   let current = version;
   let busy = false;
-  const log = getLogger(["keyward-example", "watch"]);
+  let lastFailure: string | undefined;
+  const log = getLogger([serviceName, "watch"]);
   const timer = setInterval(async () => {
     if (busy) return;
     busy = true;
@@ -112,16 +119,45 @@ export function watchSecret(
         await onChange(read);
         current = read.version;
       }
+      lastFailure = undefined;
     } catch (err) {
-      log.warn("Watching {secret} failed: {error}", {
-        secret: name,
-        error: err instanceof Error ? err.message : String(err),
-      });
+      const error = err instanceof Error ? err.message : String(err);
+      if (error !== lastFailure) {
+        lastFailure = error;
+        log.warn("Watching {secret} failed (retrying every {intervalMs} ms): {error}", {
+          secret: name,
+          intervalMs,
+          error,
+        });
+      }
     } finally {
       busy = false;
     }
   }, intervalMs);
   return () => clearInterval(timer);
+}
+
+/**
+ * Serves `handler` on `hostname:port` and prints the "listening on" line; a
+ * port that cannot be bound stops the start with a message naming it (exit 1).
+ */
+export function serve(
+  service: string,
+  hostname: string,
+  port: number,
+  handler: Deno.ServeHandler,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({
+      hostname,
+      port,
+      onListen: (addr) =>
+        console.log(`${service} listening on http://${addr.hostname}:${addr.port}`),
+    }, handler);
+  } catch (err) {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    failStart(service, new Error(`cannot listen on ${hostname}:${port} (${reason})`));
+  }
 }
 
 /** Stops on SIGTERM or SIGINT: runs `stop` once, then exits 0. */

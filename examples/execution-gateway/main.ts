@@ -17,6 +17,7 @@ import {
   failStart,
   installRedaction,
   protect,
+  serve,
   stopOnSignal,
   watchSecret,
 } from "../_shared/service.ts";
@@ -74,12 +75,7 @@ const app = createGatewayApp({
   maxQty: settings.MAX_ORDER_QTY,
   dryRun: settings.DRY_RUN,
 });
-const server = Deno.serve({
-  hostname: settings.HOST,
-  port: settings.PORT,
-  onListen: ({ hostname, port }) =>
-    console.log(`${SERVICE} listening on http://${hostname}:${port}`),
-}, app.fetch);
+const server = serve(SERVICE, settings.HOST, settings.PORT, app.fetch);
 
 stopOnSignal(async () => {
   stopWatch();

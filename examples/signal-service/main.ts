@@ -17,6 +17,7 @@ import {
   failStart,
   installRedaction,
   protect,
+  serve,
   stopOnSignal,
   watchSecret,
 } from "../_shared/service.ts";
@@ -72,7 +73,16 @@ let live: LivePool = {
 const stopWatch = watchSecret(manager, "database/app", live.version, async (read) => {
   const fields = JSON.parse(read.value) as { username: string; password: string };
   const next = open(fields);
-  await next`select 1`; // the new credential works before any request uses it
+  try {
+    await next`select 1`; // the new credential works before any request uses it
+  } catch (err) {
+    // keep serving on the live pool; the watch retries (and warns once)
+    await next.end({ timeout: 1 }).catch(() => {});
+    const code = (err as { code?: string }).code ?? "unknown";
+    throw new Error(
+      `the new credential of database/app (version ${read.version}) failed its check (${code})`,
+    );
+  }
   const old = live;
   live = { sql: next, version: read.version };
   log.info("database/app rotated: version {from} -> {to}; draining the old pool", {
@@ -83,12 +93,7 @@ const stopWatch = watchSecret(manager, "database/app", live.version, async (read
 });
 
 const app = createSignalApp(() => live);
-const server = Deno.serve({
-  hostname: settings.HOST,
-  port: settings.PORT,
-  onListen: ({ hostname, port }) =>
-    console.log(`${SERVICE} listening on http://${hostname}:${port}`),
-}, app.fetch);
+const server = serve(SERVICE, settings.HOST, settings.PORT, app.fetch);
 
 stopOnSignal(async () => {
   stopWatch();
