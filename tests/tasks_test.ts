@@ -30,3 +30,19 @@ Deno.test("db:migrate may read only DATABASE_URL and the PG* variables", async (
   assert.match(tasks["db:migrate"], /--allow-env=DATABASE_URL,PG\*(\s|$)/);
   assert.doesNotMatch(tasks["db:migrate"], /--allow-(read|write)/);
 });
+
+Deno.test("ci-local runs what CI runs: .ci/run, whose deno commands are scoped and never prompt", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  assert.equal(tasks["ci-local"], "bash .ci/run");
+  const script = await Deno.readTextFile(new URL(".ci/run", root));
+  // Continuation lines joined, so a command's flags are on one line.
+  const lines = script.replace(/\\\n\s*/g, " ").split("\n").filter((l) => !/^\s*#/.test(l));
+  const runs = lines.filter((l) => /\bdeno (run|test|bench)\b/.test(l));
+  assert.ok(runs.length >= 3, "CI runs deno commands");
+  for (const line of runs) {
+    assert.match(line, /--no-prompt/, line);
+    assert.doesNotMatch(line, /(^|\s)(-A|--allow-all)(\s|$)/, line);
+  }
+  // The README's test command is what CI runs.
+  assert.match(script, /npx -y deno@2\.9\.6 task test/);
+});
