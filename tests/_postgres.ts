@@ -64,11 +64,11 @@ async function readDatabaseUrl(): Promise<string | undefined> {
     if (name.startsWith(TEST_SETTINGS_PREFIX)) env[name.slice(TEST_SETTINGS_PREFIX.length)] = value;
   }
   if (!env.SECRET_BACKEND) return undefined;
-  const secretName = env.DATABASE_SECRET ?? "test/database/app";
+  const secretName = "test/database/app";
   const database = env.PGDATABASE;
   if (!database) throw new Error(`${TEST_SETTINGS_PREFIX}PGDATABASE is not set`);
   const settings = Object.fromEntries(
-    Object.entries(env).filter(([name]) => !/^(PG|DATABASE_SECRET$)/.test(name)),
+    Object.entries(env).filter(([name]) => !name.startsWith("PG")),
   );
   const manager = await createSecretManager({ env: settings });
   try {
