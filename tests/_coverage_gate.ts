@@ -15,7 +15,13 @@
  * @module
  */
 
-/** Every source folder of the package, each gated at {@linkcode MINIMUM}% of its lines. */
+/**
+ * Every source folder of the package, each gated at {@linkcode MINIMUM}% of
+ * its lines. Not gated: `migrations/`, whose uncovered lines are the
+ * `db:migrate` and `db:generate` command lines, run by the tests as
+ * subprocesses (coverage is collected in the test process only); its
+ * `applyMigrations()` runs in every Postgres test.
+ */
 export const SOURCE_FOLDERS: readonly string[] = [
   "core",
   "backends",
@@ -29,7 +35,6 @@ export const SOURCE_FOLDERS: readonly string[] = [
   "pg",
   "factory",
   "cli",
-  "migrations",
   "testing",
 ];
 
