@@ -21,7 +21,11 @@ function pgTest(name: string, fn: (url: string) => Promise<void>): void {
     name,
     ignore: !URL && !IN_CI,
     fn: async () => {
-      if (!URL) throw new Error("no test database (DATABASE_URL or the test store); CI must run the Postgres tests");
+      if (!URL) {
+        throw new Error(
+          "no test database (DATABASE_URL or the test store); CI must run the Postgres tests",
+        );
+      }
       await fn(URL);
     },
   });
