@@ -159,8 +159,22 @@ Deno.test("no file in the repository holds the old CI password literal", async (
   assert.deepEqual(report, []);
 });
 
+Deno.test("tests and benches get the database URL from tests/_postgres.ts only", async () => {
+  // databaseUrl() reads DATABASE_URL or, in CI, the test store: a file that
+  // reads the variable itself skips (or fails) in CI, where it is not set.
+  const direct: string[] = [];
+  for await (const path of filesUnder(`${ROOT}/tests`)) {
+    if (!path.endsWith(".ts") || path.endsWith("/tests/_postgres.ts")) continue;
+    const text = await Deno.readTextFile(path);
+    if (/env\.get\(\s*["'`]DATABASE_URL["'`]\s*\)/.test(text)) {
+      direct.push(path.slice(ROOT.length + 1));
+    }
+  }
+  assert.deepEqual(direct, [], "use `await databaseUrl()` from tests/_postgres.ts");
+});
+
 const inCiStore = Deno.env.get(`${TEST_SETTINGS_PREFIX}SECRET_BACKEND`) !== undefined &&
-  Deno.env.get("DATABASE_URL") === undefined;
+  !Deno.env.has("DATABASE_URL");
 
 Deno.test({
   name: "in CI, the database password is in the test store only: no variable holds it",
