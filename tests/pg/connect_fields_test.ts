@@ -75,3 +75,16 @@ Deno.test("a URL with a line break in it is refused without quoting it", () => {
   assert.match(problem!, /control character/);
   assert.ok(!problem!.includes(password.slice(0, 12)));
 });
+
+Deno.test("a password percent-encoded as Latin-1 (%E9 for é) is refused, not sent garbled", () => {
+  // postgres.js decodes the password with decodeURIComponent, which throws on
+  // bytes that are not UTF-8; the problem names the fault, never the URL.
+  const word = `caf${crypto.randomUUID().slice(0, 8)}`;
+  const problem = connectionUrlProblem(`postgres://app:${word}%E9@127.0.0.1/app`);
+  assert.match(problem!, /percent-encode/);
+  assert.ok(!problem!.includes(word));
+  assert.equal(
+    connectionUrlProblem(`postgres://app:${word}${encodeURIComponent("é")}@127.0.0.1/app`),
+    undefined,
+  );
+});
