@@ -80,11 +80,12 @@ Deno.test("a password percent-encoded as Latin-1 (%E9 for é) is refused, not se
   // postgres.js decodes the password with decodeURIComponent, which throws on
   // bytes that are not UTF-8; the problem names the fault, never the URL.
   const word = `caf${crypto.randomUUID().slice(0, 8)}`;
-  const problem = connectionUrlProblem(`postgres://app:${word}%E9@127.0.0.1/app`);
+  const latin1 = `${word}%E9`;
+  const problem = connectionUrlProblem(`postgres://app:${latin1}@127.0.0.1/app`);
   assert.match(problem!, /percent-encode/);
   assert.ok(!problem!.includes(word));
   assert.equal(
-    connectionUrlProblem(`postgres://app:${word}${encodeURIComponent("é")}@127.0.0.1/app`),
+    connectionUrlProblem(`postgres://app:${encodeURIComponent(`${word}é`)}@127.0.0.1/app`),
     undefined,
   );
 });
