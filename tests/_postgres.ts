@@ -11,6 +11,20 @@
  * `crypto.randomUUID()` and filter what they receive by them. The tests
  * create no roles, no tables in `public` and no advisory lock ids of their own.
  *
+ * Where the database URL comes from ({@linkcode databaseUrl}, the one place
+ * every test and bench asks): `DATABASE_URL` when it is set (a developer's own
+ * Postgres, the README's test command); otherwise, as in CI, from a secret
+ * manager: the credential `test/database/app` {`username`, `password`} read
+ * through `createSecretManager()` built from the `KEYWARD_TEST_`-prefixed
+ * settings (`KEYWARD_TEST_SECRET_BACKEND=file`,
+ * `KEYWARD_TEST_KEYWARD_FILE_PATH`, `KEYWARD_TEST_KEYWARD_FILE_KEY_FILE`, or
+ * the Vault ones), plus the plain settings `KEYWARD_TEST_PGHOST`,
+ * `KEYWARD_TEST_PGPORT` and `KEYWARD_TEST_PGDATABASE`. The prefix keeps the
+ * tests' own backend out of the code under test: a test that starts the CLI
+ * or builds a factory from the environment sees no `SECRET_BACKEND` of CI's.
+ * `.ci/run` writes that store (`.ci/provision_db.ts`) with a password made
+ * for the run; no password is in this repository.
+ *
  * Outside CI, a missing Postgres skips the tests with a message; with
  * `CI=true` it fails them.
  *
@@ -18,9 +32,58 @@
  */
 
 import postgres, { type Sql } from "postgres";
+import { createSecretManager } from "../factory.ts";
+import { postgresUrl } from "../config/connection.ts";
 
 const HOW =
-  "start Postgres and set DATABASE_URL=postgres://keyward:keyward-ci-only@127.0.0.1:5432/keyward_test (see .ci/run)";
+  "start Postgres and set DATABASE_URL=postgres://<user>:<password>@127.0.0.1:5432/keyward_test " +
+  "(or run `bash .ci/run`, which keeps a fresh password in a test store)";
+
+/** The prefix of the settings of the tests' own secret manager. */
+export const TEST_SETTINGS_PREFIX = "KEYWARD_TEST_";
+
+let cachedUrl: Promise<string | undefined> | undefined;
+
+/**
+ * The base URL of the test database, or `undefined` when none is configured:
+ * `DATABASE_URL`, else the `test/database/app` secret of the tests' own
+ * manager (see the module comment). Read once per process. Throws (naming
+ * the setting or the secret, never a value) when the manager is configured
+ * but cannot give the credential.
+ */
+export function databaseUrl(): Promise<string | undefined> {
+  cachedUrl ??= readDatabaseUrl();
+  return cachedUrl;
+}
+
+async function readDatabaseUrl(): Promise<string | undefined> {
+  const direct = Deno.env.get("DATABASE_URL");
+  if (direct) return direct;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(Deno.env.toObject())) {
+    if (name.startsWith(TEST_SETTINGS_PREFIX)) env[name.slice(TEST_SETTINGS_PREFIX.length)] = value;
+  }
+  if (!env.SECRET_BACKEND) return undefined;
+  const secretName = "test/database/app";
+  const database = env.PGDATABASE;
+  if (!database) throw new Error(`${TEST_SETTINGS_PREFIX}PGDATABASE is not set`);
+  const settings = Object.fromEntries(
+    Object.entries(env).filter(([name]) => !name.startsWith("PG")),
+  );
+  const manager = await createSecretManager({ env: settings });
+  try {
+    const [username, password] = await Promise.all([
+      manager.getSecret(secretName, { field: "username" }),
+      manager.getSecret(secretName, { field: "password" }),
+    ]);
+    return postgresUrl(
+      { host: env.PGHOST ?? "127.0.0.1", port: Number(env.PGPORT ?? 5432), database },
+      { username, password },
+    ).reveal();
+  } finally {
+    await manager.close();
+  }
+}
 
 /** This run's part of every schema name: the pid and 8 random hex digits (`1234_0f3a9c2e`). */
 export const RUN_ID: string = `${Deno.pid}_${
@@ -58,14 +121,14 @@ export function withSearchPath(url: string, schema: string): string {
 }
 
 /**
- * Connects to `DATABASE_URL` and gives the test file a fresh schema of this
- * run's own, `test_<name>_<RUN_ID>`; returns `null` (after a skip message)
- * when Postgres is not there outside CI.
+ * Connects to the test database ({@linkcode databaseUrl}) and gives the test
+ * file a fresh schema of this run's own, `test_<name>_<RUN_ID>`; returns
+ * `null` (after a skip message) when Postgres is not there outside CI.
  */
 export async function openTestDatabase(name: string): Promise<TestDatabase | null> {
-  const base = Deno.env.get("DATABASE_URL");
+  const base = await databaseUrl();
   if (!base) {
-    missing("DATABASE_URL is not set");
+    missing("DATABASE_URL is not set and no test secret store is configured");
     return null;
   }
   const schema = `test_${name.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${RUN_ID}`;
@@ -75,7 +138,7 @@ export async function openTestDatabase(name: string): Promise<TestDatabase | nul
     await admin.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE; CREATE SCHEMA "${schema}"`);
   } catch (err) {
     await admin.end({ timeout: 1 }).catch(() => {});
-    missing(`Postgres at DATABASE_URL is not reachable (${(err as Error).message})`);
+    missing(`the test database is not reachable (${(err as Error).message})`);
     return null;
   }
   await admin.end();

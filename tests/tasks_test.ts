@@ -42,3 +42,19 @@ Deno.test("secrets and rotate grant the same permissions, --allow-run included (
   const row = readme.split("\n").find((l) => l.startsWith("| `secrets`"));
   assert.match(row ?? "", /\brun\b/, "the README says why secrets may run programs");
 });
+
+Deno.test("ci-local runs what CI runs: .ci/run, whose deno commands are scoped and never prompt", async () => {
+  const { tasks } = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  assert.equal(tasks["ci-local"], "bash .ci/run");
+  const script = await Deno.readTextFile(new URL(".ci/run", root));
+  // Continuation lines joined, so a command's flags are on one line.
+  const lines = script.replace(/\\\n\s*/g, " ").split("\n").filter((l) => !/^\s*#/.test(l));
+  const runs = lines.filter((l) => /\bdeno (run|test|bench)\b/.test(l));
+  assert.ok(runs.length >= 3, "CI runs deno commands");
+  for (const line of runs) {
+    assert.match(line, /--no-prompt/, line);
+    assert.doesNotMatch(line, /(^|\s)(-A|--allow-all)(\s|$)/, line);
+  }
+  // The README's test command is what CI runs.
+  assert.match(script, /npx -y deno@2\.9\.6 task test/);
+});

@@ -17,6 +17,7 @@ import { MemorySecretManager } from "../../backends/memory.ts";
 import { withCache } from "../../cache/cached_manager.ts";
 import { applyMigrations } from "../../migrations/apply.ts";
 import { RecordingAuditSink } from "../../testing/recording_sink.ts";
+import { databaseUrl } from "../_postgres.ts";
 
 const key = AuditKey.fromBase64(btoa("bench-audit-key-0123456789abcdefghij"));
 const initial = { "alpaca/api_key_id": "PKBENCH000000000000" };
@@ -43,7 +44,7 @@ Deno.bench(
 );
 
 const EVENTS = 20_000;
-const url = Deno.env.get("DATABASE_URL");
+const url = await databaseUrl();
 const event = (i: number): AuditEvent => ({
   accessedAtMs: Date.now(),
   service: "bench",

@@ -13,11 +13,12 @@ import { PostgresRotationEvents } from "../../postgres.ts";
 import { reportedVersion } from "../../rotation.ts";
 import { readVersioned } from "../../rotation/_versions.ts";
 import { FakeVaultServer } from "../fakes/vault_server.ts";
+import { databaseUrl } from "../_postgres.ts";
 
 const N = Number(Deno.args[0] ?? 20);
 const ROUNDS = Number(Deno.args[1] ?? 5);
-const db = Deno.env.get("DATABASE_URL");
-if (!db) throw new Error("set DATABASE_URL");
+const db = await databaseUrl();
+if (!db) throw new Error("set DATABASE_URL (or run under .ci/run, whose test store holds it)");
 const NAME = "bench/fleet/signing";
 const server = await FakeVaultServer.start();
 const manager = new VaultSecretManager({ address: server.url, auth: { token: server.rootToken } });

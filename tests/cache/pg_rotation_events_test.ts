@@ -3,16 +3,16 @@ import postgres from "postgres";
 import { MemorySecretManager, withCache } from "../../mod.ts";
 import { PostgresRotationEvents, ROTATION_CHANNEL } from "../../postgres.ts";
 import { FaultyManager } from "../../testing.ts";
+import { databaseUrl, IN_CI } from "../_postgres.ts";
 import { sharedView } from "./_helpers.ts";
 
-const URL = Deno.env.get("DATABASE_URL");
-const IN_CI = Deno.env.get("CI") === "true";
+const URL = await databaseUrl();
 const WAIT_MS = 5_000;
 
 if (!URL && !IN_CI) {
   console.warn(
-    "tests/cache/pg_rotation_events_test.ts skipped: set DATABASE_URL (for example " +
-      "postgres://keyward:keyward-ci-only@127.0.0.1:5432/keyward_test, as .ci/run does) to run it",
+    "tests/cache/pg_rotation_events_test.ts skipped: set DATABASE_URL " +
+      "(postgres://<user>:<password>@127.0.0.1:5432/keyward_test) or run `bash .ci/run`",
   );
 }
 
@@ -21,7 +21,11 @@ function pgTest(name: string, fn: (url: string) => Promise<void>): void {
     name,
     ignore: !URL && !IN_CI,
     fn: async () => {
-      if (!URL) throw new Error("DATABASE_URL is not set; CI must run the Postgres tests");
+      if (!URL) {
+        throw new Error(
+          "no test database (DATABASE_URL or the test store); CI must run the Postgres tests",
+        );
+      }
       await fn(URL);
     },
   });

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { openTestDatabase, RUN_ID } from "../_postgres.ts";
 import { openTestStore, runToExit, startService, until } from "./_services.ts";
 
@@ -17,7 +16,7 @@ Deno.test("signal-service: health on a pool from database/app, a new pool after 
   const role = `sig_${RUN_ID}`.toLowerCase();
   const first = randomPassword();
   const second = randomPassword();
-  const url = new URL(Deno.env.get("DATABASE_URL")!);
+  const url = new URL(db.url);
   try {
     await db.sql.unsafe(`CREATE ROLE "${role}" LOGIN PASSWORD '${first.replaceAll("'", "''")}'`);
     await store.manager.setSecret("database/app", { username: role, password: first });
@@ -53,9 +52,7 @@ Deno.test("signal-service: health on a pool from database/app, a new pool after 
       assert.match(service.output(), /signal-service stopped/);
     }
   } finally {
-    const admin = postgres(Deno.env.get("DATABASE_URL")!, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
-    await admin.end();
+    await db.sql.unsafe(`DROP ROLE IF EXISTS "${role}"`).catch(() => {});
     await store.close();
     await db.close();
   }

@@ -16,6 +16,7 @@ import { MemorySecretManager } from "../../backends/memory.ts";
 import { captureIo } from "../../testing/canary.ts";
 import { FakeVaultServer } from "../fakes/vault_server.ts";
 import { TEST_KEY_B64 } from "../audit/_fixtures.ts";
+import { databaseUrl } from "../_postgres.ts";
 
 /** Passwords as an operator would paste them, each with one troublesome character. */
 const PASSWORDS: Record<string, string> = {
@@ -76,7 +77,7 @@ Deno.test("connectUrl() and connectFromSecret() refuse with a ConfigError naming
   }
 });
 
-const base = Deno.env.get("DATABASE_URL");
+const base = await databaseUrl();
 
 Deno.test({
   name: "a password with '/', '#', '@', '%', '?' or a space connects once percent-encoded",

@@ -8,15 +8,15 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { CliHarness } from "../cli/_capture.ts";
-import { IN_CI, missing } from "../_postgres.ts";
+import { databaseUrl, IN_CI, missing } from "../_postgres.ts";
 
-const BASE_URL = Deno.env.get("DATABASE_URL");
+const BASE_URL = await databaseUrl();
 const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 const APP = "database/app";
 
 async function reachable(): Promise<boolean> {
   if (!BASE_URL) {
-    missing("DATABASE_URL is not set");
+    missing("no test database (DATABASE_URL or the CI test store)");
     return false;
   }
   const sql = postgres(BASE_URL, { max: 1, onnotice: () => {}, connect_timeout: 5 });
