@@ -298,20 +298,35 @@ export function withCache(manager: SecretManager, options: CacheOptions = {}): C
   return new CachedManager(manager, options);
 }
 
+/**
+ * A cached read. Kept small (issue 18: at most twice a bare `Map` entry): no
+ * refresh instant (it is `expiresAt - #refreshLead` while `refreshing` is
+ * false, the only time it is read), one shared object for a plain read's
+ * `read`, and the serve events built on the first serve, not per entry.
+ */
 interface Entry {
-  readonly key: string;
   readonly name: string;
   readonly read: KeyRead;
   readonly value: string;
-  /** The version (and stage) the backend reported; unknown for an entry seeded from a snapshot. */
-  readonly got: Got | undefined;
+  /**
+   * The version the backend reported; `undefined` for an entry seeded from a
+   * snapshot (version unknown: it serves `getSecret` only).
+   */
+  readonly version: string | undefined;
+  /** The stage the backend reported, if any. */
+  readonly stage: Stage | undefined;
   /** Served fresh before this instant. */
   expiresAt: number;
-  /** A read at or after this instant starts a background refresh. */
-  readonly refreshAt: number;
-  /** Served stale (on an outage) up to this instant. */
-  readonly staleUntil: number;
-  /** A background refresh was started for this entry. */
+  /**
+   * Served stale (on an outage) up to `expiresAt + staleFor` (an offset, not
+   * an instant: a small integer takes no heap number of its own).
+   */
+  staleFor: number;
+  /**
+   * A background refresh was started for this entry (or it was seeded or
+   * expired early); once true it stays true, and the refresh-ahead instant
+   * is no longer read.
+   */
   refreshing: boolean;
   /**
    * 0, or: the backend failed and the entry was served stale; until this
@@ -320,14 +335,12 @@ interface Entry {
   retryAt: number;
   /** The value of the cache's move counter when the entry last moved to the newest end. */
   tick: number;
-  /** The `cache` serve event, built once so a hit allocates nothing. */
-  readonly hitEvent: ServeEvent;
-  /** The `stale` serve event. */
-  readonly staleEvent: ServeEvent;
+  /**
+   * The `cache` serve event, or both serve events once it was served stale;
+   * built on the first serve, so later serves allocate nothing.
+   */
+  events: ServeEvent | ServeEvents | undefined;
 }
-
-/** The version a read reported, kept with the value. */
-type Got = Omit<SecretRead, "value">;
 
 /** What identifies a cached read besides the name. */
 interface KeyRead {
@@ -368,7 +381,17 @@ function keyOf(name: string, opts: ReadOptions): string {
   return `${name}\u0000${stage ?? "current"}\u0000${opts.version ?? ""}\u0000${opts.field ?? ""}`;
 }
 
+/** The `read` of every plain current read: one object, not one per entry. */
+const PLAIN_READ: KeyRead = Object.freeze({});
+
 function readOf(opts: ReadOptions | undefined): KeyRead {
+  if (
+    opts === undefined ||
+    (opts.version === undefined && opts.field === undefined &&
+      (opts.stage === undefined || opts.stage === "current"))
+  ) {
+    return PLAIN_READ;
+  }
   const read: KeyRead = {};
   if (opts?.stage !== undefined && (opts.stage !== "current" || opts.version !== undefined)) {
     read.stage = opts.stage;
@@ -412,6 +435,8 @@ class CachedManager implements CachedSecretManager {
   #tick = 0;
   /** A hit moves its entry only when it is at least this many moves old. */
   readonly #moveAfter: number;
+  /** A fresh entry is refreshed ahead once it expires within this many milliseconds. */
+  readonly #refreshLead: number;
   /** A backend read succeeded at least once: start-up is over. */
   #fetchedOnce = false;
 
@@ -442,6 +467,7 @@ class CachedManager implements CachedSecretManager {
       1,
     );
     this.#moveAfter = Math.max(1, this.#maxEntries >> 1);
+    this.#refreshLead = this.#ttlMs - Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new ConfigError("option now must be a function");
     }
@@ -495,7 +521,7 @@ class CachedManager implements CachedSecretManager {
       key = keyOf(name, opts);
     }
     const entry = this.#entries.get(key);
-    if (entry !== undefined && (!whole || entry.got !== undefined)) {
+    if (entry !== undefined && (!whole || entry.version !== undefined)) {
       const now = this.#now();
       if (now < entry.expiresAt) {
         // LRU bookkeeping: a used entry moves to the end of the Map (the
@@ -507,16 +533,18 @@ class CachedManager implements CachedSecretManager {
           entry.tick = ++this.#tick;
         }
         this.#hits++;
-        if (now >= entry.refreshAt && !entry.refreshing) this.#refreshAhead(entry);
-        if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
+        if (!entry.refreshing && now >= entry.expiresAt - this.#refreshLead) {
+          this.#refreshAhead(entry);
+        }
+        if (this.#onServe !== undefined) this.#serveEvent(hitEventOf(entry));
         return Promise.resolve(whole ? answer(entry) : entry.value);
       }
       if (entry.retryAt !== 0) {
         // The backend failed on this entry a moment ago: serve the stale
         // value at once instead of making every read wait for it to fail.
-        if (now < entry.retryAt && now <= entry.staleUntil) {
+        if (now < entry.retryAt && now <= staleUntil(entry)) {
           this.#staleServes++;
-          if (this.#onServe !== undefined) this.#serveEvent(entry.staleEvent);
+          if (this.#onServe !== undefined) this.#serveEvent(staleEventOf(entry));
           return Promise.resolve(whole ? answer(entry) : entry.value);
         }
         // This read tries the backend again; reads meanwhile get the stale value.
@@ -551,7 +579,7 @@ class CachedManager implements CachedSecretManager {
       // would be rejected too, so the error surfaces and the caller decides.
       if (forced || !isOutage(err)) throw err;
       const stale = await this.#staleEntry(key, err);
-      if (stale === undefined || (whole && stale.got === undefined)) throw err;
+      if (stale === undefined || (whole && stale.version === undefined)) throw err;
       this.#staleServes++;
       if (!flight.warned) {
         flight.warned = true;
@@ -570,7 +598,7 @@ class CachedManager implements CachedSecretManager {
         );
       }
       if (this.#staleRetryMs > 0) stale.retryAt = this.#now() + this.#staleRetryMs;
-      if (this.#onServe !== undefined) this.#serveEvent(stale.staleEvent);
+      if (this.#onServe !== undefined) this.#serveEvent(staleEventOf(stale));
       return whole ? answer(stale) : stale.value;
     }
   }
@@ -587,7 +615,7 @@ class CachedManager implements CachedSecretManager {
     }
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (now > entry.staleUntil) {
+    if (now > staleUntil(entry)) {
       this.#log.error(
         "Secret {secret} past its stale window: {reason}",
         { secret: entry.name, reason: err.reason, backend: err.backend ?? null },
@@ -634,9 +662,16 @@ class CachedManager implements CachedSecretManager {
   #store(key: string, name: string, read: KeyRead, got: SecretRead): void {
     const now = this.#now();
     const expiresAt = now + this.#ttlMs;
-    const refreshAt = now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
-    const { value, ...version } = got;
-    this.#put(key, name, read, value, version, expiresAt, refreshAt, expiresAt + this.#staleMs);
+    this.#put(
+      key,
+      name,
+      read,
+      got.value,
+      got.version,
+      got.stage,
+      expiresAt,
+      expiresAt + this.#staleMs,
+    );
     this.#evict();
     this.#markSnapshotDirty();
   }
@@ -647,28 +682,26 @@ class CachedManager implements CachedSecretManager {
     name: string,
     read: KeyRead,
     value: string,
-    got: Got | undefined,
+    version: string | undefined,
+    stage: Stage | undefined,
     expiresAt: number,
-    refreshAt: number,
     staleUntil: number,
   ): void {
     const old = this.#entries.get(key);
     if (old !== undefined) this.#entries.delete(key);
     this.#entries.set(key, {
-      key,
       name,
       read,
       value,
-      got,
+      version,
+      stage,
       expiresAt,
-      refreshAt,
-      staleUntil,
+      staleFor: staleUntil - expiresAt,
       // A seeded entry (no version known) is never fresh and needs no refresh-ahead.
-      refreshing: got === undefined,
+      refreshing: version === undefined,
       retryAt: 0,
       tick: ++this.#tick,
-      hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
-      staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
+      events: old?.events,
     });
   }
 
@@ -686,13 +719,13 @@ class CachedManager implements CachedSecretManager {
 
   #refreshAhead(entry: Entry): void {
     entry.refreshing = true;
-    if (this.#flights.has(entry.key)) return;
+    if (this.#flights.has(keyOf(entry.name, entry.read))) return;
     this.#refetch(entry);
   }
 
   /** Starts a background fetch of `entry`'s read; its failure is logged and counted, never thrown. */
   #refetch(entry: Entry): Promise<void> {
-    const flight = this.#startFlight(entry.key, entry.name, entry.read, false);
+    const flight = this.#startFlight(keyOf(entry.name, entry.read), entry.name, entry.read, false);
     const done = flight.promise.then(
       () => {},
       (err: unknown) => {
@@ -844,7 +877,10 @@ class CachedManager implements CachedSecretManager {
     const due: Entry[] = [];
     for (const entry of this.#entries.values()) {
       if (!match(entry)) continue;
-      if (entry.expiresAt > now) entry.expiresAt = now;
+      if (entry.expiresAt > now) {
+        entry.staleFor += entry.expiresAt - now; // the stale window stays where it was
+        entry.expiresAt = now;
+      }
       entry.refreshing = true;
       due.push(entry);
     }
@@ -854,7 +890,7 @@ class CachedManager implements CachedSecretManager {
       while (next < due.length && !this.#closed) {
         const entry = due[next++];
         // Only refetch what is still cached (a write or eviction may have dropped it).
-        if (this.#entries.get(entry.key) !== entry) continue;
+        if (this.#entries.get(keyOf(entry.name, entry.read)) !== entry) continue;
         await this.#refetch(entry);
       }
     };
@@ -869,7 +905,8 @@ class CachedManager implements CachedSecretManager {
     let taken = 0;
     for (const e of entries) {
       if (now > e.expiresAt + this.#staleMs) continue;
-      const read: KeyRead = {};
+      const plain = e.stage === undefined && e.version === undefined && e.field === undefined;
+      const read: KeyRead = plain ? PLAIN_READ : {};
       if (e.stage !== undefined) read.stage = e.stage;
       if (e.version !== undefined) read.version = e.version;
       if (e.field !== undefined) read.field = e.field;
@@ -877,7 +914,7 @@ class CachedManager implements CachedSecretManager {
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      this.#put(key, e.name, read, e.value, undefined, at, at, e.expiresAt + this.#staleMs);
+      this.#put(key, e.name, read, e.value, undefined, undefined, at, e.expiresAt + this.#staleMs);
       taken++;
     }
     this.#evict();
@@ -889,7 +926,7 @@ class CachedManager implements CachedSecretManager {
     const now = this.#now();
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
-      if (e.staleUntil < now) continue;
+      if (staleUntil(e) < now) continue;
       entries.push({ name: e.name, ...e.read, value: e.value, expiresAt: e.expiresAt });
     }
     return entries;
@@ -925,8 +962,43 @@ class CachedManager implements CachedSecretManager {
 }
 
 /** The {@linkcode SecretRead} a cached entry answers (only called when its version is known). */
+/** A cached read's two serve events, once both were needed. */
+interface ServeEvents {
+  readonly hit: ServeEvent;
+  readonly stale: ServeEvent;
+}
+
+/** The entry's `cache` serve event, built on its first serve. */
+function hitEventOf(entry: Entry): ServeEvent {
+  const events = entry.events;
+  if (events === undefined) return entry.events = serveEvent(entry, "cache");
+  return "source" in events ? events : events.hit;
+}
+
+/** The entry's `stale` serve event, built on its first stale serve. */
+function staleEventOf(entry: Entry): ServeEvent {
+  const events = entry.events;
+  if (events !== undefined && !("source" in events)) return events.stale;
+  const stale = serveEvent(entry, "stale");
+  entry.events = { hit: events ?? serveEvent(entry, "cache"), stale };
+  return stale;
+}
+
+function serveEvent(entry: Entry, source: "cache" | "stale"): ServeEvent {
+  // A plain read's event is a two-field literal (a spread one is several times larger).
+  if (entry.read === PLAIN_READ) return Object.freeze({ name: entry.name, source });
+  return Object.freeze({ name: entry.name, source, ...entry.read });
+}
+
+/** Until when the entry may be served stale. */
+function staleUntil(entry: Entry): number {
+  return entry.expiresAt + entry.staleFor;
+}
+
 function answer(entry: Entry): SecretRead {
-  return { value: entry.value, ...entry.got! };
+  return entry.stage === undefined
+    ? { value: entry.value, version: entry.version! }
+    : { value: entry.value, version: entry.version!, stage: entry.stage };
 }
 
 /**
