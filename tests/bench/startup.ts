@@ -5,8 +5,12 @@
  * (module cache filled), then several runs each; medians and ratios.
  * Reported in docs/PERFORMANCE.md, never enforced (timings are noisy).
  *
- * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs]`
- * (default 15 runs each).
+ * With `--bisect`, rows for what `mod.ts` pulled in before issue 18 (LogTape,
+ * `@logtape/redaction`, `@noble/hashes`), each imported alone, so the cost of
+ * each import can be read off beside the entries.
+ *
+ * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs] [--bisect]`
+ * (default 21 runs each; the figure is the median, the runs interleaved).
  *
  * @module
  */
@@ -26,6 +30,19 @@ const SCRIPTS: Record<string, string> = {
   "./factory": `import { createSecretManager } from ${
     JSON.stringify(new URL("factory.ts", root).href)
   };\nif (!createSecretManager) throw new Error();\n`,
+};
+
+/** The bisection rows: one import each, by specifier (resolved through deno.json). */
+const BISECT: Record<string, string> = {
+  "@logtape/logtape alone":
+    `import { getLogger } from "@logtape/logtape";\nif (!getLogger) throw new Error();\n`,
+  "@logtape/redaction alone":
+    `import { redactByField } from "@logtape/redaction";\nif (!redactByField) throw new Error();\n`,
+  "@noble/hashes (hmac + sha2) alone": `import { hmac } from "@noble/hashes/hmac.js";\n` +
+    `import { sha256 } from "@noble/hashes/sha2.js";\nif (!hmac || !sha256) throw new Error();\n`,
+  "audit/chain.ts alone": `import { AuditChain } from ${
+    JSON.stringify(new URL("audit/chain.ts", root).href)
+  };\nif (!AuditChain) throw new Error();\n`,
 };
 
 /** The median of `xs`. */
@@ -56,7 +73,9 @@ async function runOnce(path: string): Promise<number> {
 }
 
 if (import.meta.main) {
-  const runs = Number(Deno.args[0] ?? 15);
+  const args = Deno.args.filter((a) => a !== "--bisect");
+  const runs = Number(args[0] ?? 21);
+  if (Deno.args.includes("--bisect")) Object.assign(SCRIPTS, BISECT);
   const dir = await Deno.makeTempDir({ prefix: "keyward-startup-" });
   try {
     const paths: Record<string, string> = {};
