@@ -335,11 +335,8 @@ interface Entry {
   retryAt: number;
   /** The value of the cache's move counter when the entry last moved to the newest end. */
   tick: number;
-  /**
-   * The `cache` serve event, or both serve events once it was served stale;
-   * built on the first serve, so later serves allocate nothing.
-   */
-  events: ServeEvent | ServeEvents | undefined;
+  /** The `cache` and `stale` serve events, each built on its first serve so later ones allocate nothing. */
+  events: ServeEvent[] | undefined;
 }
 
 /** What identifies a cached read besides the name. */
@@ -385,20 +382,13 @@ function keyOf(name: string, opts: ReadOptions): string {
 const PLAIN_READ: KeyRead = Object.freeze({});
 
 function readOf(opts: ReadOptions | undefined): KeyRead {
-  if (
-    opts === undefined ||
-    (opts.version === undefined && opts.field === undefined &&
-      (opts.stage === undefined || opts.stage === "current"))
-  ) {
-    return PLAIN_READ;
-  }
   const read: KeyRead = {};
   if (opts?.stage !== undefined && (opts.stage !== "current" || opts.version !== undefined)) {
     read.stage = opts.stage;
   }
   if (opts?.version !== undefined) read.version = opts.version;
   if (opts?.field !== undefined) read.field = opts.field;
-  return read;
+  return Object.keys(read).length ? read : PLAIN_READ;
 }
 
 /** An integer option of at least `min`, or `fallback` when not given. */
@@ -536,7 +526,7 @@ class CachedManager implements CachedSecretManager {
         if (!entry.refreshing && now >= entry.expiresAt - this.#refreshLead) {
           this.#refreshAhead(entry);
         }
-        if (this.#onServe !== undefined) this.#serveEvent(hitEventOf(entry));
+        if (this.#onServe !== undefined) this.#served(entry, 0);
         return Promise.resolve(whole ? answer(entry) : entry.value);
       }
       if (entry.retryAt !== 0) {
@@ -544,7 +534,7 @@ class CachedManager implements CachedSecretManager {
         // value at once instead of making every read wait for it to fail.
         if (now < entry.retryAt && now <= staleUntil(entry)) {
           this.#staleServes++;
-          if (this.#onServe !== undefined) this.#serveEvent(staleEventOf(entry));
+          if (this.#onServe !== undefined) this.#served(entry, 1);
           return Promise.resolve(whole ? answer(entry) : entry.value);
         }
         // This read tries the backend again; reads meanwhile get the stale value.
@@ -598,7 +588,7 @@ class CachedManager implements CachedSecretManager {
         );
       }
       if (this.#staleRetryMs > 0) stale.retryAt = this.#now() + this.#staleRetryMs;
-      if (this.#onServe !== undefined) this.#serveEvent(staleEventOf(stale));
+      if (this.#onServe !== undefined) this.#served(stale, 1);
       return whole ? answer(stale) : stale.value;
     }
   }
@@ -739,7 +729,15 @@ class CachedManager implements CachedSecretManager {
     return done;
   }
 
-  #serveEvent(event: ServeEvent): void {
+  /** Tells `onServe` of a serve from the cache (0) or a stale one (1), with the entry's event. */
+  #served(entry: Entry, stale: 0 | 1): void {
+    // Object.assign, not a spread: a plain read's event stays a two-field object.
+    const event = (entry.events ??= new Array(2))[stale] ??= Object.freeze(
+      Object.assign(
+        { name: entry.name, source: stale ? "stale" : "cache" } as ServeEvent,
+        entry.read,
+      ),
+    );
     try {
       this.#onServe!(event);
     } catch (err) {
@@ -905,11 +903,7 @@ class CachedManager implements CachedSecretManager {
     let taken = 0;
     for (const e of entries) {
       if (now > e.expiresAt + this.#staleMs) continue;
-      const plain = e.stage === undefined && e.version === undefined && e.field === undefined;
-      const read: KeyRead = plain ? PLAIN_READ : {};
-      if (e.stage !== undefined) read.stage = e.stage;
-      if (e.version !== undefined) read.version = e.version;
-      if (e.field !== undefined) read.field = e.field;
+      const read = readOf(e);
       const key = keyOf(e.name, read);
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
@@ -962,34 +956,6 @@ class CachedManager implements CachedSecretManager {
 }
 
 /** The {@linkcode SecretRead} a cached entry answers (only called when its version is known). */
-/** A cached read's two serve events, once both were needed. */
-interface ServeEvents {
-  readonly hit: ServeEvent;
-  readonly stale: ServeEvent;
-}
-
-/** The entry's `cache` serve event, built on its first serve. */
-function hitEventOf(entry: Entry): ServeEvent {
-  const events = entry.events;
-  if (events === undefined) return entry.events = serveEvent(entry, "cache");
-  return "source" in events ? events : events.hit;
-}
-
-/** The entry's `stale` serve event, built on its first stale serve. */
-function staleEventOf(entry: Entry): ServeEvent {
-  const events = entry.events;
-  if (events !== undefined && !("source" in events)) return events.stale;
-  const stale = serveEvent(entry, "stale");
-  entry.events = { hit: events ?? serveEvent(entry, "cache"), stale };
-  return stale;
-}
-
-function serveEvent(entry: Entry, source: "cache" | "stale"): ServeEvent {
-  // A plain read's event is a two-field literal (a spread one is several times larger).
-  if (entry.read === PLAIN_READ) return Object.freeze({ name: entry.name, source });
-  return Object.freeze({ name: entry.name, source, ...entry.read });
-}
-
 /** Until when the entry may be served stale. */
 function staleUntil(entry: Entry): number {
   return entry.expiresAt + entry.staleFor;

@@ -495,7 +495,7 @@ export async function configureRedactedLogging(
   options: RedactedLoggingOptions = {},
 ): Promise<void> {
   // Loaded here, not at import: only an application that configures logging pays for LogTape.
-  const { configure, getConsoleSink } = await import("@logtape/logtape");
+  const { configure, getConsoleSink } = await import("./_logtape_setup.ts");
   const raw: Record<string, LogSink> = options.sinks ?? { console: getConsoleSink() };
   const sinks: Record<string, LogSink> = {};
   for (const [name, sink] of Object.entries(raw)) {
