@@ -1,8 +1,11 @@
 /**
  * Start-up cost of keyward's entries: `deno run` of a script importing
- * `mod.ts`, next to an empty script (the baseline), one importing `./aws`
- * and one importing `./factory`, in one run: interleaved, a warm-up run each
- * (module cache filled), then several runs each; medians and ratios.
+ * `mod.ts`, next to an empty script (the baseline), one importing `./aws`,
+ * one importing both (a service on the AWS backend) and one importing
+ * `./factory`, in one run: interleaved, a warm-up run each (module cache
+ * filled), then several runs each; medians and ratios. (This replaces
+ * tests/bench/aws_startup.ts, whose start-up rows were these; the `./aws`
+ * bundle sizes are rows of tests/bench/bundle_size.ts.)
  * Reported in docs/PERFORMANCE.md, never enforced (timings are noisy).
  *
  * With `--bisect`, rows for what `mod.ts` pulled in before issue 18 (LogTape,
@@ -27,6 +30,11 @@ const SCRIPTS: Record<string, string> = {
   "./aws": `import { AwsSecretManager } from ${
     JSON.stringify(new URL("backends/aws.ts", root).href)
   };\nif (!AwsSecretManager) throw new Error();\n`,
+  "mod.ts + ./aws": `import { MemorySecretManager } from ${
+    JSON.stringify(new URL("mod.ts", root).href)
+  };\nimport { AwsSecretManager } from ${
+    JSON.stringify(new URL("backends/aws.ts", root).href)
+  };\nif (!MemorySecretManager || !AwsSecretManager) throw new Error();\n`,
   "./factory": `import { createSecretManager } from ${
     JSON.stringify(new URL("factory.ts", root).href)
   };\nif (!createSecretManager) throw new Error();\n`,
