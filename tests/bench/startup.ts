@@ -12,7 +12,11 @@
  * `@logtape/redaction`, `@noble/hashes`), each imported alone, so the cost of
  * each import can be read off beside the entries.
  *
- * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs] [--bisect]`
+ * With `--before=DIR`, rows for `mod.ts` and `./factory` of another checkout
+ * in DIR (an older commit), interleaved with the rest: before and after in
+ * one run.
+ *
+ * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs] [--bisect] [--before=DIR]`
  * (default 21 runs each; the figure is the median, the runs interleaved).
  *
  * @module
@@ -81,9 +85,22 @@ async function runOnce(path: string): Promise<number> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args.filter((a) => a !== "--bisect");
+  const args = Deno.args.filter((a) => !a.startsWith("--"));
   const runs = Number(args[0] ?? 21);
   if (Deno.args.includes("--bisect")) Object.assign(SCRIPTS, BISECT);
+  // --before=DIR: the same entries from another checkout (e.g. `git worktree add DIR <commit>`),
+  // measured in the same run, so a change is read as a ratio, not across runs.
+  const before = Deno.args.find((a) => a.startsWith("--before="))?.slice("--before=".length);
+  if (before !== undefined) {
+    const other = new URL(`file://${before.replace(/\/?$/, "/")}`);
+    for (
+      const [entry, symbol] of [["mod.ts", "withCache"], ["factory.ts", "createSecretManager"]]
+    ) {
+      SCRIPTS[`${entry} (before: ${before})`] = `import { ${symbol} } from ${
+        JSON.stringify(new URL(entry, other).href)
+      };\nif (!${symbol}) throw new Error();\n`;
+    }
+  }
   const dir = await Deno.makeTempDir({ prefix: "keyward-startup-" });
   try {
     const paths: Record<string, string> = {};
