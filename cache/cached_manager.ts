@@ -298,20 +298,35 @@ export function withCache(manager: SecretManager, options: CacheOptions = {}): C
   return new CachedManager(manager, options);
 }
 
+/**
+ * A cached read. Kept small (issue 18: at most twice a bare `Map` entry): no
+ * refresh instant (it is `expiresAt - #refreshLead` while `refreshing` is
+ * false, the only time it is read), one shared object for a plain read's
+ * `read`, and the serve events built on the first serve, not per entry.
+ */
 interface Entry {
-  readonly key: string;
   readonly name: string;
   readonly read: KeyRead;
   readonly value: string;
-  /** The version (and stage) the backend reported; unknown for an entry seeded from a snapshot. */
-  readonly got: Got | undefined;
+  /**
+   * The version the backend reported; `undefined` for an entry seeded from a
+   * snapshot (version unknown: it serves `getSecret` only).
+   */
+  readonly version: string | undefined;
+  /** The stage the backend reported, if any. */
+  readonly stage: Stage | undefined;
   /** Served fresh before this instant. */
   expiresAt: number;
-  /** A read at or after this instant starts a background refresh. */
-  readonly refreshAt: number;
-  /** Served stale (on an outage) up to this instant. */
-  readonly staleUntil: number;
-  /** A background refresh was started for this entry. */
+  /**
+   * Served stale (on an outage) up to `expiresAt + staleFor` (an offset, not
+   * an instant: a small integer takes no heap number of its own).
+   */
+  staleFor: number;
+  /**
+   * A background refresh was started for this entry (or it was seeded or
+   * expired early); once true it stays true, and the refresh-ahead instant
+   * is no longer read.
+   */
   refreshing: boolean;
   /**
    * 0, or: the backend failed and the entry was served stale; until this
@@ -320,14 +335,9 @@ interface Entry {
   retryAt: number;
   /** The value of the cache's move counter when the entry last moved to the newest end. */
   tick: number;
-  /** The `cache` serve event, built once so a hit allocates nothing. */
-  readonly hitEvent: ServeEvent;
-  /** The `stale` serve event. */
-  readonly staleEvent: ServeEvent;
+  /** The `cache` and `stale` serve events, each built on its first serve so later ones allocate nothing. */
+  events: ServeEvent[] | undefined;
 }
-
-/** The version a read reported, kept with the value. */
-type Got = Omit<SecretRead, "value">;
 
 /** What identifies a cached read besides the name. */
 interface KeyRead {
@@ -368,6 +378,9 @@ function keyOf(name: string, opts: ReadOptions): string {
   return `${name}\u0000${stage ?? "current"}\u0000${opts.version ?? ""}\u0000${opts.field ?? ""}`;
 }
 
+/** The `read` of every plain current read: one object, not one per entry. */
+const PLAIN_READ: KeyRead = Object.freeze({});
+
 function readOf(opts: ReadOptions | undefined): KeyRead {
   const read: KeyRead = {};
   if (opts?.stage !== undefined && (opts.stage !== "current" || opts.version !== undefined)) {
@@ -375,7 +388,7 @@ function readOf(opts: ReadOptions | undefined): KeyRead {
   }
   if (opts?.version !== undefined) read.version = opts.version;
   if (opts?.field !== undefined) read.field = opts.field;
-  return read;
+  return Object.keys(read).length ? read : PLAIN_READ;
 }
 
 /** An integer option of at least `min`, or `fallback` when not given. */
@@ -412,6 +425,8 @@ class CachedManager implements CachedSecretManager {
   #tick = 0;
   /** A hit moves its entry only when it is at least this many moves old. */
   readonly #moveAfter: number;
+  /** A fresh entry is refreshed ahead once it expires within this many milliseconds. */
+  readonly #refreshLead: number;
   /** A backend read succeeded at least once: start-up is over. */
   #fetchedOnce = false;
 
@@ -442,6 +457,7 @@ class CachedManager implements CachedSecretManager {
       1,
     );
     this.#moveAfter = Math.max(1, this.#maxEntries >> 1);
+    this.#refreshLead = this.#ttlMs - Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
     if (options.now !== undefined && typeof options.now !== "function") {
       throw new ConfigError("option now must be a function");
     }
@@ -496,7 +512,7 @@ class CachedManager implements CachedSecretManager {
       key = keyOf(name, opts);
     }
     const entry = this.#entries.get(key);
-    if (entry !== undefined && (!whole || entry.got !== undefined)) {
+    if (entry !== undefined && (!whole || entry.version !== undefined)) {
       const now = this.#now();
       if (now < entry.expiresAt) {
         // LRU bookkeeping: a used entry moves to the end of the Map (the
@@ -508,16 +524,18 @@ class CachedManager implements CachedSecretManager {
           entry.tick = ++this.#tick;
         }
         this.#hits++;
-        if (now >= entry.refreshAt && !entry.refreshing) this.#refreshAhead(entry);
-        if (this.#onServe !== undefined) this.#serveEvent(entry.hitEvent);
+        if (!entry.refreshing && now >= entry.expiresAt - this.#refreshLead) {
+          this.#refreshAhead(entry);
+        }
+        if (this.#onServe !== undefined) this.#served(entry, 0);
         return Promise.resolve(whole ? answer(entry) : entry.value);
       }
       if (entry.retryAt !== 0) {
         // The backend failed on this entry a moment ago: serve the stale
         // value at once instead of making every read wait for it to fail.
-        if (now < entry.retryAt && now <= entry.staleUntil) {
+        if (now < entry.retryAt && now <= staleUntil(entry)) {
           this.#staleServes++;
-          if (this.#onServe !== undefined) this.#serveEvent(entry.staleEvent);
+          if (this.#onServe !== undefined) this.#served(entry, 1);
           return Promise.resolve(whole ? answer(entry) : entry.value);
         }
         // This read tries the backend again; reads meanwhile get the stale value.
@@ -552,7 +570,7 @@ class CachedManager implements CachedSecretManager {
       // would be rejected too, so the error surfaces and the caller decides.
       if (forced || !isOutage(err)) throw err;
       const stale = await this.#staleEntry(key, err);
-      if (stale === undefined || (whole && stale.got === undefined)) throw err;
+      if (stale === undefined || (whole && stale.version === undefined)) throw err;
       this.#staleServes++;
       if (!flight.warned) {
         flight.warned = true;
@@ -571,7 +589,7 @@ class CachedManager implements CachedSecretManager {
         );
       }
       if (this.#staleRetryMs > 0) stale.retryAt = this.#now() + this.#staleRetryMs;
-      if (this.#onServe !== undefined) this.#serveEvent(stale.staleEvent);
+      if (this.#onServe !== undefined) this.#served(stale, 1);
       return whole ? answer(stale) : stale.value;
     }
   }
@@ -588,7 +606,7 @@ class CachedManager implements CachedSecretManager {
     }
     if (entry === undefined) return undefined;
     const now = this.#now();
-    if (now > entry.staleUntil) {
+    if (now > staleUntil(entry)) {
       this.#log.error(
         "Secret {secret} past its stale window: {reason}",
         { secret: entry.name, reason: err.reason, backend: err.backend ?? null },
@@ -635,9 +653,16 @@ class CachedManager implements CachedSecretManager {
   #store(key: string, name: string, read: KeyRead, got: SecretRead): void {
     const now = this.#now();
     const expiresAt = now + this.#ttlMs;
-    const refreshAt = now + Math.floor(this.#ttlMs * REFRESH_AHEAD_AT);
-    const { value, ...version } = got;
-    this.#put(key, name, read, value, version, expiresAt, refreshAt, expiresAt + this.#staleMs);
+    this.#put(
+      key,
+      name,
+      read,
+      got.value,
+      got.version,
+      got.stage,
+      expiresAt,
+      expiresAt + this.#staleMs,
+    );
     this.#evict();
     this.#markSnapshotDirty();
   }
@@ -648,28 +673,26 @@ class CachedManager implements CachedSecretManager {
     name: string,
     read: KeyRead,
     value: string,
-    got: Got | undefined,
+    version: string | undefined,
+    stage: Stage | undefined,
     expiresAt: number,
-    refreshAt: number,
     staleUntil: number,
   ): void {
     const old = this.#entries.get(key);
     if (old !== undefined) this.#entries.delete(key);
     this.#entries.set(key, {
-      key,
       name,
       read,
       value,
-      got,
+      version,
+      stage,
       expiresAt,
-      refreshAt,
-      staleUntil,
+      staleFor: staleUntil - expiresAt,
       // A seeded entry (no version known) is never fresh and needs no refresh-ahead.
-      refreshing: got === undefined,
+      refreshing: version === undefined,
       retryAt: 0,
       tick: ++this.#tick,
-      hitEvent: old?.hitEvent ?? Object.freeze({ name, source: "cache", ...read }),
-      staleEvent: old?.staleEvent ?? Object.freeze({ name, source: "stale", ...read }),
+      events: old?.events,
     });
   }
 
@@ -687,13 +710,13 @@ class CachedManager implements CachedSecretManager {
 
   #refreshAhead(entry: Entry): void {
     entry.refreshing = true;
-    if (this.#flights.has(entry.key)) return;
+    if (this.#flights.has(keyOf(entry.name, entry.read))) return;
     this.#refetch(entry);
   }
 
   /** Starts a background fetch of `entry`'s read; its failure is logged and counted, never thrown. */
   #refetch(entry: Entry): Promise<void> {
-    const flight = this.#startFlight(entry.key, entry.name, entry.read, false);
+    const flight = this.#startFlight(keyOf(entry.name, entry.read), entry.name, entry.read, false);
     const done = flight.promise.then(
       () => {},
       (err: unknown) => {
@@ -707,7 +730,15 @@ class CachedManager implements CachedSecretManager {
     return done;
   }
 
-  #serveEvent(event: ServeEvent): void {
+  /** Tells `onServe` of a serve from the cache (0) or a stale one (1), with the entry's event. */
+  #served(entry: Entry, stale: 0 | 1): void {
+    // Object.assign, not a spread: a plain read's event stays a two-field object.
+    const event = (entry.events ??= new Array(2))[stale] ??= Object.freeze(
+      Object.assign(
+        { name: entry.name, source: stale ? "stale" : "cache" } as ServeEvent,
+        entry.read,
+      ),
+    );
     try {
       this.#onServe!(event);
     } catch (err) {
@@ -845,7 +876,10 @@ class CachedManager implements CachedSecretManager {
     const due: Entry[] = [];
     for (const entry of this.#entries.values()) {
       if (!match(entry)) continue;
-      if (entry.expiresAt > now) entry.expiresAt = now;
+      if (entry.expiresAt > now) {
+        entry.staleFor += entry.expiresAt - now; // the stale window stays where it was
+        entry.expiresAt = now;
+      }
       entry.refreshing = true;
       due.push(entry);
     }
@@ -855,7 +889,7 @@ class CachedManager implements CachedSecretManager {
       while (next < due.length && !this.#closed) {
         const entry = due[next++];
         // Only refetch what is still cached (a write or eviction may have dropped it).
-        if (this.#entries.get(entry.key) !== entry) continue;
+        if (this.#entries.get(keyOf(entry.name, entry.read)) !== entry) continue;
         await this.#refetch(entry);
       }
     };
@@ -870,15 +904,21 @@ class CachedManager implements CachedSecretManager {
     let taken = 0;
     for (const e of entries) {
       if (now > e.expiresAt + this.#staleMs) continue;
-      const read: KeyRead = {};
-      if (e.stage !== undefined) read.stage = e.stage;
-      if (e.version !== undefined) read.version = e.version;
-      if (e.field !== undefined) read.field = e.field;
+      const read = readOf(e);
       const key = keyOf(e.name, read);
       if (this.#entries.has(key)) continue;
       // Never served fresh: the backend is always asked first.
       const at = Math.min(e.expiresAt, now);
-      this.#put(key, e.name, read, e.value, e.served, at, at, e.expiresAt + this.#staleMs);
+      this.#put(
+        key,
+        e.name,
+        read,
+        e.value,
+        e.served?.version,
+        e.served?.stage,
+        at,
+        e.expiresAt + this.#staleMs,
+      );
       taken++;
     }
     this.#evict();
@@ -890,13 +930,16 @@ class CachedManager implements CachedSecretManager {
     const now = this.#now();
     const entries: SnapshotEntry[] = [];
     for (const e of this.#entries.values()) {
-      if (e.staleUntil < now) continue;
+      if (staleUntil(e) < now) continue;
       entries.push({
         name: e.name,
         ...e.read,
         value: e.value,
         expiresAt: e.expiresAt,
-        served: e.got,
+        // The version read, so a stale serve from the snapshot reports it (readSecret).
+        ...(e.version !== undefined
+          ? { served: { version: e.version, ...(e.stage !== undefined ? { stage: e.stage } : {}) } }
+          : {}),
       });
     }
     return entries;
@@ -932,8 +975,15 @@ class CachedManager implements CachedSecretManager {
 }
 
 /** The {@linkcode SecretRead} a cached entry answers (only called when its version is known). */
+/** Until when the entry may be served stale. */
+function staleUntil(entry: Entry): number {
+  return entry.expiresAt + entry.staleFor;
+}
+
 function answer(entry: Entry): SecretRead {
-  return { value: entry.value, ...entry.got! };
+  return entry.stage === undefined
+    ? { value: entry.value, version: entry.version! }
+    : { value: entry.value, version: entry.version!, stage: entry.stage };
 }
 
 /**

@@ -38,31 +38,12 @@ interface RootLike {
 
 const ROOT = Symbol.for("logtape.rootLogger");
 
-class Facade implements KeywardLogger {
-  readonly #category: readonly string[];
-  constructor(category: readonly string[]) {
-    this.#category = category;
-  }
-  #emit(level: Level, message: string, properties?: LogProperties): void {
-    const root = (globalThis as { [ROOT]?: RootLike | null })[ROOT];
-    if (root == null) return;
-    root.getChild(this.#category)[level](message, properties);
-  }
-  debug(message: string, properties?: LogProperties): void {
-    this.#emit("debug", message, properties);
-  }
-  info(message: string, properties?: LogProperties): void {
-    this.#emit("info", message, properties);
-  }
-  warn(message: string, properties?: LogProperties): void {
-    this.#emit("warn", message, properties);
-  }
-  error(message: string, properties?: LogProperties): void {
-    this.#emit("error", message, properties);
-  }
-}
-
 /** Returns the logger for `["keyward", ...category]`. */
 export function keywardLogger(...category: string[]): KeywardLogger {
-  return new Facade(["keyward", ...category]);
+  const full = ["keyward", ...category];
+  // One closure per level, reading the root at each call: LogTape may be configured later.
+  const at = (level: Level) => (message: string, properties?: LogProperties): void => {
+    (globalThis as { [ROOT]?: RootLike | null })[ROOT]?.getChild(full)[level](message, properties);
+  };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }

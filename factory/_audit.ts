@@ -9,7 +9,6 @@
  * @module
  */
 
-import { resolve } from "node:path";
 import { type AuditedSecretManager, withAudit } from "../audit/audited_manager.ts";
 import type { AuditKey } from "../audit/chain.ts";
 import type { AuditSink } from "../audit/types.ts";
@@ -58,6 +57,7 @@ export async function wrapWithAudit(
   if (mode === "jsonl") {
     const { jsonLinesFileSink } = await import("../audit/jsonl_file_sink.ts");
     const { mkdir } = await import("node:fs/promises");
+    const { resolve } = await import("node:path"); // not at import: start-up cost (issue 18)
     const path = resolve(s.SECRET_AUDIT_FILE);
     const maxBytes = s.SECRET_AUDIT_MAX_BYTES;
     const maxFiles = s.SECRET_AUDIT_MAX_FILES;
@@ -122,5 +122,6 @@ async function auditKey(
 
 async function checkpointWriter(path: string) {
   const { checkpointFileWriter } = await import("../audit/checkpoint_file.ts");
+  const { resolve } = await import("node:path");
   return checkpointFileWriter(resolve(path));
 }

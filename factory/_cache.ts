@@ -9,7 +9,6 @@
  * @module
  */
 
-import { dirname, resolve } from "node:path";
 import { type CachedSecretManager, type CacheOptions, withCache } from "../cache/cached_manager.ts";
 import { decodeKey } from "../core/_key.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -31,7 +30,7 @@ export interface CacheSettings {
   maxEntries: number;
   /** `SECRET_CACHE_STALE_RETRY_MS`. */
   staleRetryMs: number;
-  /** `SECRET_CACHE_SNAPSHOT`, resolved. */
+  /** `SECRET_CACHE_SNAPSHOT`, as given (`wrapWithCache` resolves it). */
   snapshotPath?: string;
 }
 
@@ -44,7 +43,7 @@ export function parseCacheSettings(settings: Settings): CacheSettings {
     staleRetryMs: settings.SECRET_CACHE_STALE_RETRY_MS,
   };
   const snapshot = settings.SECRET_CACHE_SNAPSHOT;
-  if (snapshot !== undefined) parsed.snapshotPath = resolve(snapshot);
+  if (snapshot !== undefined) parsed.snapshotPath = snapshot;
   return parsed;
 }
 
@@ -69,18 +68,26 @@ export async function wrapWithCache(
     ...opts,
   };
   if (parsed.snapshotPath !== undefined) {
-    const key = await snapshotKey(settings, parsed.snapshotPath);
+    // node:path loads here, not at import: a static node: import costs every
+    // ./factory user several ms of start-up under Deno (issue 18).
+    const path = await import("node:path");
+    const snapshotPath = path.resolve(parsed.snapshotPath);
+    const key = await snapshotKey(settings, snapshotPath, path);
     const [{ FileSnapshotStore }, { encryptedSnapshot }] = await Promise.all([
       import("../cache/file_snapshot_store.ts"),
       import("../cache/snapshot.ts"),
     ]);
-    const store = new FileSnapshotStore(parsed.snapshotPath);
+    const store = new FileSnapshotStore(snapshotPath);
     options.snapshot = encryptedSnapshot({ store, key });
   }
   return withCache(manager, options);
 }
 
-async function snapshotKey(settings: BackendSettings, snapshotPath: string): Promise<Uint8Array> {
+async function snapshotKey(
+  settings: BackendSettings,
+  snapshotPath: string,
+  { dirname, resolve }: typeof import("node:path"),
+): Promise<Uint8Array> {
   const inline = setting(settings.env, "KEYWARD_SNAPSHOT_KEY");
   const file = setting(settings.env, "KEYWARD_SNAPSHOT_KEY_FILE");
   if (inline !== undefined && file !== undefined) {

@@ -7,8 +7,11 @@
  * @module
  */
 
-import { configure, getConsoleSink, type Sink } from "@logtape/logtape";
-import { DEFAULT_REDACT_FIELDS, JWT_PATTERN, redactByField } from "@logtape/redaction";
+// No static import of LogTape or @logtape/redaction: importing LogTape costs
+// start-up time and bundle size every user of `mod.ts` would pay (issue 18).
+// Field redaction is a port (./_field_redaction.ts, checked against the package
+// by a test); configureRedactedLogging() loads LogTape when it is called.
+import { DEFAULT_REDACT_FIELDS, JWT_PATTERN, redactFields } from "./_field_redaction.ts";
 import { redactCredentials } from "./patterns.ts";
 import type { Redactor } from "./redactor.ts";
 
@@ -149,7 +152,7 @@ const NAME_PROPERTIES = [
 ];
 
 /**
- * `@logtape/redaction`'s {@linkcode DEFAULT_REDACT_FIELDS} (password,
+ * `@logtape/redaction`'s `DEFAULT_REDACT_FIELDS` (password,
  * secret, token, key, credential, auth, ...), except for the properties
  * keyward uses for names (`secret`, `name`, `stage`, `version`, `field`,
  * `backend`, ...): a property named `secret` holds a secret's name in
@@ -406,11 +409,9 @@ export function redactingSink(
   options: LogRedactionOptions = {},
 ): LogSink {
   const text = textRedactor(redactor, options);
-  const byField = redactByField(sink as Sink, {
-    fieldPatterns: [...(options.fieldPatterns ?? KEYWARD_REDACT_FIELDS)],
-    action: () => "[REDACTED]",
-  });
-  const wrapped: LogSink = (record) => byField(redactRecord(record, text) as Parameters<Sink>[0]);
+  const fieldPatterns = [...(options.fieldPatterns ?? KEYWARD_REDACT_FIELDS)];
+  const wrapped: LogSink = (record) =>
+    sink(redactFields(redactRecord(record, text), fieldPatterns));
   const disposable = sink as Partial<Disposable & AsyncDisposable>;
   const dispose = disposable[Symbol.dispose];
   if (dispose) Object.assign(wrapped, { [Symbol.dispose]: dispose.bind(sink) });
@@ -493,8 +494,10 @@ export async function configureRedactedLogging(
   redactor: Redactor,
   options: RedactedLoggingOptions = {},
 ): Promise<void> {
-  const raw = options.sinks ?? { console: getConsoleSink() };
-  const sinks: Record<string, Sink> = {};
+  // Loaded here, not at import: only an application that configures logging pays for LogTape.
+  const { configure, getConsoleSink } = await import("./_logtape_setup.ts");
+  const raw: Record<string, LogSink> = options.sinks ?? { console: getConsoleSink() };
+  const sinks: Record<string, LogSink> = {};
   for (const [name, sink] of Object.entries(raw)) {
     sinks[name] = redactingSink(sink, redactor, options);
   }

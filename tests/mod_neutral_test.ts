@@ -1,7 +1,7 @@
 /**
  * mod.ts is the edge entry: web standards only. Nothing it imports may read
  * the environment or a file, touch `Deno.*`, or load a Node built-in or an
- * npm package other than LogTape.
+ * npm package (LogTape loads when the application configures logging).
  */
 import assert from "node:assert/strict";
 
@@ -9,7 +9,7 @@ const root = new URL("../", import.meta.url);
 
 async function moduleGraph(
   entry: string,
-): Promise<{ local: string[]; npm: string[]; other: string[] }> {
+): Promise<{ local: string[]; npm: string[]; other: string[]; dynamic: string[] }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", new URL(entry, root).href],
     stdout: "piped",
@@ -17,14 +17,35 @@ async function moduleGraph(
   }).output();
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const graph = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    modules: { specifier: string }[];
+    roots: string[];
+    modules: {
+      specifier: string;
+      dependencies?: { specifier: string; isDynamic?: boolean; code?: { specifier: string } }[];
+    }[];
   };
-  const specifiers = graph.modules.map((m) => m.specifier);
+  const modules = new Map(graph.modules.map((m) => [m.specifier, m]));
+  // What loads at import: the graph through static imports only.
+  const specifiers = new Set<string>();
+  const dynamic = new Set<string>();
+  const todo = [...graph.roots];
+  while (todo.length > 0) {
+    const s = todo.pop()!;
+    if (specifiers.has(s)) continue;
+    specifiers.add(s);
+    for (const dep of modules.get(s)?.dependencies ?? []) {
+      const target = dep.code?.specifier;
+      if (target === undefined) continue;
+      if (!dep.isDynamic) todo.push(target);
+      else dynamic.add(`${s.slice(root.href.length)} ${dep.specifier}`);
+    }
+  }
+  const all = [...specifiers];
   return {
-    local: specifiers.filter((s) => s.startsWith(root.href)),
-    npm: specifiers.filter((s) => s.startsWith("npm:"))
+    local: all.filter((s) => s.startsWith(root.href)),
+    npm: all.filter((s) => s.startsWith("npm:"))
       .map((s) => s.replace(/^npm:\/?/, "").replace(/@[^@/]+$/, "")).sort(),
-    other: specifiers.filter((s) => !s.startsWith(root.href) && !s.startsWith("npm:")),
+    other: all.filter((s) => !s.startsWith(root.href) && !s.startsWith("npm:")),
+    dynamic: [...dynamic].sort(),
   };
 }
 
@@ -33,17 +54,13 @@ function stripComments(code: string): string {
 }
 
 Deno.test("mod.ts imports nothing that reads the environment or a file", async () => {
-  const { local, npm, other } = await moduleGraph("mod.ts");
+  const { local, npm, other, dynamic } = await moduleGraph("mod.ts");
   assert.ok(local.length > 10, "the graph was read");
   assert.deepEqual(other, [], "no node: built-ins or remote modules");
-  // @noble/hashes (the audit chain's synchronous HMAC, issue 11 item 9) is allowed while the audit
-  // exports live in mod.ts: pure web-standard code, no measurable start-up cost (LogTape already
-  // resolves npm; docs/PERFORMANCE.md), tree-shaken out of the edge bundle.
-  assert.deepEqual(
-    npm.filter((name) => !name.startsWith("@noble/hashes")),
-    ["@logtape/logtape", "@logtape/redaction"],
-    "LogTape is the only npm dependency besides the audit chain's HMAC",
-  );
+  // Issue 18: no npm package loads at import (each costs start-up time under Deno); LogTape
+  // loads when configureRedactedLogging() is called, and nothing else is imported lazily.
+  assert.deepEqual(npm, [], "no npm package in the static graph");
+  assert.deepEqual(dynamic, ["redact/logging.ts ./_logtape_setup.ts"]);
   const forbidden: [RegExp, string][] = [
     [/(?<!["'`])\bDeno\./, "a Deno API"],
     [/\bprocess\.env\b/, "process.env"],

@@ -1,12 +1,23 @@
 /**
  * Start-up cost of keyward's entries: `deno run` of a script importing
- * `mod.ts`, next to an empty script (the baseline), one importing `./aws`
- * and one importing `./factory`, in one run: interleaved, a warm-up run each
- * (module cache filled), then several runs each; medians and ratios.
+ * `mod.ts`, next to an empty script (the baseline), one importing `./aws`,
+ * one importing both (a service on the AWS backend) and one importing
+ * `./factory`, in one run: interleaved, a warm-up run each (module cache
+ * filled), then several runs each; medians and ratios. (This replaces
+ * tests/bench/aws_startup.ts, whose start-up rows were these; the `./aws`
+ * bundle sizes are rows of tests/bench/bundle_size.ts.)
  * Reported in docs/PERFORMANCE.md, never enforced (timings are noisy).
  *
- * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs]`
- * (default 15 runs each).
+ * With `--bisect`, rows for what `mod.ts` pulled in before issue 18 (LogTape,
+ * `@logtape/redaction`, `@noble/hashes`), each imported alone, so the cost of
+ * each import can be read off beside the entries.
+ *
+ * With `--before=DIR`, rows for `mod.ts` and `./factory` of another checkout
+ * in DIR (an older commit), interleaved with the rest: before and after in
+ * one run.
+ *
+ * Run: `deno run --allow-run --allow-read --allow-write tests/bench/startup.ts [runs] [--bisect] [--before=DIR]`
+ * (default 21 runs each; the figure is the median, the runs interleaved).
  *
  * @module
  */
@@ -23,9 +34,27 @@ const SCRIPTS: Record<string, string> = {
   "./aws": `import { AwsSecretManager } from ${
     JSON.stringify(new URL("backends/aws.ts", root).href)
   };\nif (!AwsSecretManager) throw new Error();\n`,
+  "mod.ts + ./aws": `import { MemorySecretManager } from ${
+    JSON.stringify(new URL("mod.ts", root).href)
+  };\nimport { AwsSecretManager } from ${
+    JSON.stringify(new URL("backends/aws.ts", root).href)
+  };\nif (!MemorySecretManager || !AwsSecretManager) throw new Error();\n`,
   "./factory": `import { createSecretManager } from ${
     JSON.stringify(new URL("factory.ts", root).href)
   };\nif (!createSecretManager) throw new Error();\n`,
+};
+
+/** The bisection rows: one import each, by specifier (resolved through deno.json). */
+const BISECT: Record<string, string> = {
+  "@logtape/logtape alone":
+    `import { getLogger } from "@logtape/logtape";\nif (!getLogger) throw new Error();\n`,
+  "@logtape/redaction alone":
+    `import { redactByField } from "@logtape/redaction";\nif (!redactByField) throw new Error();\n`,
+  "@noble/hashes (hmac + sha2) alone": `import { hmac } from "@noble/hashes/hmac.js";\n` +
+    `import { sha256 } from "@noble/hashes/sha2.js";\nif (!hmac || !sha256) throw new Error();\n`,
+  "audit/chain.ts alone": `import { AuditChain } from ${
+    JSON.stringify(new URL("audit/chain.ts", root).href)
+  };\nif (!AuditChain) throw new Error();\n`,
 };
 
 /** The median of `xs`. */
@@ -56,7 +85,22 @@ async function runOnce(path: string): Promise<number> {
 }
 
 if (import.meta.main) {
-  const runs = Number(Deno.args[0] ?? 15);
+  const args = Deno.args.filter((a) => !a.startsWith("--"));
+  const runs = Number(args[0] ?? 21);
+  if (Deno.args.includes("--bisect")) Object.assign(SCRIPTS, BISECT);
+  // --before=DIR: the same entries from another checkout (e.g. `git worktree add DIR <commit>`),
+  // measured in the same run, so a change is read as a ratio, not across runs.
+  const before = Deno.args.find((a) => a.startsWith("--before="))?.slice("--before=".length);
+  if (before !== undefined) {
+    const other = new URL(`file://${before.replace(/\/?$/, "/")}`);
+    for (
+      const [entry, symbol] of [["mod.ts", "withCache"], ["factory.ts", "createSecretManager"]]
+    ) {
+      SCRIPTS[`${entry} (before: ${before})`] = `import { ${symbol} } from ${
+        JSON.stringify(new URL(entry, other).href)
+      };\nif (!${symbol}) throw new Error();\n`;
+    }
+  }
   const dir = await Deno.makeTempDir({ prefix: "keyward-startup-" });
   try {
     const paths: Record<string, string> = {};
