@@ -575,8 +575,8 @@ class CachedManager implements CachedSecretManager {
       if (!flight.warned) {
         flight.warned = true;
         this.#log.warn(
-          "Serving stale secret {secret} (stage {stage}, version {version}, field {field}), " +
-            "{expiredMs} ms past expiry: {reason}",
+          // stage, version and field travel as the record's properties
+          "Serving stale secret {secret}, {expiredMs} ms past expiry: {reason}",
           {
             secret: name,
             stage: stale.read.stage ?? null,
@@ -936,10 +936,9 @@ class CachedManager implements CachedSecretManager {
         ...e.read,
         value: e.value,
         expiresAt: e.expiresAt,
-        // The version read, so a stale serve from the snapshot reports it (readSecret).
-        ...(e.version !== undefined
-          ? { served: { version: e.version, ...(e.stage !== undefined ? { stage: e.stage } : {}) } }
-          : {}),
+        // The version read, so a stale serve from the snapshot reports it (readSecret);
+        // undefined fields are dropped by the snapshot's JSON.
+        served: e.version === undefined ? undefined : { version: e.version, stage: e.stage },
       });
     }
     return entries;
