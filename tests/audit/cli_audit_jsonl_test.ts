@@ -56,7 +56,10 @@ Deno.test("audit query --file reads the JSON-lines trail and its rotated files, 
     assert.match(signal.stdoutText, /signal {2}get {2}not_found .* webhooks\/signing/);
     assert.equal(signal.stdoutText.trim().split("\n").length, 1);
     const recent = io();
-    assert.equal(await auditCommand(["query", "--file", path, "--since", "1d", "--json"], recent), 0);
+    assert.equal(
+      await auditCommand(["query", "--file", path, "--since", "1d", "--json"], recent),
+      0,
+    );
     assert.equal(recent.stdoutText.trim().split("\n").length, 8, "the 40-day-old read is left out");
   } finally {
     await Deno.remove(dir, { recursive: true });
