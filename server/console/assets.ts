@@ -64,7 +64,13 @@ dl.verify dt{color:var(--muted)}
 dl.verify dd{margin:0}
 svg.chart{vertical-align:middle;background:#f5f7fa}
 footer{padding:.5rem 1rem;color:var(--muted);font-size:12px}
-@media (max-width:600px){main{padding:.6rem}th,td{padding:.3rem .4rem}.signout{margin-left:0}}
+details.rot-failed{border-color:#e4a9a4}
+@media (max-width:600px){main{padding:.6rem}.signout{margin-left:0}
+table.cards thead{display:none}
+table.cards tr{display:block;border-bottom:1px solid var(--line);padding:.35rem 0}
+table.cards tr:last-child{border-bottom:0}
+table.cards td{display:flex;gap:.6rem;border:0;padding:.12rem .55rem}
+table.cards td::before{content:attr(data-label);flex:0 0 7.2rem;color:var(--muted);font-weight:600}}
 `;
 
 /** The script: sorting, refresh, copy. Loaded with the page's CSP nonce. */
@@ -99,3 +105,7 @@ export const JS = `"use strict";
   }
 })();
 `;
+
+/** The icon (so a browser does not ask for /favicon.ico). */
+export const ICON =
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#17212e"/><path d="M5 4v8M5 8l5-4M5 8l5 4" stroke="#cfe0f5" stroke-width="2" fill="none"/></svg>`;

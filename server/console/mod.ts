@@ -12,7 +12,7 @@
 import type { Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { TokenEntry, TokenSource } from "../tokens.ts";
-import { CSS, JS } from "./assets.ts";
+import { CSS, ICON, JS } from "./assets.ts";
 import type { ConsoleData } from "./data.ts";
 import {
   auditPage,
@@ -75,7 +75,8 @@ function secure(c: Context, n?: string): void {
   c.header("x-frame-options", "DENY");
   c.header("cache-control", "no-store");
   c.header("x-content-type-options", "nosniff");
-  c.header("referrer-policy", "no-referrer");
+  // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on a form POST.
+  c.header("referrer-policy", "same-origin");
 }
 
 function html(c: Context, n: string, body: string, status = 200): Response {
@@ -158,6 +159,11 @@ export function mountConsole(app: Hono, m: ConsoleMount): void {
   get("/console/assets/console.js", "/console/assets", (c) => {
     secure(c);
     return c.body(JS, 200, { "content-type": "text/javascript; charset=utf-8" });
+  });
+
+  get("/console/assets/icon.svg", "/console/assets", (c) => {
+    secure(c);
+    return c.body(ICON, 200, { "content-type": "image/svg+xml" });
   });
 
   get("/console/signin", "/console/signin", async (c) => {

@@ -36,8 +36,9 @@ function Layout({ nonce, title, path, who, children }: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>{title} · keyward console</title>
+        <link rel="icon" href="/console/assets/icon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/console/assets/console.css" />
         <script nonce={nonce} src="/console/assets/console.js" defer></script>
       </head>
@@ -109,10 +110,15 @@ function days(n: number): string {
 }
 
 function DueCell({ s }: { s: SecretView }) {
-  if (!s.due) return <td class="muted">no rule</td>;
+  if (!s.due) return <td data-label="Due" class="muted">no rule</td>;
   const cls = s.due.overdue ? "due overdue" : s.due.daysLeft < 14 ? "due soon" : "due";
   return (
-    <td class={cls} data-sort={String(s.due.daysLeft)} title={`due ${s.due.dueAt}`}>
+    <td
+      data-label="Due"
+      class={cls}
+      data-sort={String(s.due.daysLeft)}
+      title={`due ${s.due.dueAt}`}
+    >
       {s.due.overdue ? `overdue by ${days(s.due.daysLeft)}` : `${days(s.due.daysLeft)} left`}
     </td>
   );
@@ -153,7 +159,7 @@ export function secretsPage(
         <span class={overdue > 0 ? "overdue-count" : ""}>{overdue} overdue</span>
       </p>
       <div class="scroll">
-        <table class="sortable" id="secrets">
+        <table class="sortable cards" id="secrets">
           <thead>
             <tr>
               <th>Name</th>
@@ -168,9 +174,9 @@ export function secretsPage(
           <tbody>
             {shown.map((s) => (
               <tr data-name={s.name} class={s.due?.overdue ? "row-overdue" : ""}>
-                <td class="name">{s.name}</td>
-                <td>{s.backend}</td>
-                <td>
+                <td data-label="Name" class="name">{s.name}</td>
+                <td data-label="Backend">{s.backend}</td>
+                <td data-label="Versions">
                   <ul class="versions">
                     {[...s.versions].reverse().slice(0, 4).map((v) => (
                       <li>
@@ -181,10 +187,10 @@ export function secretsPage(
                     ))}
                   </ul>
                 </td>
-                <td data-sort={String(s.currentAgeDays ?? -1)}>
+                <td data-label="Age of current" data-sort={String(s.currentAgeDays ?? -1)}>
                   {s.currentAgeDays === null ? "–" : days(s.currentAgeDays)}
                 </td>
-                <td>
+                <td data-label="Policy">
                   {s.rule
                     ? (
                       <span title={`prefix "${s.rule.prefix}"`}>
@@ -195,7 +201,7 @@ export function secretsPage(
                     : <span class="muted">none</span>}
                 </td>
                 <DueCell s={s} />
-                <td>
+                <td data-label="Last rotation">
                   {s.lastRotation
                     ? (
                       <span>
@@ -225,7 +231,7 @@ function Cmd({ text }: { text: string }) {
 function RotationBlock({ r }: { r: RotationView }) {
   return (
     <details
-      class={`rotation phase-${r.phase}`}
+      class={`rotation rot-${r.phase}`}
       open={r.phase === "failed" || r.phase === "running"}
     >
       <summary>
@@ -241,7 +247,7 @@ function RotationBlock({ r }: { r: RotationView }) {
       {r.deprecateDueAt && <p>previous version deprecated after {r.deprecateDueAt}</p>}
       {r.deleteDueAt && <p>previous version deleted after {r.deleteDueAt}</p>}
       <div class="scroll">
-        <table class="steps">
+        <table class="steps cards">
           <thead>
             <tr>
               <th>Step</th>
@@ -254,11 +260,11 @@ function RotationBlock({ r }: { r: RotationView }) {
           <tbody>
             {r.steps.map((s) => (
               <tr class={`st-${s.status}`}>
-                <td>{s.step}</td>
-                <td>{s.status}</td>
-                <td>{s.at.replace("T", " ").slice(0, 19)}</td>
-                <td>{s.durationMs === null ? "" : `${s.durationMs} ms`}</td>
-                <td>{s.errorCode ?? ""}</td>
+                <td data-label="Step">{s.step}</td>
+                <td data-label="Outcome">{s.status}</td>
+                <td data-label="Time">{s.at.replace("T", " ").slice(0, 19)}</td>
+                <td data-label="Took">{s.durationMs === null ? "" : `${s.durationMs} ms`}</td>
+                <td data-label="Error">{s.errorCode ?? ""}</td>
               </tr>
             ))}
           </tbody>
@@ -299,7 +305,7 @@ export function servicesPage(nonce: string, who: string, rows: ServiceView[]): P
     <Layout nonce={nonce} title="Services" path="/console/services" who={who}>
       {rows.length === 0 && <p class="muted">The rotation policy lists no verify URL.</p>}
       <div class="scroll">
-        <table class="sortable" id="services">
+        <table class="sortable cards" id="services">
           <thead>
             <tr>
               <th>Service</th>
@@ -317,14 +323,14 @@ export function servicesPage(nonce: string, who: string, rows: ServiceView[]): P
                   ? "row-previous"
                   : ""}
               >
-                <td>{s.service}</td>
-                <td>
+                <td data-label="Service">{s.service}</td>
+                <td data-label="Health URL">
                   <code>{s.url}</code>
                 </td>
-                <td class={s.answering ? "ok" : "bad"}>
+                <td data-label="Answer" class={s.answering ? "ok" : "bad"}>
                   {s.answering ? "answering" : `not answering (${s.problem})`}
                 </td>
-                <td>
+                <td data-label="Versions in use">
                   <ul class="versions">
                     {s.secrets.map((x) => (
                       <li>
@@ -378,7 +384,7 @@ export function readsPage(
     <Layout nonce={nonce} title="Reads" path="/console/reads" who={who}>
       {!data.available && <p class="muted">No audit trail is configured.</p>}
       <div class="scroll">
-        <table class="sortable" id="reads">
+        <table class="sortable cards" id="reads">
           <thead>
             <tr>
               <th>Secret</th>
@@ -392,18 +398,18 @@ export function readsPage(
           <tbody>
             {data.rows.map((r) => (
               <tr>
-                <td>{r.secretName}</td>
-                <td>{r.service}</td>
-                <td data-sort={String(r.reads24h)}>
+                <td data-label="Secret">{r.secretName}</td>
+                <td data-label="Service">{r.service}</td>
+                <td data-label="Last 24 h" data-sort={String(r.reads24h)}>
                   <Bars values={r.hourly} label={`${r.reads24h} reads in 24 h, per hour`} />{" "}
                   {r.reads24h}
                 </td>
-                <td data-sort={String(r.reads30d)}>
+                <td data-label="Last 30 days" data-sort={String(r.reads30d)}>
                   <Bars values={r.daily} label={`${r.reads30d} reads in 30 days, per day`} />{" "}
                   {r.reads30d}
                 </td>
-                <td class={r.stale > 0 ? "warn" : ""}>{r.stale}</td>
-                <td class={r.errors > 0 ? "bad" : ""}>{r.errors}</td>
+                <td data-label="Stale serves" class={r.stale > 0 ? "warn" : ""}>{r.stale}</td>
+                <td data-label="Errors" class={r.errors > 0 ? "bad" : ""}>{r.errors}</td>
               </tr>
             ))}
           </tbody>

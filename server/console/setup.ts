@@ -17,6 +17,8 @@ import { ConfigError } from "../../core/errors.ts";
 import type { SecretManager } from "../../core/types.ts";
 import { rotationSettings } from "../../rotation/_settings.ts";
 import { parsePolicy, type RotationPolicy } from "../../rotation/policy.ts";
+import { builtinRotators } from "../../rotation/rotators/mod.ts";
+import type { CliIo } from "../../cli/_io.ts";
 import type { RotationLogStore } from "../../rotation/types.ts";
 import { parseSettings } from "../../settings/parse.ts";
 import { consoleData } from "./data.ts";
@@ -32,10 +34,19 @@ export interface ConsoleSetup {
   close(): Promise<void>;
 }
 
-const anyRotator = new Proxy({}, {
-  has: () => true,
-  get: () => () => [],
-}) as Record<string, (o: Record<string, unknown>) => [string, string][]>;
+/** The built-in rotators' option checks, as `rotate` applies them (no input is read). */
+function validators(): Record<string, (o: Record<string, unknown>) => [string, string][]> {
+  const io: CliIo = {
+    stdout: () => {},
+    stderr: () => {},
+    readStdin: () => Promise.resolve(""),
+    stdinIsTerminal: false,
+    env: {},
+  };
+  return Object.fromEntries(
+    Object.entries(builtinRotators(io)).map(([n, r]) => [n, (o) => r.validateOptions?.(o) ?? []]),
+  );
+}
 
 async function readPolicy(path: string, explicit: boolean): Promise<RotationPolicy> {
   let text: string;
@@ -45,8 +56,7 @@ async function readPolicy(path: string, explicit: boolean): Promise<RotationPoli
     if ((err as { code?: string }).code === "ENOENT" && !explicit) return { rules: [] };
     throw new ConfigError(`the console cannot read the rotation policy ${path}`);
   }
-  // The rotate command checks rotators and their options; the console only reads the rules.
-  return parsePolicy(text, path, anyRotator);
+  return parsePolicy(text, path, validators());
 }
 
 function decodeKey(text: string): Uint8Array {

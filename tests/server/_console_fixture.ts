@@ -10,7 +10,7 @@ import { AuditKey } from "../../audit/chain.ts";
 import { jsonLinesFileSink } from "../../audit/jsonl_file_sink.ts";
 import { jsonLinesTrail, verifyRunOf } from "../../audit/trail.ts";
 import type { AuditEvent } from "../../audit/types.ts";
-import { MemoryRotationLog } from "../../rotation/log_file.ts";
+import { FileRotationLog } from "../../rotation/log_file.ts";
 import type { RotationPolicy } from "../../rotation/policy.ts";
 import type { RotationLogEntry } from "../../rotation/types.ts";
 import { type ConsoleData, consoleData } from "../../server/console/data.ts";
@@ -23,6 +23,19 @@ const DAY = 86_400_000;
 
 /** The value hidden in every secret: must never reach a page. */
 export const CANARY = `kw-canary-${crypto.randomUUID()}`;
+
+/** The seeded sources, before any app is built. */
+export interface ConsoleSeed {
+  manager: MemorySecretManager;
+  policy: RotationPolicy;
+  rotationLog: FileRotationLog;
+  logPath: string;
+  trailPath: string;
+  key: AuditKey;
+  keyB64: string;
+  dir: string;
+  failedRotationId: string;
+}
 
 export interface ConsoleWorld {
   server: ServerApp;
@@ -48,8 +61,14 @@ function rule(prefix: string, maxAgeDays: number, verify: RotationPolicy["rules"
   };
 }
 
-/** Builds the world; `withKey`: the endpoint holds the audit key ("verify now"). */
-export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<ConsoleWorld> {
+/**
+ * Seeds the store, the rotation log (a JSON-lines file), the audit trail and
+ * a recorded verify run under a new temporary directory. `signalUrl` answers
+ * the previous version of webhooks/signing; `billingUrl` does not answer.
+ */
+export async function seedConsole(
+  urls: { signalUrl: string; billingUrl: string },
+): Promise<ConsoleSeed> {
   const now = Date.now();
   let clock = now - 100 * DAY;
   const manager = new MemorySecretManager({ now: () => clock });
@@ -69,24 +88,16 @@ export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<Co
   const policy: RotationPolicy = {
     rules: [
       rule("database/", 90, [
-        { service: "billing", url: "http://billing.test/healthz", timeoutMs: 1000 },
+        { service: "billing", url: urls.billingUrl, timeoutMs: 1000 },
       ]),
       rule("webhooks/", 60, [
-        { service: "signal", url: "http://signal.test/healthz", timeoutMs: 1000 },
+        { service: "signal", url: urls.signalUrl, timeoutMs: 1000 },
       ]),
     ],
   };
-  const fakeFetch = (input: string | URL | Request): Promise<Response> => {
-    const url = String(input instanceof Request ? input.url : input);
-    if (url.startsWith("http://signal.test/")) {
-      return Promise.resolve(
-        Response.json({ status: "ok", versions: { "webhooks/signing": prevVersion } }),
-      );
-    }
-    return Promise.reject(new TypeError("connection refused"));
-  };
-
-  const log = new MemoryRotationLog();
+  const dir = await Deno.makeTempDir({ prefix: "kw-console-" });
+  const logPath = `${dir}/rotation.jsonl`;
+  const log = new FileRotationLog(logPath);
   const row = (
     id: string,
     secretName: string,
@@ -130,9 +141,9 @@ export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<Co
     errorCode: "unreachable",
   });
 
-  const dir = await Deno.makeTempDir({ prefix: "kw-console-" });
   const trailPath = `${dir}/audit.jsonl`;
-  const key = AuditKey.fromBase64(btoa("console-test-key-".repeat(3)));
+  const keyB64 = btoa("console-test-key-".repeat(3));
+  const key = AuditKey.fromBase64(keyB64);
   const sink = jsonLinesFileSink(trailPath, { key });
   const ev = (over: Partial<AuditEvent>): AuditEvent => ({
     accessedAtMs: now - 60_000,
@@ -162,17 +173,49 @@ export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<Co
   const trail = jsonLinesTrail(trailPath);
   await trail.recordVerify(verifyRunOf(await trail.verify(key), new Date(now - DAY), "cli"));
 
-  const data = consoleData({
+  return {
     manager,
     policy,
     rotationLog: log,
-    trail,
+    logPath,
+    trailPath,
+    key,
+    keyB64,
+    dir,
+    failedRotationId: failed,
+  };
+}
+
+/** Builds the world; `withKey`: the endpoint holds the audit key ("verify now"). */
+export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<ConsoleWorld> {
+  const seed = await seedConsole({
+    signalUrl: "http://signal.test/healthz",
+    billingUrl: "http://billing.test/healthz",
+  });
+  const { manager, policy, trailPath, key, dir } = seed;
+  const signing = await manager.describeSecret("webhooks/signing");
+  const prevVersion = signing.versions.find((v) => v.stages.includes("previous"))!.version;
+  const fakeFetch = (input: string | URL | Request): Promise<Response> => {
+    const url = String(input instanceof Request ? input.url : input);
+    if (url.startsWith("http://signal.test/")) {
+      return Promise.resolve(
+        Response.json({ status: "ok", versions: { "webhooks/signing": prevVersion } }),
+      );
+    }
+    return Promise.reject(new TypeError("connection refused"));
+  };
+
+  const data = consoleData({
+    manager,
+    policy,
+    rotationLog: seed.rotationLog,
+    trail: jsonLinesTrail(trailPath),
     ...(opts.withKey ? { auditKey: key } : {}),
     verifyCommand:
       `SECRET_AUDIT=jsonl SECRET_AUDIT_FILE=${trailPath} deno task secrets audit verify`,
     fetch: fakeFetch as typeof fetch,
   });
-  const op = await makeToken({ service: "ops", roles: ["operator"], prefixes: [""] });
+  const op = await makeToken({ service: "ops", roles: ["operator"], prefixes: ["*"] });
   const rd = await makeToken({ service: "signal", roles: ["read"] });
   const server = createServerApp({
     manager,
@@ -189,7 +232,7 @@ export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<Co
     reader: rd.token,
     dir,
     trailPath,
-    failedRotationId: failed,
+    failedRotationId: seed.failedRotationId,
     close: () => Deno.remove(dir, { recursive: true }),
   };
 }
