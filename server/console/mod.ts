@@ -11,7 +11,7 @@
 
 import type { Context, Hono } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import type { TokenEntry, TokenSource } from "../tokens.ts";
+import { allowsName, type TokenEntry, type TokenSource } from "../tokens.ts";
 import { CSS, ICON, JS } from "./assets.ts";
 import type { ConsoleData } from "./data.ts";
 import {
@@ -138,14 +138,14 @@ export function mountConsole(app: Hono, m: ConsoleMount): void {
   const page = (
     path: string,
     label: string,
-    render: (c: Context, n: string, w: string) => Promise<string>,
+    render: (c: Context, n: string, w: string, e: TokenEntry) => Promise<string>,
   ) =>
     get(path, label, async (c) => {
       const e = await session(c);
       if (!e) return toSignIn(c);
       const n = nonce();
       try {
-        return html(c, n, await render(c, n, who(e)));
+        return html(c, n, await render(c, n, who(e), e));
       } catch {
         secure(c);
         return c.text("the console could not read its sources (see the endpoint's log)", 500);
@@ -213,22 +213,32 @@ export function mountConsole(app: Hono, m: ConsoleMount): void {
     return c.redirect("/console/signin", 303);
   });
 
-  page("/console", "/console", async (c, n, w) => {
+  // A token sees the names its prefixes allow (an operator token for everything: --prefix '*').
+  page("/console", "/console", async (c, n, w, e) => {
     const prefix = (c.req.query("prefix") ?? "").slice(0, 256);
     const sort = c.req.query("sort") === "name" ? "name" : "due";
-    return secretsPage(n, w, await data.secrets(), { prefix, sort });
+    const rows = (await data.secrets()).filter((r) => allowsName(e, r.name));
+    return secretsPage(n, w, rows, { prefix, sort });
   });
-  page(
-    "/console/rotations",
-    "/console/rotations",
-    async (_c, n, w) => rotationsPage(n, w, await data.rotations()),
-  );
-  page(
-    "/console/services",
-    "/console/services",
-    async (_c, n, w) => servicesPage(n, w, await data.services()),
-  );
-  page("/console/reads", "/console/reads", async (_c, n, w) => readsPage(n, w, await data.reads()));
+  page("/console/rotations", "/console/rotations", async (_c, n, w, e) => {
+    const rows = (await data.rotations()).filter((r) => allowsName(e, r.secretName));
+    return rotationsPage(n, w, rows);
+  });
+  page("/console/services", "/console/services", async (_c, n, w, e) => {
+    const rows = (await data.services())
+      .map((s) => ({
+        ...s,
+        covered: s.secrets.length,
+        secrets: s.secrets.filter((x) => allowsName(e, x.name)),
+      }))
+      .filter((s) => s.covered === 0 || s.secrets.length > 0)
+      .map(({ covered: _, ...s }) => s);
+    return servicesPage(n, w, rows);
+  });
+  page("/console/reads", "/console/reads", async (_c, n, w, e) => {
+    const r = await data.reads();
+    return readsPage(n, w, { ...r, rows: r.rows.filter((x) => allowsName(e, x.secretName)) });
+  });
   page("/console/audit", "/console/audit", async (_c, n, w) => auditPage(n, w, await data.audit()));
 
   post("/console/audit/verify", "/console/audit/verify", async (c) => {

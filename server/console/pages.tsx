@@ -84,9 +84,10 @@ export function signInPage(nonce: string, problem?: string): Promise<string> {
   return render(
     <Layout nonce={nonce} title="Sign in" path="/console/signin">
       <p>
-        Paste a token with the <code>operator</code>{" "}
-        role (<code>deno task secrets token create --service ops --role operator</code>). The
-        console shows ages, rotations, reads and the audit chain, never a secret value.
+        Paste a token with the <code>operator</code> role (<code>
+          deno task secrets token create --service ops --prefix '*' --role operator
+        </code>). It sees the names its prefixes allow. The console shows ages, rotations, reads and
+        the audit chain, never a secret value.
       </p>
       {problem && <p class="problem" role="alert">{problem}</p>}
       <form method="post" action="/console/signin" class="signin">

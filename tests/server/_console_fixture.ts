@@ -187,7 +187,9 @@ export async function seedConsole(
 }
 
 /** Builds the world; `withKey`: the endpoint holds the audit key ("verify now"). */
-export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<ConsoleWorld> {
+export async function consoleWorld(
+  opts: { withKey?: boolean; operatorPrefixes?: string[] } = {},
+): Promise<ConsoleWorld> {
   const seed = await seedConsole({
     signalUrl: "http://signal.test/healthz",
     billingUrl: "http://billing.test/healthz",
@@ -215,7 +217,11 @@ export async function consoleWorld(opts: { withKey?: boolean } = {}): Promise<Co
       `SECRET_AUDIT=jsonl SECRET_AUDIT_FILE=${trailPath} deno task secrets audit verify`,
     fetch: fakeFetch as typeof fetch,
   });
-  const op = await makeToken({ service: "ops", roles: ["operator"], prefixes: ["*"] });
+  const op = await makeToken({
+    service: "ops",
+    roles: ["operator"],
+    prefixes: opts.operatorPrefixes ?? ["*"],
+  });
   const rd = await makeToken({ service: "signal", roles: ["read"] });
   const server = createServerApp({
     manager,

@@ -360,3 +360,23 @@ Deno.test("console: sign-out clears the cookie, and checks the Origin", async ()
     await w.close();
   }
 });
+
+Deno.test("console: an operator token sees the names its prefixes allow, on every page", async () => {
+  const w = await consoleWorld({ operatorPrefixes: ["webhooks/"] });
+  try {
+    const cookie = await session(w);
+    const pages = await Promise.all(
+      ["/console", "/console/rotations", "/console/services", "/console/reads"].map((p) =>
+        page(w, p, cookie)
+      ),
+    );
+    for (const { text } of pages) assert.doesNotMatch(text, /database\//);
+    assert.match(pages[0].text, /data-name="webhooks\/signing"/);
+    assert.match(pages[1].text, /webhooks\/signing/);
+    assert.match(pages[2].text, /<td>signal<\/td>/);
+    assert.doesNotMatch(pages[2].text, /billing/);
+    assert.match(pages[3].text, /webhooks\/signing/);
+  } finally {
+    await w.close();
+  }
+});
