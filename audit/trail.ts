@@ -16,7 +16,20 @@ import type { AuditCheckpoint, AuditRow } from "./types.ts";
 import { verifyAuditRows, type VerifyReport } from "./verify.ts";
 import type { AuditStatsRow } from "./pg_store.ts";
 
-/** What one `audit verify` run found, as recorded for the console. */
+/**
+ * What one `audit verify` run found, as recorded for the console.
+ *
+ * @example A run that found a changed row
+ * ```ts
+ * import type { VerifyRun } from "@keyward/secrets/server";
+ *
+ * const run: VerifyRun = {
+ *   at: "2026-12-07T00:00:00.000Z", ok: false, chains: 1, rows: 31,
+ *   first: { kind: "changed", detail: "row 3 of chain a was changed" }, by: "cli",
+ * };
+ * if (run.ok || run.first?.kind !== "changed") throw new Error();
+ * ```
+ */
 export interface VerifyRun {
   /** When it ran (ISO 8601). */
   at: string;

@@ -18,7 +18,25 @@ import type { RotationLocks, RotationLogStore } from "../../rotation/types.ts";
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** One secret's row on the Secrets page. */
+/**
+ * One secret's row on the Secrets page: metadata only, never a value.
+ *
+ * @example An overdue secret
+ * ```ts
+ * import type { SecretView } from "@keyward/secrets/server";
+ *
+ * const row: SecretView = {
+ *   name: "database/orders",
+ *   backend: "vault",
+ *   versions: [{ version: "3", stages: ["current"], createdAt: "2026-08-01T00:00:00.000Z" }],
+ *   currentAgeDays: 100,
+ *   rule: { prefix: "database/", rotator: "postgres-password", maxAgeDays: 90, graceDays: 7, deleteAfterDays: 30 },
+ *   due: { daysLeft: -10, overdue: true, dueAt: "2026-10-30T00:00:00.000Z" },
+ *   lastRotation: null,
+ * };
+ * if (!row.due?.overdue) throw new Error();
+ * ```
+ */
 export interface SecretView {
   /** The name. */
   name: string;
@@ -42,7 +60,26 @@ export interface SecretView {
   lastRotation: { id: string; at: string; by: string; phase: string } | null;
 }
 
-/** One rotation on the Rotations page. */
+/**
+ * One rotation on the Rotations page, with the commands to continue or undo a failed one.
+ *
+ * @example A failed rotation
+ * ```ts
+ * import type { RotationView } from "@keyward/secrets/server";
+ *
+ * const id = "0b6c3c1e-4c1a-4a8e-9d53-1c2f9b7e0a11";
+ * const r: RotationView = {
+ *   id, secretName: "database/replica", rotator: "random", rotatedBy: "alice", phase: "failed",
+ *   startedAt: "2026-12-07T01:00:00.000Z", fromVersion: "1", newVersion: null,
+ *   deprecateDueAt: null, deleteDueAt: null,
+ *   steps: [{ step: "create_pending", status: "failed", at: "2026-12-07T01:00:01.000Z",
+ *     durationMs: 1200, errorCode: "unreachable" }],
+ *   resume: `deno task secrets rotation resume ${id}`,
+ *   rollback: `deno task secrets rotation rollback ${id}`,
+ * };
+ * if (!r.resume?.endsWith(id)) throw new Error();
+ * ```
+ */
 export interface RotationView {
   /** The id. */
   id: string;
@@ -78,7 +115,20 @@ export interface RotationView {
   rollback: string | null;
 }
 
-/** One service's health answer on the Services page. */
+/**
+ * One service's health answer on the Services page.
+ *
+ * @example A service still on the previous version
+ * ```ts
+ * import type { ServiceView } from "@keyward/secrets/server";
+ *
+ * const s: ServiceView = {
+ *   service: "signal", url: "http://127.0.0.1:8080/healthz", answering: true, problem: null,
+ *   secrets: [{ name: "webhooks/signing", reported: "1", stage: "previous" }],
+ * };
+ * if (s.secrets[0].stage !== "previous") throw new Error();
+ * ```
+ */
 export interface ServiceView {
   /** The service's name in the policy. */
   service: string;
@@ -96,7 +146,21 @@ export interface ServiceView {
   }[];
 }
 
-/** One (secret, service) pair on the Reads page. */
+/**
+ * One (secret, service) pair on the Reads page, from the audit trail.
+ *
+ * @example
+ * ```ts
+ * import type { ReadsView } from "@keyward/secrets/server";
+ *
+ * const r: ReadsView = {
+ *   secretName: "database/orders", service: "billing",
+ *   hourly: new Array(24).fill(1), daily: new Array(30).fill(24),
+ *   reads24h: 24, reads30d: 720, stale: 0, errors: 0,
+ * };
+ * if (r.hourly.length !== 24 || r.daily.length !== 30) throw new Error();
+ * ```
+ */
 export interface ReadsView {
   /** The secret. */
   secretName: string;
@@ -116,7 +180,22 @@ export interface ReadsView {
   errors: number;
 }
 
-/** The Audit page. */
+/**
+ * The Audit page: the last recorded verify run and the command for a full one.
+ *
+ * @example
+ * ```ts
+ * import type { AuditView } from "@keyward/secrets/server";
+ *
+ * const a: AuditView = {
+ *   where: "jsonl:.keyward/audit.jsonl",
+ *   last: { at: "2026-12-07T00:00:00.000Z", ok: true, chains: 2, rows: 120, first: null, by: "cli" },
+ *   command: "deno task secrets audit verify --file .keyward/audit.jsonl",
+ *   canVerify: false,
+ * };
+ * if (!a.last?.ok) throw new Error();
+ * ```
+ */
 export interface AuditView {
   /** Where the trail is: `jsonl:<path>` or `postgres`. */
   where: string;
@@ -128,7 +207,34 @@ export interface AuditView {
   canVerify: boolean;
 }
 
-/** Everything the console reads; tests give their own. */
+/**
+ * Everything the console reads: one reader per page (`verifyNow` only when
+ * the endpoint holds the audit key). `deno task serve` builds it from the
+ * settings; tests and embedders give their own.
+ *
+ * @example A console over fixed data
+ * ```ts
+ * import { type ConsoleData, createServerApp, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const data: ConsoleData = {
+ *   secrets: () => Promise.resolve([]),
+ *   rotations: () => Promise.resolve([]),
+ *   services: () => Promise.resolve([]),
+ *   reads: () => Promise.resolve({ rows: [], available: false }),
+ *   audit: () => Promise.resolve({ where: "none", last: null, command: "", canVerify: false }),
+ * };
+ * const { app } = createServerApp({
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   console: { data },
+ * });
+ * const res = await app.request("/console");
+ * // Not signed in: to the sign-in form.
+ * if (res.status !== 303 || res.headers.get("location") !== "/console/signin") throw new Error();
+ * ```
+ */
 export interface ConsoleData {
   /** The Secrets page. */
   secrets(): Promise<SecretView[]>;

@@ -26,7 +26,36 @@ import { COOKIE, SESSION_MS, SessionKeys } from "./session.ts";
 
 export type { ConsoleData } from "./data.ts";
 
-/** The console's options (`ServerAppOptions.console`). */
+/**
+ * The console's options (`ServerAppOptions.console`): what the pages show
+ * and the key signing the session cookies. See docs/CONSOLE.md.
+ *
+ * @example The sign-in form, with a fixed session key
+ * ```ts
+ * import { type ConsoleOptions, createServerApp, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const options: ConsoleOptions = {
+ *   sessionKey: crypto.getRandomValues(new Uint8Array(32)),
+ *   data: {
+ *     secrets: () => Promise.resolve([]),
+ *     rotations: () => Promise.resolve([]),
+ *     services: () => Promise.resolve([]),
+ *     reads: () => Promise.resolve({ rows: [], available: false }),
+ *     audit: () => Promise.resolve({ where: "none", last: null, command: "", canVerify: false }),
+ *   },
+ * };
+ * const { app } = createServerApp({
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   console: options,
+ * });
+ * const res = await app.request("/console/signin");
+ * if (res.headers.get("x-frame-options") !== "DENY") throw new Error();
+ * if (!(await res.text()).includes('name="token"')) throw new Error();
+ * ```
+ */
 export interface ConsoleOptions {
   /** What the pages show (`consoleData(...)` over the real sources). */
   data: ConsoleData;
