@@ -75,7 +75,8 @@ export class SessionKeys {
     const [payload, mac, extra] = value.split(".");
     if (extra !== undefined || !payload || !mac) return undefined;
     const sig = fromB64url(mac);
-    if (!sig) return undefined;
+    // Only the one canonical spelling: the last character's unused bits must be zero.
+    if (!sig || b64url(sig) !== mac) return undefined;
     const ok = await crypto.subtle.verify("HMAC", await this.#key, sig, enc.encode(payload));
     if (!ok) return undefined;
     try {
