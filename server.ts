@@ -8,7 +8,8 @@
  *
  * Routes: `GET /v1/secrets/{name}` (`?stage=`, `?field=`), `GET /v1/secrets?prefix=`,
  * `GET /secretsmanager/get?secretId=` (the agent's API), `GET /ping`, `GET /healthz`,
- * `GET /readyz`, `GET /metrics`, `GET /openapi.json`. See docs/SERVER.md.
+ * `GET /readyz`, `GET /metrics`, `GET /openapi.json`; with the `console` option, the
+ * operator console at `/console` (docs/CONSOLE.md). See docs/SERVER.md.
  *
  * @example Serving one secret to one service
  * ```ts
@@ -45,6 +46,16 @@ import { buildServerApp, type ServerApp, type ServerAppOptions } from "./server/
 
 export type { EndpointApp, ServerApp, ServerAppOptions } from "./server/app.ts";
 export type { LimitOptions } from "./server/_limits.ts";
+export type { ConsoleOptions } from "./server/console/mod.ts";
+export type {
+  AuditView,
+  ConsoleData,
+  ReadsView,
+  RotationView,
+  SecretView,
+  ServiceView,
+} from "./server/console/data.ts";
+export type { VerifyRun } from "./audit/trail.ts";
 export {
   generateToken,
   hashToken,

@@ -2,7 +2,10 @@
  * `secrets audit ...`: follow, query, verify, prune and summarise the audit
  * trail in Postgres (`secret_access_log`). The database URL comes from
  * `DATABASE_URL`; the audit key (for `verify` and `prune`) from
- * `KEYWARD_AUDIT_KEY` (base64).
+ * `KEYWARD_AUDIT_KEY` (base64). `query`, `stats` and `verify` also read the
+ * JSON-lines trail: the file given by `--file`, or `SECRET_AUDIT_FILE` when
+ * `SECRET_AUDIT=jsonl`. `verify` records each run's result beside the trail
+ * (`<file>.verify.json`, or the `audit_verify_runs` table) for the console.
  *
  * @module
  */
@@ -11,13 +14,12 @@ import type { Sql } from "postgres";
 import { AuditKey } from "../audit/chain.ts";
 import { readCheckpointFile } from "../audit/checkpoint_file.ts";
 import { toJsonLine } from "../audit/jsonl_sink.ts";
-import {
-  auditStats,
-  pruneAuditLog,
-  queryAuditLog,
-  verifyPostgresAudit,
-} from "../audit/pg_store.ts";
+import { pruneAuditLog, queryAuditLog, verifyPostgresAudit } from "../audit/pg_store.ts";
 import type { AuditCheckpoint, AuditRow } from "../audit/types.ts";
+import { type AuditTrail, jsonLinesTrail, verifyRunOf } from "../audit/trail.ts";
+import { postgresTrail } from "../audit/trail_pg.ts";
+import { rawSetting } from "../settings/parse.ts";
+import { DEFAULT_AUDIT_FILE } from "../settings/table.ts";
 import { ConfigError, KeywardError } from "../core/errors.ts";
 import {
   CliFailure,
@@ -108,6 +110,30 @@ async function withDatabase(ctx: Ctx, fn: (sql: Sql) => Promise<number>): Promis
   }
 }
 
+/**
+ * The trail `query`, `stats` and `verify` read: the JSON-lines file of
+ * `--file`, or of `SECRET_AUDIT_FILE` when `SECRET_AUDIT=jsonl`; otherwise
+ * Postgres (`DATABASE_URL`).
+ */
+async function withTrail(ctx: Ctx, fn: (trail: AuditTrail) => Promise<number>): Promise<number> {
+  const env = ctx.io.env;
+  const given = ctx.values.file;
+  const file = typeof given === "string"
+    ? given
+    : rawSetting(env, "SECRET_AUDIT") === "jsonl"
+    ? rawSetting(env, "SECRET_AUDIT_FILE") ?? DEFAULT_AUDIT_FILE
+    : undefined;
+  if (file === undefined) return await withDatabase(ctx, (sql) => fn(postgresTrail(sql)));
+  if (!(await pathExists(file)) && !(await pathExists(`${file}.1`))) {
+    throw new ConfigError(
+      `no audit trail at ${file} (${
+        typeof given === "string" ? "--file" : "SECRET_AUDIT_FILE"
+      }); check the path`,
+    );
+  }
+  return await fn(jsonLinesTrail(file));
+}
+
 /** A database error as the CLI reports it: unreachable is exit 4, a refused query exit 1. */
 function databaseFailure(err: unknown): unknown {
   if (err instanceof KeywardError || err instanceof UsageError || err instanceof CliFailure) {
@@ -158,10 +184,10 @@ async function tail(sql: Sql, ctx: Ctx): Promise<number> {
   return 0;
 }
 
-async function query(sql: Sql, ctx: Ctx): Promise<number> {
+async function query(trail: AuditTrail, ctx: Ctx): Promise<number> {
   const { io, values: v } = ctx;
   const since = parseSince(v.since as string | undefined, ctx.deps.now());
-  const rows = await queryAuditLog(sql, {
+  const rows = await trail.query({
     ...(v.secret !== undefined ? { secret: v.secret as string } : {}),
     ...(v.service !== undefined ? { service: v.service as string } : {}),
     ...(since ? { since } : {}),
@@ -176,13 +202,19 @@ async function loadCheckpoint(path: unknown): Promise<AuditCheckpoint | undefine
   return typeof path === "string" ? await readCheckpointFile(path) : undefined;
 }
 
-async function verify(sql: Sql, ctx: Ctx): Promise<number> {
+async function verify(trail: AuditTrail, ctx: Ctx): Promise<number> {
   const { io, values: v } = ctx;
   const checkpoint = await loadCheckpoint(v.checkpoint);
-  const report = await verifyPostgresAudit(sql, {
-    key: key(io),
-    ...(checkpoint ? { checkpoint } : {}),
-  });
+  const report = await trail.verify(key(io), checkpoint);
+  try {
+    await trail.recordVerify(verifyRunOf(report, new Date(ctx.deps.now()), "cli"));
+  } catch {
+    io.stderr(
+      trail.where === "postgres"
+        ? "note: the result was not recorded for the console (run deno task db:migrate)\n"
+        : "note: the result was not recorded for the console (the state file cannot be written)\n",
+    );
+  }
   if (v.json) {
     io.stdout(JSON.stringify(report) + "\n");
   } else if (report.ok) {
@@ -300,10 +332,10 @@ async function prune(sql: Sql, ctx: Ctx, plan: PrunePlan): Promise<number> {
   }
 }
 
-async function stats(sql: Sql, ctx: Ctx): Promise<number> {
+async function stats(trail: AuditTrail, ctx: Ctx): Promise<number> {
   const { io, values: v } = ctx;
   const since = parseSince((v.since as string | undefined) ?? "24h", ctx.deps.now())!;
-  const s = await auditStats(sql, { since });
+  const s = await trail.stats(since);
   if (v.json) {
     io.stdout(JSON.stringify({ since: since.toISOString(), ...s }) + "\n");
     return 0;
@@ -332,6 +364,13 @@ async function stats(sql: Sql, ctx: Ctx): Promise<number> {
   return 0;
 }
 
+const FILE = {
+  type: "string",
+  arg: "FILE",
+  help:
+    "read this JSON-lines trail instead of Postgres\n(default with SECRET_AUDIT=jsonl: SECRET_AUDIT_FILE)",
+} as const;
+
 const FILTERS = {
   secret: { type: "string", arg: "NAME", help: "only events of this secret" },
   service: { type: "string", arg: "NAME", help: "only events of this service" },
@@ -342,9 +381,12 @@ export const auditDefinition: CommandDef = defineCommand({
   name: "audit",
   summary: AUDIT_SUMMARY,
   description: `Follows, queries, verifies, prunes and summarises the audit trail in Postgres
-(secret_access_log).
+(secret_access_log). query, stats and verify also read a JSON-lines trail
+(--file, or SECRET_AUDIT_FILE with SECRET_AUDIT=jsonl); verify records each
+run's result for the operator console.
 
-settings: DATABASE_URL (postgres://...), KEYWARD_AUDIT_KEY (base64; verify and prune)`,
+settings: DATABASE_URL (postgres://...), KEYWARD_AUDIT_KEY (base64; verify and prune),
+SECRET_AUDIT and SECRET_AUDIT_FILE (the JSON-lines trail)`,
   exits: {
     0: "ok",
     1: "verification failed (verify, prune)",
@@ -377,18 +419,20 @@ settings: DATABASE_URL (postgres://...), KEYWARD_AUDIT_KEY (base64; verify and p
         ...FILTERS,
         since: { type: "string", arg: "24h|2026-11-01T00:00:00Z", help: "only events since then" },
         limit: { type: "string", arg: "N", help: "at most N events (default 100)" },
+        file: FILE,
       },
       jsonHelp: "print JSON lines",
-      run: (ctx) => withDatabase(ctx, (sql) => query(sql, ctx)),
+      run: (ctx) => withTrail(ctx, (trail) => query(trail, ctx)),
     }),
     defineCommand<Values>({
       name: "verify",
       summary: "check every hash chain; with the last checkpoint, also a truncated tail",
       options: {
         checkpoint: { type: "string", arg: "FILE", help: "the last exported checkpoint" },
+        file: FILE,
       },
       exits: { 0: "the log verifies", 1: "verification failed" },
-      run: (ctx) => withDatabase(ctx, (sql) => verify(sql, ctx)),
+      run: (ctx) => withTrail(ctx, (trail) => verify(trail, ctx)),
     }),
     defineCommand<Values>({
       name: "prune",
@@ -423,8 +467,9 @@ is refused before anything is touched.`,
       summary: "reads per secret and service, cache hits, stale serves, errors",
       options: {
         since: { type: "string", arg: "24h", help: "count events since then (default 24h)" },
+        file: FILE,
       },
-      run: (ctx) => withDatabase(ctx, (sql) => stats(sql, ctx)),
+      run: (ctx) => withTrail(ctx, (trail) => stats(trail, ctx)),
     }),
   ],
 });

@@ -36,4 +36,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql:
       "-- SECRET_FALLBACK=env (issue 14): a read the environment served because the\n-- backend does not hold the secret yet is recorded with source 'fallback'.\nALTER TABLE secret_access_log DROP CONSTRAINT secret_access_log_source_check;\nALTER TABLE secret_access_log\n  ADD CONSTRAINT secret_access_log_source_check\n  CHECK (source IN ('backend', 'cache', 'stale', 'fallback'));\n",
   },
+  {
+    id: "0005_audit_verify_runs",
+    sql:
+      "-- The operator console (issue 17): each `secrets audit verify` run records\n-- its result here (time, chains, rows, first problem), so the console shows\n-- the last one. No row holds a value: counts, a problem's kind and sentence.\nCREATE TABLE IF NOT EXISTS audit_verify_runs (\n  id           bigserial PRIMARY KEY,\n  ran_at       timestamptz NOT NULL,\n  ok           boolean NOT NULL,\n  chains       integer NOT NULL,\n  rows_checked bigint NOT NULL,\n  first_kind   text,\n  first_detail text,\n  ran_by       text NOT NULL\n);\n",
+  },
 ];

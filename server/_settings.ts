@@ -3,7 +3,7 @@
  * (`settings/table.ts`, feature `server`): `KEYWARD_SERVER_HOST`,
  * `KEYWARD_SERVER_PORT`, `KEYWARD_SERVER_TLS_CERT_FILE`,
  * `KEYWARD_SERVER_TLS_KEY_FILE`, `KEYWARD_TOKENS_FILE`,
- * `KEYWARD_SERVER_AUDIT_FILE`, `KEYWARD_SERVER_RATE_PER_SECOND`; and
+ * `KEYWARD_SERVER_AUDIT_FILE`, `KEYWARD_SERVER_RATE_PER_SECOND`, `KEYWARD_CONSOLE`; and
  * `SECRET_BACKEND`, `KEYWARD_FILE_PATH` and `KEYWARD_AUDIT_KEY`.
  *
  * @module
@@ -34,6 +34,8 @@ export interface ServerSettings {
   filePath: string;
   /** `KEYWARD_AUDIT_KEY` (base64), when set: the audit lines are HMAC-chained. */
   auditKey?: string;
+  /** `KEYWARD_CONSOLE=on`: serve the operator console at `/console`. */
+  console: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -76,6 +78,7 @@ export function readServerSettings(env: Env): ServerSettings {
     auditFile: s.KEYWARD_SERVER_AUDIT_FILE,
     ratePerSecond: s.KEYWARD_SERVER_RATE_PER_SECOND,
     filePath: s.KEYWARD_FILE_PATH,
+    console: s.KEYWARD_CONSOLE === "on",
   };
   const backend = s.SECRET_BACKEND;
   if (backend !== undefined) settings.backend = backend;

@@ -30,6 +30,7 @@ import { Authenticator, bearer } from "./_auth.ts";
 import { SourceTrackingReader } from "./_read.ts";
 import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
 import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
+import { type ConsoleOptions, mountConsole } from "./console/mod.ts";
 
 /**
  * Options of `createServerApp`.
@@ -81,6 +82,11 @@ export interface ServerAppOptions {
    * @default {a `listSecrets` of a name no one uses, with a 2 s timeout}
    */
   probe?: (signal: AbortSignal) => Promise<void>;
+  /**
+   * The operator console at `/console` (off when omitted): what it shows and
+   * the key signing its session cookies. See docs/CONSOLE.md.
+   */
+  console?: ConsoleOptions;
 }
 
 /**
@@ -227,6 +233,16 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     c.req.header("x-forwarded-for") === undefined
       ? undefined
       : errorResponse(c, 400, "forwarded", "requests carrying X-Forwarded-For are refused");
+
+  if (options.console) {
+    mountConsole(app as never, {
+      options: options.console,
+      tokens,
+      now,
+      signIn: (c, token) => authenticate(c as Context<Vars>, token, 401, "operator"),
+      wrap: wrap as never,
+    });
+  }
 
   route("/healthz", "/healthz", (c) => {
     return c.json({ status: "ok", versions: {} });

@@ -74,12 +74,17 @@ export async function startServer(
     jsonLinesFileSink(auditPath, keyText ? { key: AuditKey.fromBase64(keyText) } : {});
   say(`audit: one line per request to ${auditPath}${keyText ? " (chained)" : ""}`);
   await describeTokenFile(settings.tokensFile, say);
+  const consoleSetup = settings.console
+    ? await (await import("./console/setup.ts")).consoleFromSettings(env, manager, auditPath)
+    : undefined;
+  if (consoleSetup) say("console: /console (tokens with the operator role sign in)");
   const server = createServerApp({
     manager,
     tokens: tokenFileSource(settings.tokensFile),
     audit,
     backendName,
     ratePerSecond: settings.ratePerSecond,
+    ...(consoleSetup ? { console: consoleSetup.options } : {}),
   });
   const tls = settings.tls
     ? {
@@ -102,6 +107,7 @@ export async function startServer(
       stopping ??= (async () => {
         await listener.close();
         await audit.close();
+        await consoleSetup?.close();
         await manager.close();
       })();
       return stopping;

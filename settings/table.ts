@@ -681,6 +681,24 @@ export const SETTINGS = [
       "requests per second per token (a token's `ratePerSecond` overrides it); past it: 429 " +
       "with `Retry-After`",
   },
+  {
+    name: "KEYWARD_CONSOLE",
+    feature: "server",
+    type: "choice",
+    choices: ["off", "on"],
+    default: "off",
+    kind: "setting",
+    meaning: "`on`: the endpoint serves the operator console at `/console` (tokens with the " +
+      "`operator` role sign in; it shows ages, rotations, reads and the audit chain, never a value)",
+  },
+  {
+    name: "KEYWARD_CONSOLE_SESSION_KEY",
+    feature: "server",
+    type: "text",
+    kind: "credential",
+    meaning: "the key (base64, 32 bytes or more) signing the console's session cookies; " +
+      "unset: a random key per start (sessions end with a restart)",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 /** The name of every setting in {@linkcode SETTINGS}. */

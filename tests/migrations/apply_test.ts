@@ -41,6 +41,7 @@ Deno.test({
       SELECT table_name FROM information_schema.tables
       WHERE table_schema = ${db!.schema} ORDER BY table_name`;
     assert.deepEqual(tables.map((t) => t.table_name), [
+      "audit_verify_runs",
       "schema_migrations",
       "secret_access_log",
       "secret_access_log_anchor",
