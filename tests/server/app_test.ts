@@ -342,3 +342,52 @@ Deno.test("/metrics: Prometheus text; secret names only for a token with the met
   assert.match(named, /keyward_secret_reads_total\{name="database\/app",source="backend"\} 1/);
   assert.ok(!named.includes(CANARY) && !plain.includes(CANARY));
 });
+
+Deno.test("cache hits are counted per service, name, version and minute; backend reads, errors and denials stay one event each", async () => {
+  let now = 600_000 + 5_000; // in minute 10
+  const signal = await makeToken({ service: "signal" });
+  const orders = await makeToken({ service: "orders" });
+  const backend = seeded({ "database/app": `${CANARY}-1` });
+  let forward: (e: { name: string; source: "cache" | "stale" }) => void = () => {};
+  const cache = withCache(backend, {
+    ttlMs: 3_600_000,
+    now: () => now,
+    onServe: (e) => forward(e),
+  });
+  const s = appOver(cache, [signal.entry, orders.entry], { now: () => now });
+  forward = s.onServe;
+  const get = async (token: string, name = "database/app") => {
+    const res = await s.app.request(`/v1/secrets/${name}`, { headers: auth(token) });
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await get(signal.token), 200); // a miss: the backend answers
+  for (let i = 0; i < 3; i++) assert.equal(await get(signal.token), 200); // hits
+  for (let i = 0; i < 2; i++) assert.equal(await get(orders.token), 200); // hits, another service
+  assert.equal(await get(signal.token, "database/nope"), 404);
+  assert.equal(await get(signal.token, "admin/root"), 403);
+  const row = (e: (typeof s.audit.events)[number]) =>
+    [e.service, e.secretName, e.outcome, e.source, e.version, e.count, e.accessedAtMs].join(" ");
+  assert.deepEqual(s.audit.events.map(row), [
+    "signal database/app ok backend 1 1 605000",
+    "signal database/nope not_found backend  1 605000",
+    "signal admin/root denied backend  1 605000",
+  ]);
+  // A new version: read once from the backend, then counted under that version.
+  await cache.setSecret("database/app", `${CANARY}-2`);
+  assert.equal(await get(signal.token), 200);
+  assert.equal(await get(signal.token), 200);
+  // The next minute's first request writes the last minute's counts, at its start.
+  now += 60_000;
+  assert.equal(await get(signal.token), 200);
+  assert.deepEqual(s.audit.events.slice(3).map(row), [
+    "signal database/app ok backend 2 1 605000",
+    "signal database/app ok cache 1 3 600000",
+    "signal database/app ok cache 2 1 600000",
+    "orders database/app ok cache 1 2 600000",
+  ]);
+  await s.flush();
+  assert.deepEqual(s.audit.events.slice(7).map(row), ["signal database/app ok cache 2 1 660000"]);
+  assert.ok(!JSON.stringify(s.audit.events).includes(CANARY));
+  await cache.close();
+});
