@@ -236,6 +236,28 @@ Deno.test("limits: long request line 414, large headers 431, a body 413, other m
   }
 });
 
+Deno.test("limits on Node: the header bytes are counted from @hono/node-server's raw header list", async () => {
+  const s = await setup();
+  const h = auth(s.reader.token);
+  // What @hono/node-server hands the app as its env: the IncomingMessage,
+  // whose raw list is what is counted (here it holds a header the Request
+  // does not, so the test tells which one was counted).
+  const asNode = (padding: number) => {
+    const rawHeaders = [...Object.entries(h).flat(), "x-padding", "p".repeat(padding)];
+    return s.app.fetch(
+      new Request("http://localhost/v1/secrets/database/app", { headers: h }),
+      // @ts-expect-error: the env argument the runtime adapters pass along
+      { incoming: { rawHeaders } },
+    );
+  };
+  const big = await asNode(20_000);
+  assert.equal(big.status, 431);
+  assert.equal((await big.json()).error.code, "headers_too_large");
+  const fine = await asNode(10_000);
+  assert.equal(fine.status, 200);
+  assert.equal((await fine.json()).value, `${CANARY}-2`);
+});
+
 Deno.test("X-Forwarded-For is refused on secret routes", async () => {
   const s = await setup();
   const res = await s.app.request("/v1/secrets/database/app", {
