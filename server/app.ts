@@ -340,7 +340,9 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   secretRoute("/v1/secrets/*", "get", async (c, audit) => {
     const fwd = refuseForwarded(c);
     if (fwd) return fwd;
-    const entry = await authenticate(c, bearer(c), 401, "read", audit);
+    // Awaited only when the token source answers later (the token file being re-read).
+    const checked = authenticate(c, bearer(c), 401, "read", audit);
+    const entry = checked instanceof Promise ? await checked : checked;
     if (entry instanceof Response) return entry;
     const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
     if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
