@@ -2,7 +2,8 @@
  * The secrets endpoint: a Hono app that serves secrets from any
  * `SecretManager` to services that cannot embed the library, with per-token
  * policies (the token file), an AWS Secrets Manager Agent compatible route,
- * metrics, an audit event per request and `/openapi.json`. It starts
+ * metrics, an audit trail (an event per request; reads the cache answered
+ * counted per service, name, version and minute) and `/openapi.json`. It starts
  * nothing itself: `deno task serve` (server/serve.ts) runs it, or hand
  * `app.fetch` to any runtime's server.
  *
@@ -72,7 +73,8 @@ export {
  * Builds the endpoint's Hono app from a manager, a token source and an audit
  * sink. Put `withCache` in front of a remote backend and pass the returned
  * `onServe` to it, so metrics and audit rows tell cache hits and stale
- * serves apart.
+ * serves apart, and cache hits are counted instead of written one by one
+ * (`flush()` writes the counts; `deno task serve` does it on shutdown).
  *
  * @example The policy answers before the backend does
  * ```ts

@@ -25,6 +25,9 @@ const unauthorized = (c: Context, status: 401 | 403) =>
     ...(status === 401 ? { "www-authenticate": 'Bearer realm="keyward"' } : {}),
   });
 
+const unusable = (c: Context) =>
+  errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
+
 /** Checks tokens for the app. */
 export class Authenticator {
   readonly #tokens: TokenSource;
@@ -46,8 +49,8 @@ export class Authenticator {
   }
 
   /**
-   * The token's entry, or the error answer. `onKnown` learns the entry as
-   * soon as the token matched (before the rate limit and role checks), so a
+   * The token's entry, or the error answer. `known.service` is set as soon
+   * as the token matched (before the rate limit and role checks), so a
    * refusal is audited under the token's service.
    */
   check(
@@ -55,23 +58,24 @@ export class Authenticator {
     token: string | undefined,
     status: 401 | 403,
     role: TokenRole | undefined,
-    onKnown: (entry: TokenEntry) => void,
+    known: { service: string } | undefined,
   ): TokenEntry | Response | Promise<TokenEntry | Response> {
     if (token === undefined || token.length === 0 || token.length > 512) {
       return unauthorized(c, status);
     }
-    const unusable = () =>
-      errorResponse(c, 503, "tokens_unavailable", "the token file cannot be used");
     let got: readonly TokenEntry[] | Promise<readonly TokenEntry[]>;
     try {
       got = this.#tokens.entries();
     } catch {
-      return unusable();
+      return unusable(c);
     }
     if (got instanceof Promise) {
-      return got.then((entries) => this.#admit(c, entries, token, status, role, onKnown), unusable);
+      return got.then(
+        (entries) => this.#admit(c, entries, token, status, role, known),
+        () => unusable(c),
+      );
     }
-    return this.#admit(c, got, token, status, role, onKnown);
+    return this.#admit(c, got, token, status, role, known);
   }
 
   #admit(
@@ -80,7 +84,7 @@ export class Authenticator {
     token: string,
     status: 401 | 403,
     role: TokenRole | undefined,
-    onKnown: (entry: TokenEntry) => void,
+    known: { service: string } | undefined,
   ): TokenEntry | Response {
     if (entries !== this.#knownFor) {
       this.#known = new Map();
@@ -97,7 +101,7 @@ export class Authenticator {
       this.#known.delete(token);
       return unauthorized(c, status);
     }
-    onKnown(entry);
+    if (known !== undefined) known.service = entry.service;
     const wait = this.#limiter.take(entry.id, entry.ratePerSecond);
     if (wait > 0) {
       return errorResponse(c, 429, "rate_limited", "too many requests for this token", {

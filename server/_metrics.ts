@@ -9,29 +9,46 @@
 
 const BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
+/** One route's counters: requests by status and the latency histogram. */
+export interface RouteStats {
+  /** The route template, never a path. */
+  readonly route: string;
+  /** Requests by status code. */
+  readonly statuses: Map<number, number>;
+  /** Per bucket (not cumulative); render() sums them up. */
+  readonly buckets: number[];
+  /** Seconds, summed. */
+  sum: number;
+  /** Requests. */
+  count: number;
+}
+
 /** Counters and a histogram, kept in memory. */
 export class Metrics {
-  readonly #requests = new Map<string, number>();
-  readonly #latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  readonly #routes = new Map<string, RouteStats>();
   readonly #serves = { cache: 0, stale: 0, backend: 0 };
   readonly #backendErrors = new Map<string, number>();
   readonly #perSecret = new Map<string, { cache: number; stale: number; backend: number }>();
 
-  /** Counts one finished request. `route` is the route template, never the path. */
-  request(route: string, status: number, seconds: number): void {
-    const key = `${route}\u0000${status}`;
-    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
-    let h = this.#latency.get(route);
-    if (!h) {
-      h = { buckets: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
-      this.#latency.set(route, h);
+  /** The counters of `route` (a template, never the path): looked up once, when a route is set up. */
+  route(route: string): RouteStats {
+    let stats = this.#routes.get(route);
+    if (!stats) {
+      stats = { route, statuses: new Map(), buckets: BUCKETS_S.map(() => 0), sum: 0, count: 0 };
+      this.#routes.set(route, stats);
     }
-    // Per bucket (not cumulative) here; render() sums them up.
+    return stats;
+  }
+
+  /** Counts one finished request of a route. */
+  request(stats: RouteStats, status: number, seconds: number): void {
+    const statuses = stats.statuses;
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
     let i = 0;
     while (i < BUCKETS_S.length && seconds > BUCKETS_S[i]) i++;
-    if (i < BUCKETS_S.length) h.buckets[i] += 1;
-    h.sum += seconds;
-    h.count += 1;
+    if (i < BUCKETS_S.length) stats.buckets[i] += 1;
+    stats.sum += seconds;
+    stats.count += 1;
   }
 
   /** Counts one secret read and who answered it. */
@@ -52,14 +69,17 @@ export class Metrics {
     const out: string[] = [];
     out.push("# HELP keyward_http_requests_total HTTP requests by route and status.");
     out.push("# TYPE keyward_http_requests_total counter");
-    for (const [key, n] of this.#requests) {
-      const [route, status] = key.split("\u0000");
-      out.push(`keyward_http_requests_total{route="${esc(route)}",status="${status}"} ${n}`);
+    for (const stats of this.#routes.values()) {
+      const r = esc(stats.route);
+      for (const [status, n] of stats.statuses) {
+        out.push(`keyward_http_requests_total{route="${r}",status="${status}"} ${n}`);
+      }
     }
     out.push("# HELP keyward_http_request_duration_seconds Request latency by route.");
     out.push("# TYPE keyward_http_request_duration_seconds histogram");
-    for (const [route, h] of this.#latency) {
-      const r = esc(route);
+    for (const h of this.#routes.values()) {
+      if (h.count === 0) continue;
+      const r = esc(h.route);
       let cumulative = 0;
       BUCKETS_S.forEach((le, i) => {
         cumulative += h.buckets[i];

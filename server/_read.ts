@@ -12,18 +12,25 @@ import type {
   ServeListener,
   ServeSource,
 } from "../core/types.ts";
+import type { AuditSource } from "../audit/types.ts";
 
 /** Who answered a read. */
 export type ReadSource = ServeSource | "backend";
 
-interface InFlight {
-  source: ReadSource;
+/** Where a read's source is written: the request's audit record. */
+export interface SourceNote {
+  /** Who answered: `backend` unless the cache said it served the read. */
+  source?: AuditSource;
 }
 
 /** Reads through a manager and attributes each read to its source. */
 export class SourceTrackingReader {
   readonly #manager: SecretManager;
-  readonly #inFlight = new Map<string, InFlight[]>();
+  /** Reads waiting for an answer that did not come at once (a miss; maybe a stale serve later). */
+  readonly #inFlight = new Map<string, SourceNote[]>();
+  /** The read being started right now: the cache reports a hit synchronously, inside the call. */
+  #starting: SourceNote | undefined;
+  #startingName = "";
 
   /** Wraps `manager`. */
   constructor(manager: SecretManager) {
@@ -32,35 +39,45 @@ export class SourceTrackingReader {
 
   /** Give this to the cache as `onServe` (`withCache(backend, { onServe })`). */
   readonly onServe: ServeListener = (event) => {
+    const starting = this.#starting;
+    if (starting !== undefined && this.#startingName === event.name) {
+      if (starting.source === "backend") {
+        starting.source = event.source;
+        return;
+      }
+    }
     const waiting = this.#inFlight.get(event.name);
     const first = waiting?.find((w) => w.source === "backend");
     if (first) first.source = event.source;
   };
 
-  /** Reads `name`; the source is `backend` unless the cache said it served the read. */
-  async read(
-    name: string,
-    opts: ReadOptions,
-  ): Promise<{ read: SecretRead; source: ReadSource }> {
-    const mine: InFlight = { source: "backend" };
+  /**
+   * Reads `name`; `note.source` says who answered (`backend` unless the cache
+   * said it served the read). A hit costs no allocation here: the cache's
+   * serve event arrives during the call, before it returns.
+   */
+  read(name: string, opts: ReadOptions | undefined, note: SourceNote): Promise<SecretRead> {
+    note.source = "backend";
+    this.#starting = note;
+    this.#startingName = name;
+    let pending: Promise<SecretRead>;
+    try {
+      pending = this.#manager.readSecret(name, opts);
+    } catch (err) {
+      return Promise.reject(err);
+    } finally {
+      this.#starting = undefined;
+    }
+    if (note.source !== "backend") return pending;
+    // Not answered at once: a later serve event (a stale serve after the
+    // backend failed) must still find this read.
     let list = this.#inFlight.get(name);
     if (!list) this.#inFlight.set(name, list = []);
-    list.push(mine);
-    try {
-      const read = await readWithVersion(this.#manager, name, opts);
-      return { read, source: mine.source };
-    } finally {
-      list.splice(list.indexOf(mine), 1);
-      if (list.length === 0) this.#inFlight.delete(name);
-    }
+    list.push(note);
+    const done = () => {
+      list.splice(list.indexOf(note), 1);
+      if (list.length === 0 && this.#inFlight.get(name) === list) this.#inFlight.delete(name);
+    };
+    return pending.finally(done);
   }
-}
-
-/** `readSecret` of the manager (every manager reports the version it read). */
-function readWithVersion(
-  manager: SecretManager,
-  name: string,
-  opts: ReadOptions,
-): Promise<SecretRead> {
-  return manager.readSecret(name, opts);
 }

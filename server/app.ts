@@ -11,10 +11,10 @@ import type { AuditSink } from "../audit/types.ts";
 import type { ReadOptions, SecretManager, ServeListener, Stage } from "../core/types.ts";
 import { validatePrefix } from "../core/names.ts";
 import { SecretAccessError } from "../core/errors.ts";
-import { recordRequest, type RequestAudit } from "./_audit.ts";
+import { type RequestAudit, RequestAuditor } from "./_audit.ts";
 import { errorResponse, fromManagerError } from "./_errors.ts";
 import { checkLimits, type LimitOptions } from "./_limits.ts";
-import { Metrics } from "./_metrics.ts";
+import { Metrics, type RouteStats } from "./_metrics.ts";
 import { checkName, nameFromPath, rawPathOf } from "./_names.ts";
 import {
   agentRoute,
@@ -27,7 +27,7 @@ import {
 } from "./_openapi.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { Authenticator, bearer } from "./_auth.ts";
-import { SourceTrackingReader } from "./_read.ts";
+import { type ReadSource, SourceTrackingReader } from "./_read.ts";
 import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
 import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
 import { type ConsoleOptions, mountConsole } from "./console/mod.ts";
@@ -58,7 +58,11 @@ export interface ServerAppOptions {
   manager: SecretManager;
   /** The tokens: `tokenFileSource(path)` or `staticTokens([...])`. */
   tokens: TokenSource;
-  /** Where one event per secret request goes, under the token's service. */
+  /**
+   * Where the secret requests' events go, under the token's service: one
+   * event per request, except reads the cache answered, counted per
+   * (service, name, version, minute) and written as one event with the count.
+   */
   audit: AuditSink;
   /**
    * The backend's short name, for metrics, audit rows and the agent route's ARN.
@@ -135,9 +139,11 @@ export interface ServerApp {
   onServe: ServeListener;
   /** Requests being answered now. */
   inFlight(): number;
+  /** Writes the counted cache hits to the audit sink (done at each minute's end too) and flushes it. */
+  flush(): Promise<void>;
 }
 
-type Vars = { Variables: { audit?: RequestAudit; errorCode?: string } };
+type Vars = { Variables: { errorCode?: string } };
 
 const SECRET_PREFIX = "/v1/secrets/";
 
@@ -148,6 +154,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   const now = options.now ?? Date.now;
   const limiter = new RateLimiter({ ratePerSecond: options.ratePerSecond ?? 50, now });
   const metrics = new Metrics();
+  const auditor = new RequestAuditor(sink, backend, now);
   const reader = new SourceTrackingReader(manager);
   const agent = new AgentAnswers(manager, backend);
   const probe = options.probe ??
@@ -172,41 +179,70 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   });
 
   type Handler = (c: Context<Vars>) => Response | Promise<Response>;
+  /** A secret route's handler: fills in the request's audit record. */
+  type AuditedHandler = (c: Context<Vars>, audit: RequestAudit) => Response | Promise<Response>;
+
+  /** Counts, times and audits a finished request. */
+  const finish = (
+    c: Context<Vars>,
+    stats: RouteStats,
+    audit: RequestAudit | undefined,
+    started: number,
+    t0: number,
+    res: Response,
+  ): Response => {
+    inFlight -= 1;
+    const ms = performance.now() - t0;
+    metrics.request(stats, res.status, ms / 1000);
+    if (audit !== undefined) {
+      if (res.status >= 400) audit.errorCode ??= c.get("errorCode");
+      auditor.record(audit, res.status, started, Math.round(ms));
+    }
+    return res;
+  };
 
   /**
    * Every route goes through this (a wrapper, not a middleware, so a request
-   * costs one function call): limits first, then the handler; afterwards the
-   * request is counted, timed and audited. A thrown error is a 500 without
-   * a stack.
+   * costs one function call; the route's counters are looked up here, once):
+   * limits first, then the handler; afterwards the request is counted, timed
+   * and, on a secret route (`action`), audited. A thrown error is a 500
+   * without a stack.
    */
-  const wrap = (label: string, handler: Handler): Handler => (c) => {
-    inFlight += 1;
-    const started = now();
-    const t0 = performance.now();
-    const done = (res: Response): Response => {
-      inFlight -= 1;
-      const ms = performance.now() - t0;
-      metrics.request(label, res.status, ms / 1000);
-      const audit = c.get("audit");
-      if (audit) {
-        audit.errorCode ??= c.get("errorCode");
-        recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
+  const wrap = (
+    label: string,
+    handler: AuditedHandler,
+    action?: "get" | "list",
+  ): Handler => {
+    const stats = metrics.route(label);
+    return (c) => {
+      inFlight += 1;
+      const started = now();
+      const t0 = performance.now();
+      const audit: RequestAudit | undefined = action === undefined
+        ? undefined
+        : { action, name: action === "get" ? "[invalid]" : "", service: "anonymous" };
+      const refused = checkLimits(c, limits);
+      if (refused) return finish(c, stats, audit, started, t0, refused);
+      let out: Response | Promise<Response>;
+      try {
+        out = handler(c, audit!);
+      } catch {
+        return finish(c, stats, audit, started, t0, internalError(c));
       }
-      return res;
+      if (!(out instanceof Promise)) return finish(c, stats, audit, started, t0, out);
+      return out.then(
+        (res) => finish(c, stats, audit, started, t0, res),
+        () => finish(c, stats, audit, started, t0, internalError(c)),
+      );
     };
-    const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
-    const refused = checkLimits(c, options.limits);
-    if (refused) return done(refused);
-    let out: Response | Promise<Response>;
-    try {
-      out = handler(c);
-    } catch {
-      return failed();
-    }
-    return out instanceof Promise ? out.then(done, failed) : done(out);
   };
+  const internalError = (c: Context) => errorResponse(c, 500, "internal", "internal error");
+  const limits = options.limits ?? {};
   const route = (path: string, label: string, handler: Handler) => {
     app.get(path, wrap(label, handler));
+  };
+  const secretRoute = (path: string, action: "get" | "list", handler: AuditedHandler) => {
+    app.get(path, wrap(path === "/v1/secrets/*" ? "/v1/secrets/{name}" : path, handler, action));
   };
   app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
   app.notFound(wrap("other", (c) => errorResponse(c, 404, "no_route", "no such route")));
@@ -217,11 +253,8 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     token: string | undefined,
     status: 401 | 403,
     role: TokenRole | undefined,
-  ) =>
-    auth.check(c, token, status, role, (entry) => {
-      const audit = c.get("audit");
-      if (audit) audit.service = entry.service;
-    });
+    audit?: RequestAudit,
+  ) => auth.check(c, token, status, role, audit);
 
   const queriesOf = (c: Context): Record<string, string[]> =>
     c.req.url.includes("?") ? c.req.queries() : {};
@@ -291,12 +324,10 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     });
   });
 
-  route("/v1/secrets", "/v1/secrets", async (c) => {
-    const audit: RequestAudit = { action: "list", name: "", service: "anonymous" };
-    c.set("audit", audit);
+  secretRoute("/v1/secrets", "list", async (c, audit) => {
     const fwd = refuseForwarded(c);
     if (fwd) return fwd;
-    const entry = await authenticate(c, bearer(c), 401, "read");
+    const entry = await authenticate(c, bearer(c), 401, "read", audit);
     if (entry instanceof Response) return entry;
     const query = queriesOf(c);
     const unknown = Object.keys(query).filter((k) => k !== "prefix");
@@ -322,38 +353,44 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  route("/v1/secrets/*", "/v1/secrets/{name}", async (c) => {
-    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
-    c.set("audit", audit);
+  secretRoute("/v1/secrets/*", "get", async (c, audit) => {
     const fwd = refuseForwarded(c);
     if (fwd) return fwd;
-    const entry = await authenticate(c, bearer(c), 401, "read");
+    // Awaited only when the token source answers later (the token file being re-read).
+    const checked = authenticate(c, bearer(c), 401, "read", audit);
+    const entry = checked instanceof Promise ? await checked : checked;
     if (entry instanceof Response) return entry;
     const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
     if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
     const name = parsed.name;
     audit.name = name;
-    const query = queriesOf(c);
-    const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
-    if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
-      return errorResponse(c, 400, "invalid_parameter", "only ?stage= and ?field= are accepted");
-    }
-    const stage = query.stage?.[0] ?? "current";
-    if (stage !== "current" && stage !== "previous" && stage !== "pending") {
-      return errorResponse(c, 400, "invalid_parameter", "stage is current, previous or pending");
-    }
-    const field = query.field?.[0];
-    if (field !== undefined && !/^[A-Za-z0-9_.\-]{1,256}$/.test(field)) {
-      return errorResponse(c, 400, "invalid_parameter", "not a valid field name");
+    let stage: string = "current";
+    let field: string | undefined;
+    if (c.req.url.includes("?")) {
+      const query = c.req.queries();
+      const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
+      if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
+        return errorResponse(c, 400, "invalid_parameter", "only ?stage= and ?field= are accepted");
+      }
+      stage = query.stage?.[0] ?? "current";
+      if (stage !== "current" && stage !== "previous" && stage !== "pending") {
+        return errorResponse(c, 400, "invalid_parameter", "stage is current, previous or pending");
+      }
+      field = query.field?.[0];
+      if (field !== undefined && !/^[A-Za-z0-9_.\-]{1,256}$/.test(field)) {
+        return errorResponse(c, 400, "invalid_parameter", "not a valid field name");
+      }
     }
     // The policy first: the same answer whether the secret exists or not.
-    if (!allowsName(entry, name) || !allowsStage(entry, stage)) return forbidden(c);
-    const opts: ReadOptions = { stage };
-    if (field !== undefined) opts.field = field;
+    if (!allowsName(entry, name) || !allowsStage(entry, stage as Stage)) return forbidden(c);
+    let opts: ReadOptions = CURRENT;
+    if (stage !== "current" || field !== undefined) {
+      opts = { stage: stage as Stage };
+      if (field !== undefined) opts.field = field;
+    }
     try {
-      const { read, source } = await reader.read(name, opts);
-      noteServed(name, source);
-      audit.source = source;
+      const read = await reader.read(name, opts, audit);
+      noteServed(name, audit.source as ReadSource);
       audit.version = read.version;
       return secretJson(c, {
         name,
@@ -366,14 +403,12 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  route("/secretsmanager/get", "/secretsmanager/get", async (c) => {
-    const audit: RequestAudit = { action: "get", name: "[invalid]", service: "anonymous" };
-    c.set("audit", audit);
+  secretRoute("/secretsmanager/get", "get", async (c, audit) => {
     const fwd = refuseForwarded(c);
     if (fwd) return fwd;
     const token = c.req.header("x-aws-parameters-secrets-token") ??
       c.req.header("x-vault-token") ?? bearer(c);
-    const entry = await authenticate(c, token, 403, "read");
+    const entry = await authenticate(c, token, 403, "read", audit);
     if (entry instanceof Response) return entry;
     const q = parseAgentQuery(c);
     if ("error" in q) return errorResponse(c, 400, "invalid_parameter", q.error);
@@ -392,14 +427,14 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     if (q.versionId !== undefined && q.versionStage !== undefined) opts.stage = stage;
     if (q.refreshNow) opts.forceFetch = true;
     try {
-      const { read, source } = await reader.read(name, opts);
+      const read = await reader.read(name, opts, audit);
+      const source = audit.source as ReadSource;
       // A read by version: the version must hold a stage the policy allows.
       const held: Stage | undefined = read.stage;
       if (q.versionId !== undefined && (held === undefined || !allowsStage(entry, held))) {
         return forbidden(c);
       }
       noteServed(name, source);
-      audit.source = source;
       audit.version = read.version;
       return secretJson(c, await agent.answer(name, read));
     } catch (err) {
@@ -425,10 +460,19 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     return errorResponse(c, e.status, e.code, e.message);
   }
 
-  return { app, onServe: reader.onServe, inFlight: () => inFlight };
+  return {
+    app,
+    onServe: reader.onServe,
+    inFlight: () => inFlight,
+    flush: () => auditor.flush(),
+  };
 }
 
-function secretJson(c: Context, body: unknown): Response {
-  c.header("cache-control", "no-store");
-  return c.json(body as Record<string, unknown>);
+/** The options of a plain read (no stage, version or field): one object, never changed. */
+const CURRENT: ReadOptions = Object.freeze({ stage: "current" });
+const SECRET_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+
+/** A secret answer: JSON, never cached by anyone on the way. */
+function secretJson(_c: Context, body: unknown): Response {
+  return new Response(JSON.stringify(body), { headers: SECRET_HEADERS });
 }

@@ -5,8 +5,9 @@
  * KEYWARD_SERVER_TLS_CERT_FILE and KEYWARD_SERVER_TLS_KEY_FILE). The backend
  * comes from `createSecretManager()` when SECRET_BACKEND is set, else the
  * embedded file store, chosen explicitly; either way it says which. Tokens
- * come from the token file (KEYWARD_TOKENS_FILE); one audit line per request
- * goes to KEYWARD_SERVER_AUDIT_FILE. SIGINT/SIGTERM: stop accepting, finish
+ * come from the token file (KEYWARD_TOKENS_FILE); the audit goes to
+ * KEYWARD_SERVER_AUDIT_FILE (one line per request, except reads the cache
+ * answered: one line per service, name, version and minute, with the count). SIGINT/SIGTERM: stop accepting, finish
  * the requests in flight, flush the audit sink, close the backend.
  *
  * @module
@@ -18,7 +19,7 @@ import { AuditKey } from "../audit/chain.ts";
 import { jsonLinesFileSink } from "../audit/jsonl_file_sink.ts";
 import { ConfigError, KeywardError } from "../core/errors.ts";
 import { createSecretManager } from "../factory.ts";
-import type { SecretManager } from "../core/types.ts";
+import type { SecretManager, ServeListener } from "../core/types.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { createServerApp } from "../server.ts";
 import { readServerSettings } from "./_settings.ts";
@@ -30,6 +31,12 @@ export interface RunningServer {
   url: string;
   /** Requests being answered now. */
   inFlight(): number;
+  /**
+   * The app's serve listener: a manager given in `StartOverrides` forwards
+   * its cache's `onServe` here, so cache hits are counted and stale serves
+   * are told apart.
+   */
+  onServe: ServeListener;
   /** Stops accepting, finishes requests in flight, flushes the audit sink, closes the backend. */
   shutdown(): Promise<void>;
 }
@@ -72,7 +79,11 @@ export async function startServer(
   const keyText = settings.auditKey;
   const audit = overrides.audit ??
     jsonLinesFileSink(auditPath, keyText ? { key: AuditKey.fromBase64(keyText) } : {});
-  say(`audit: one line per request to ${auditPath}${keyText ? " (chained)" : ""}`);
+  say(
+    `audit: one line per request (cache hits counted per minute) to ${auditPath}${
+      keyText ? " (chained)" : ""
+    }`,
+  );
   await describeTokenFile(settings.tokensFile, say);
   const consoleSetup = settings.console
     ? await (await import("./console/setup.ts")).consoleFromSettings(env, manager, auditPath)
@@ -103,9 +114,11 @@ export async function startServer(
   return {
     url,
     inFlight: server.inFlight,
+    onServe: server.onServe,
     shutdown() {
       stopping ??= (async () => {
         await listener.close();
+        await server.flush();
         await audit.close();
         await consoleSetup?.close();
         await manager.close();

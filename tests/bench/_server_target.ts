@@ -1,7 +1,9 @@
 /**
  * The load benchmark's target (tests/bench/server_load.ts starts it on Deno
  * or on Node): the endpoint on one port (a memory backend behind
- * `withCache`, the audit sink on: one JSON line per request, the token file
+ * `withCache`, whose serve events reach the endpoint, so a cache hit is
+ * counted for the audit as in production; the audit sink on: a JSON-lines
+ * file; the token file
  * holding one benchmark token whose own rate limit is far above what is
  * measured) and a bare Hono route answering a constant JSON body on
  * another, in the same process. Prints one line: `<keyward url> <bare url> <token>`.
@@ -11,7 +13,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
-import { withCache } from "../../mod.ts";
+import { type ServeListener, withCache } from "../../mod.ts";
 import { MemorySecretManager } from "../../testing.ts";
 import { generateToken, hashToken } from "../../server.ts";
 import { listen, startServer } from "../../server/serve.ts";
@@ -34,8 +36,10 @@ await writeFile(
     }],
   }),
 );
+let forward: ServeListener = () => {};
 const manager = withCache(
   new MemorySecretManager({ initial: { "bench/api_key": "bench-value-0000000000000000" } }),
+  { onServe: (event) => forward(event) },
 );
 await manager.getSecret("bench/api_key");
 const keyward = await startServer(
@@ -48,6 +52,7 @@ const keyward = await startServer(
   () => {},
   { manager },
 );
+forward = keyward.onServe;
 const bare = new Hono();
 const BODY = { name: "bench/api_key", value: "bench-value-0000000000000000", version: "1" };
 bare.get("/bare", (c) => c.json(BODY));

@@ -236,6 +236,28 @@ Deno.test("limits: long request line 414, large headers 431, a body 413, other m
   }
 });
 
+Deno.test("limits on Node: the header bytes are counted from @hono/node-server's raw header list", async () => {
+  const s = await setup();
+  const h = auth(s.reader.token);
+  // What @hono/node-server hands the app as its env: the IncomingMessage,
+  // whose raw list is what is counted (here it holds a header the Request
+  // does not, so the test tells which one was counted).
+  const asNode = (padding: number) => {
+    const rawHeaders = [...Object.entries(h).flat(), "x-padding", "p".repeat(padding)];
+    return s.app.fetch(
+      new Request("http://localhost/v1/secrets/database/app", { headers: h }),
+      // @ts-expect-error: the env argument the runtime adapters pass along
+      { incoming: { rawHeaders } },
+    );
+  };
+  const big = await asNode(20_000);
+  assert.equal(big.status, 431);
+  assert.equal((await big.json()).error.code, "headers_too_large");
+  const fine = await asNode(10_000);
+  assert.equal(fine.status, 200);
+  assert.equal((await fine.json()).value, `${CANARY}-2`);
+});
+
 Deno.test("X-Forwarded-For is refused on secret routes", async () => {
   const s = await setup();
   const res = await s.app.request("/v1/secrets/database/app", {
@@ -341,4 +363,53 @@ Deno.test("/metrics: Prometheus text; secret names only for a token with the met
     .text();
   assert.match(named, /keyward_secret_reads_total\{name="database\/app",source="backend"\} 1/);
   assert.ok(!named.includes(CANARY) && !plain.includes(CANARY));
+});
+
+Deno.test("cache hits are counted per service, name, version and minute; backend reads, errors and denials stay one event each", async () => {
+  let now = 600_000 + 5_000; // in minute 10
+  const signal = await makeToken({ service: "signal" });
+  const orders = await makeToken({ service: "orders" });
+  const backend = seeded({ "database/app": `${CANARY}-1` });
+  let forward: (e: { name: string; source: "cache" | "stale" }) => void = () => {};
+  const cache = withCache(backend, {
+    ttlMs: 3_600_000,
+    now: () => now,
+    onServe: (e) => forward(e),
+  });
+  const s = appOver(cache, [signal.entry, orders.entry], { now: () => now });
+  forward = s.onServe;
+  const get = async (token: string, name = "database/app") => {
+    const res = await s.app.request(`/v1/secrets/${name}`, { headers: auth(token) });
+    await res.body?.cancel();
+    return res.status;
+  };
+  assert.equal(await get(signal.token), 200); // a miss: the backend answers
+  for (let i = 0; i < 3; i++) assert.equal(await get(signal.token), 200); // hits
+  for (let i = 0; i < 2; i++) assert.equal(await get(orders.token), 200); // hits, another service
+  assert.equal(await get(signal.token, "database/nope"), 404);
+  assert.equal(await get(signal.token, "admin/root"), 403);
+  const row = (e: (typeof s.audit.events)[number]) =>
+    [e.service, e.secretName, e.outcome, e.source, e.version, e.count, e.accessedAtMs].join(" ");
+  assert.deepEqual(s.audit.events.map(row), [
+    "signal database/app ok backend 1 1 605000",
+    "signal database/nope not_found backend  1 605000",
+    "signal admin/root denied backend  1 605000",
+  ]);
+  // A new version: read once from the backend, then counted under that version.
+  await cache.setSecret("database/app", `${CANARY}-2`);
+  assert.equal(await get(signal.token), 200);
+  assert.equal(await get(signal.token), 200);
+  // The next minute's first request writes the last minute's counts, at its start.
+  now += 60_000;
+  assert.equal(await get(signal.token), 200);
+  assert.deepEqual(s.audit.events.slice(3).map(row), [
+    "signal database/app ok backend 2 1 605000",
+    "signal database/app ok cache 1 3 600000",
+    "signal database/app ok cache 2 1 600000",
+    "orders database/app ok cache 1 2 600000",
+  ]);
+  await s.flush();
+  assert.deepEqual(s.audit.events.slice(7).map(row), ["signal database/app ok cache 2 1 660000"]);
+  assert.ok(!JSON.stringify(s.audit.events).includes(CANARY));
+  await cache.close();
 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { FileSecretManager, generateFileKey, writeKeyFile } from "../../backends/file.ts";
 import { FaultyManager, MemorySecretManager } from "../../testing.ts";
 import { startServer } from "../../server/serve.ts";
+import { type ServeListener, withCache } from "../../mod.ts";
 import { main } from "../../cli.ts";
 import { captureIo } from "../../testing.ts";
 import { nodeModulesInstalled, NPM_CI_HINT } from "../edge/_bundle.ts";
@@ -223,6 +224,47 @@ Deno.test("shutdown finishes the request in flight, then flushes the audit sink"
       /"service":"slow","secret_name":"database\/app","action":"get","outcome":"ok"/,
     );
     await assert.rejects(fetch(`${running.url}/healthz`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("served by startServer: cache hits become one counted line, written on shutdown", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const io = captureIo({ env: { KEYWARD_TOKENS_FILE: join(dir, "tokens.json") } });
+    await main(["token", "create", "--service", "signal", "--prefix", "database/"], io);
+    const token = io.stdoutText.trim();
+    let forward: ServeListener = () => {};
+    const manager = withCache(
+      new MemorySecretManager({ initial: { "database/app": "pw-0123456789" } }),
+      { onServe: (e) => forward(e) },
+    );
+    const running = await startServer(
+      {
+        SECRET_BACKEND: "memory",
+        KEYWARD_SERVER_PORT: "0",
+        KEYWARD_TOKENS_FILE: join(dir, "tokens.json"),
+        KEYWARD_SERVER_AUDIT_FILE: join(dir, "audit.jsonl"),
+      },
+      () => {},
+      { manager },
+    );
+    forward = running.onServe;
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${running.url}/v1/secrets/database/app`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    await running.shutdown();
+    const rows = (await Deno.readTextFile(join(dir, "audit.jsonl"))).trim().split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      rows.map((r) => `${r.service} ${r.secret_name} ${r.outcome} ${r.source} ${r.count}`),
+      ["signal database/app ok backend 1", "signal database/app ok cache 4"],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
