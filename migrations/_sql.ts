@@ -36,4 +36,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql:
       "-- SECRET_FALLBACK=env (issue 14): a read the environment served because the\n-- backend does not hold the secret yet is recorded with source 'fallback'.\nALTER TABLE secret_access_log DROP CONSTRAINT secret_access_log_source_check;\nALTER TABLE secret_access_log\n  ADD CONSTRAINT secret_access_log_source_check\n  CHECK (source IN ('backend', 'cache', 'stale', 'fallback'));\n",
   },
+  {
+    id: "0005_access_log_origin",
+    sql:
+      "-- Audit through the endpoint (issue 16): an event an instance forwarded to\n-- POST /v1/audit keeps the instance's id and its per-instance sequence\n-- number, so the endpoint, after a restart, knows which of a resent batch\n-- are already written (it takes max(origin_seq) per instance).\nALTER TABLE secret_access_log ADD COLUMN origin_instance text;\nALTER TABLE secret_access_log ADD COLUMN origin_seq bigint;\nCREATE INDEX secret_access_log_origin ON secret_access_log (origin_instance, origin_seq)\n  WHERE origin_instance IS NOT NULL;\n",
+  },
 ];

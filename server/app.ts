@@ -30,6 +30,9 @@ import { Authenticator, bearer } from "./_auth.ts";
 import { SourceTrackingReader } from "./_read.ts";
 import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
 import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
+import type { RotationEvents } from "../cache/rotation_events.ts";
+import { EventRelay, registerEventRoutes, type RouteKit } from "./events.ts";
+import { type AuditIngest, AuditIngestor, registerAuditRoutes } from "./audit_ingest.ts";
 
 /**
  * Options of `createServerApp`.
@@ -81,6 +84,22 @@ export interface ServerAppOptions {
    * @default {a `listSecrets` of a name no one uses, with a 2 s timeout}
    */
   probe?: (signal: AbortSignal) => Promise<void>;
+  /**
+   * Rotation events to relay on `GET /v1/events` (and publish from
+   * `POST /v1/events`): the endpoint's one subscription, e.g.
+   * `PostgresRotationEvents` over its own connection. Absent: those routes answer 404.
+   */
+  events?: RotationEvents;
+  /**
+   * How often an idle event stream carries a heartbeat, in milliseconds.
+   * @default {15000}
+   */
+  eventHeartbeatMs?: number;
+  /**
+   * Where `POST /v1/audit` writes instances' audit events (the endpoint's
+   * own Postgres sink: `postgresAuditIngest(sink, sql)`). Absent: 404.
+   */
+  auditIngest?: AuditIngest;
 }
 
 /**
@@ -129,6 +148,8 @@ export interface ServerApp {
   onServe: ServeListener;
   /** Requests being answered now. */
   inFlight(): number;
+  /** Ends the event streams and the events subscription (before the listener's shutdown). */
+  close(): Promise<void>;
 }
 
 type Vars = { Variables: { audit?: RequestAudit; errorCode?: string } };
@@ -173,32 +194,33 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
    * request is counted, timed and audited. A thrown error is a 500 without
    * a stack.
    */
-  const wrap = (label: string, handler: Handler): Handler => (c) => {
-    inFlight += 1;
-    const started = now();
-    const t0 = performance.now();
-    const done = (res: Response): Response => {
-      inFlight -= 1;
-      const ms = performance.now() - t0;
-      metrics.request(label, res.status, ms / 1000);
-      const audit = c.get("audit");
-      if (audit) {
-        audit.errorCode ??= c.get("errorCode");
-        recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
+  const wrap =
+    (label: string, handler: Handler, limits = options.limits, post = false): Handler => (c) => {
+      inFlight += 1;
+      const started = now();
+      const t0 = performance.now();
+      const done = (res: Response): Response => {
+        inFlight -= 1;
+        const ms = performance.now() - t0;
+        metrics.request(label, res.status, ms / 1000);
+        const audit = c.get("audit");
+        if (audit) {
+          audit.errorCode ??= c.get("errorCode");
+          recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
+        }
+        return res;
+      };
+      const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
+      const refused = checkLimits(c, limits, post);
+      if (refused) return done(refused);
+      let out: Response | Promise<Response>;
+      try {
+        out = handler(c);
+      } catch {
+        return failed();
       }
-      return res;
+      return out instanceof Promise ? out.then(done, failed) : done(out);
     };
-    const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
-    const refused = checkLimits(c, options.limits);
-    if (refused) return done(refused);
-    let out: Response | Promise<Response>;
-    try {
-      out = handler(c);
-    } catch {
-      return failed();
-    }
-    return out instanceof Promise ? out.then(done, failed) : done(out);
-  };
   const route = (path: string, label: string, handler: Handler) => {
     app.get(path, wrap(label, handler));
   };
@@ -397,6 +419,21 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
+  // Rotation events and audit through the endpoint (issue 16): server/events.ts, server/audit_ingest.ts.
+  const kit: RouteKit = {
+    add: (method, path, handler, limits) =>
+      app[method](path, wrap(path, handler, limits, method === "post")),
+    authenticate: (c, role) => authenticate(c, bearer(c), 401, role),
+  };
+  const relay = options.events
+    ? new EventRelay(options.events, { heartbeatMs: options.eventHeartbeatMs ?? 15_000 })
+    : undefined;
+  registerEventRoutes(kit, relay);
+  registerAuditRoutes(
+    kit,
+    options.auditIngest ? new AuditIngestor(options.auditIngest) : undefined,
+  );
+
   function noteServed(name: string, source: "cache" | "stale" | "backend"): void {
     lastGoodReadAt = now();
     metrics.served(name, source);
@@ -409,7 +446,12 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     return errorResponse(c, e.status, e.code, e.message);
   }
 
-  return { app, onServe: reader.onServe, inFlight: () => inFlight };
+  return {
+    app,
+    onServe: reader.onServe,
+    inFlight: () => inFlight,
+    close: async () => await relay?.close(),
+  };
 }
 
 function secretJson(c: Context, body: unknown): Response {
