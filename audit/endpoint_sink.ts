@@ -92,7 +92,8 @@ export interface EndpointAuditSinkOptions {
  * import type { EndpointAuditSinkStats } from "@keyward/secrets";
  *
  * const healthy = (s: EndpointAuditSinkStats) => s.dropped === 0 && s.buffered < 10_000;
- * if (!healthy({ recorded: 3, written: 3, dropped: 0, buffered: 0, failedPosts: 0, lastError: null })) {
+ * const stats = { recorded: 3, written: 3, dropped: 0, buffered: 0, failedPosts: 0, duplicates: 0 };
+ * if (!healthy({ ...stats, lastError: null })) {
  *   throw new Error();
  * }
  * ```
@@ -108,6 +109,11 @@ export interface EndpointAuditSinkStats {
   buffered: number;
   /** Requests that failed and were retried. */
   failedPosts: number;
+  /**
+   * Events the endpoint answered as already written: a batch resent after
+   * its answer was lost, written once.
+   */
+  duplicates: number;
   /** What the last failed request failed with (`http_503`, an error name), while failing. */
   lastError: string | null;
 }
@@ -174,6 +180,7 @@ export class EndpointAuditSink implements AuditSink {
     dropped: 0,
     buffered: 0,
     failedPosts: 0,
+    duplicates: 0,
     lastError: null,
   };
 
@@ -348,7 +355,8 @@ export class EndpointAuditSink implements AuditSink {
         }
       }
       const status = await this.#post(this.#inflight.body);
-      if (status === 200) {
+      if (typeof status === "object") {
+        this.#stats.duplicates += status.duplicates;
         this.#settled += this.#inflight.accesses;
         this.#stats.written += this.#inflight.accesses;
         this.#inflight = null;
@@ -376,7 +384,8 @@ export class EndpointAuditSink implements AuditSink {
     }
   }
 
-  async #post(body: string): Promise<number | string> {
+  /** `{duplicates}` for a 200, else the status or the error's name. */
+  async #post(body: string): Promise<{ duplicates: number } | number | string> {
     try {
       const res = await this.#fetch(this.#url, {
         method: "POST",
@@ -384,6 +393,10 @@ export class EndpointAuditSink implements AuditSink {
         body,
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
+      if (res.status === 200) {
+        const answer = await res.json().catch(() => ({})) as { duplicates?: unknown };
+        return { duplicates: typeof answer.duplicates === "number" ? answer.duplicates : 0 };
+      }
       await res.body?.cancel();
       return res.status;
     } catch (err) {

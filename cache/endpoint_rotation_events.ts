@@ -173,7 +173,10 @@ export class EndpointRotationEvents implements RotationEvents {
     })();
     return first.then(() => async () => {
       stop.abort();
-      await loop;
+      // The stream's read ends on the abort; do not let a stuck socket hold close() up.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+      clearTimeout(timer);
     });
   }
 
@@ -185,7 +188,11 @@ export class EndpointRotationEvents implements RotationEvents {
     onResync: () => void,
   ): Promise<"ended" | "refused"> {
     const ctl = new AbortController();
-    const abort = () => ctl.abort();
+    let reader: ReadableStreamDefaultReader<string> | undefined;
+    const abort = () => {
+      ctl.abort();
+      reader?.cancel().catch(() => {});
+    };
     stopSignal.addEventListener("abort", abort, { once: true });
     let idle: ReturnType<typeof setTimeout> | undefined;
     const touch = () => {
@@ -207,7 +214,8 @@ export class EndpointRotationEvents implements RotationEvents {
         return "ended";
       }
       onOpen();
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      if (ctl.signal.aborted) return "ended";
       let buffered = "";
       for (;;) {
         const { value, done } = await reader.read();
