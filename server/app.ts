@@ -187,6 +187,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   });
 
   type Handler = (c: Context<Vars>) => Response | Promise<Response>;
+  const ownLimits = new Map<string, { limits: LimitOptions | undefined }>();
 
   /**
    * Every route goes through this (a wrapper, not a middleware, so a request
@@ -194,33 +195,33 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
    * request is counted, timed and audited. A thrown error is a 500 without
    * a stack.
    */
-  const wrap =
-    (label: string, handler: Handler, limits = options.limits, post = false): Handler => (c) => {
-      inFlight += 1;
-      const started = now();
-      const t0 = performance.now();
-      const done = (res: Response): Response => {
-        inFlight -= 1;
-        const ms = performance.now() - t0;
-        metrics.request(label, res.status, ms / 1000);
-        const audit = c.get("audit");
-        if (audit) {
-          audit.errorCode ??= c.get("errorCode");
-          recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
-        }
-        return res;
-      };
-      const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
-      const refused = checkLimits(c, limits, post);
-      if (refused) return done(refused);
-      let out: Response | Promise<Response>;
-      try {
-        out = handler(c);
-      } catch {
-        return failed();
+  const wrap = (label: string, handler: Handler): Handler => (c) => {
+    inFlight += 1;
+    const started = now();
+    const t0 = performance.now();
+    const done = (res: Response): Response => {
+      inFlight -= 1;
+      const ms = performance.now() - t0;
+      metrics.request(label, res.status, ms / 1000);
+      const audit = c.get("audit");
+      if (audit) {
+        audit.errorCode ??= c.get("errorCode");
+        recordRequest(sink, audit, res.status, started, Math.round(ms), backend);
       }
-      return out instanceof Promise ? out.then(done, failed) : done(out);
+      return res;
     };
+    const failed = () => done(errorResponse(c, 500, "internal", "internal error"));
+    const own = ownLimits.get(label); // POST routes of server/events.ts, server/audit_ingest.ts
+    const refused = checkLimits(c, own?.limits ?? options.limits, own !== undefined);
+    if (refused) return done(refused);
+    let out: Response | Promise<Response>;
+    try {
+      out = handler(c);
+    } catch {
+      return failed();
+    }
+    return out instanceof Promise ? out.then(done, failed) : done(out);
+  };
   const route = (path: string, label: string, handler: Handler) => {
     app.get(path, wrap(label, handler));
   };
@@ -421,8 +422,11 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
 
   // Rotation events and audit through the endpoint (issue 16): server/events.ts, server/audit_ingest.ts.
   const kit: RouteKit = {
-    add: (method, path, handler, limits) =>
-      app[method](path, wrap(path, handler, limits, method === "post")),
+    add: (method, path, handler, limits) => {
+      const label = method === "post" ? `POST ${path}` : path;
+      if (method === "post") ownLimits.set(label, { limits: limits ?? options.limits });
+      app[method](path, wrap(label, handler));
+    },
     authenticate: (c, role) => authenticate(c, bearer(c), 401, role),
   };
   const relay = options.events
