@@ -45,6 +45,7 @@ import { buildServerApp, type ServerApp, type ServerAppOptions } from "./server/
 
 export type { EndpointApp, ServerApp, ServerAppOptions } from "./server/app.ts";
 export type { LimitOptions } from "./server/_limits.ts";
+export { type AuditIngest, postgresAuditIngest } from "./server/audit_ingest.ts";
 export {
   generateToken,
   hashToken,

@@ -26,7 +26,27 @@ export const MAX_AUDIT_BATCH = 1000;
 /** The largest batch body, in bytes. */
 export const MAX_AUDIT_BODY_BYTES = 1_048_576;
 
-/** Where ingested events go, and what is already taken per instance. */
+/**
+ * Where `POST /v1/audit` writes instances' events, and what is already
+ * stored per instance (so a batch resent after a lost answer is written once).
+ *
+ * @example An ingest over a sink of your own (the stored origins kept beside it)
+ * ```ts
+ * import { type AuditIngest, createServerApp, staticTokens } from "@keyward/secrets/server";
+ * import { MemorySecretManager, RecordingAuditSink } from "@keyward/secrets/testing";
+ *
+ * const sink = new RecordingAuditSink();
+ * const auditIngest: AuditIngest = { sink, lastStored: () => Promise.resolve(0) };
+ * const { app } = createServerApp({
+ *   manager: new MemorySecretManager(),
+ *   tokens: staticTokens([]),
+ *   audit: new RecordingAuditSink(),
+ *   auditIngest,
+ * });
+ * const res = await app.request("/v1/audit", { method: "POST", body: "{}", headers: { "content-length": "2" } });
+ * if (res.status !== 401) throw new Error(String(res.status)); // a token with audit-write is needed
+ * ```
+ */
 export interface AuditIngest {
   /** The endpoint's sink (its own chain). */
   sink: AuditSink;
@@ -34,7 +54,23 @@ export interface AuditIngest {
   lastStored(instance: string): Promise<number>;
 }
 
-/** An ingest over a Postgres sink and a connection to the same table. */
+/**
+ * An ingest over the endpoint's Postgres sink and a connection to the same
+ * table: the last seq stored per instance is `max(origin_seq)`.
+ *
+ * @example (Not run by `deno test --doc`: it needs Postgres with the migrations applied.)
+ * ```ts ignore
+ * import postgres from "postgres";
+ * import { AuditKey } from "@keyward/secrets";
+ * import { PostgresAuditSink } from "@keyward/secrets/postgres";
+ * import { postgresAuditIngest } from "@keyward/secrets/server";
+ *
+ * const sql = postgres(Deno.env.get("DATABASE_URL")!, { max: 2 });
+ * const key = AuditKey.fromBase64(Deno.env.get("KEYWARD_AUDIT_KEY")!);
+ * const auditIngest = postgresAuditIngest(new PostgresAuditSink({ sql, key }), sql);
+ * // createServerApp({ ..., auditIngest })
+ * ```
+ */
 export function postgresAuditIngest(sink: AuditSink, sql: Sql): AuditIngest {
   return {
     sink,
