@@ -61,7 +61,11 @@ export class EventRelay {
     this.#subscribed ??= this.#source.subscribe(
       (names) => this.#fanOut(names),
       () => this.#resync(),
-    );
+    ).catch((err) => {
+      // Postgres unreachable now: the next client or publish tries again.
+      this.#subscribed = undefined;
+      throw err;
+    });
     this.#timer ??= setInterval(() => this.#broadcast(": heartbeat\n\n"), this.#heartbeatMs);
     // Deno: do not keep the process alive for the heartbeat alone.
     (this.#timer as { unref?: () => void }).unref?.();
@@ -192,7 +196,11 @@ export function registerEventRoutes(kit: RouteKit, relay: EventRelay | undefined
     }
     const entry = await kit.authenticate(c, "events");
     if (entry instanceof Response) return entry;
-    return relay.open(entry);
+    try {
+      return await relay.open(entry);
+    } catch {
+      return errorResponse(c, 503, "events_unavailable", "the rotation events cannot be read now");
+    }
   });
   kit.add("post", "/v1/events", async (c) => {
     if (!relay) {

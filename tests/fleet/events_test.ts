@@ -125,3 +125,34 @@ Deno.test({
     await endpoint.stop();
   }
 });
+
+Deno.test({
+  name: "the endpoint's subscription failing at first: 503, then the next request subscribes",
+  permissions: PERMS,
+}, async () => {
+  const inner = new InMemoryRotationEvents();
+  let failures = 1;
+  const flaky = {
+    publish: (names: string[]) => inner.publish(names),
+    subscribe: (listener: (names: string[]) => void, onReconnect?: () => void) =>
+      failures-- > 0
+        ? Promise.reject(new Error("connection refused"))
+        : inner.subscribe(listener, onReconnect),
+  };
+  const { token, entries } = await fleetTokens();
+  const endpoint = await startEndpoint(entries, () => ({ events: flaky }));
+  try {
+    const get = () =>
+      fetch(`${endpoint.url}/v1/events`, { headers: { authorization: `Bearer ${token}` } });
+    const first = await get();
+    await first.body?.cancel();
+    assert.equal(first.status, 503);
+    const second = await get();
+    assert.equal(second.status, 200);
+    assert.equal(second.headers.get("content-type"), "text/event-stream; charset=utf-8");
+    await second.body?.cancel();
+    assert.equal(inner.subscriberCount, 1);
+  } finally {
+    await endpoint.stop();
+  }
+});
