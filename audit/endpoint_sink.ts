@@ -8,6 +8,7 @@
 
 import { ConfigError } from "../core/errors.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { AuditWriteFailedError } from "./jsonl_sink.ts";
 import type { AuditEvent, AuditSink, AuditSinkHealth } from "./types.ts";
 
 /**
@@ -257,6 +258,27 @@ export class EndpointAuditSink implements AuditSink {
     return new Promise((resolve) => this.#waiters.push({ target, resolve }));
   }
 
+  /**
+   * Resolves once every event recorded before the call is written; rejects
+   * as soon as a request fails (the events stay buffered and are resent) or
+   * one of them is dropped. For `withAudit`'s `onFailure: "fail"`.
+   */
+  confirm(): Promise<void> {
+    const target = this.#stats.recorded;
+    const dropped = this.#stats.dropped;
+    const done = this.#settled >= target
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+        this.#waiters.push({ target, resolve, reject });
+        this.#urgent = true;
+        this.#wake();
+        this.#loop ??= this.#run();
+      });
+    return done.then(() => {
+      if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
+    });
+  }
+
   /** Sends what is buffered (for at most `closeTimeoutMs`); what is left is counted as dropped. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -378,7 +400,12 @@ export class EndpointAuditSink implements AuditSink {
         this.#drop(b.accesses);
         continue;
       }
-      for (const w of this.#waiters) w.reject?.(new Error("audit write failed"));
+      const label = this.#stats.lastError ?? "unknown";
+      this.#waiters = this.#waiters.filter((w) => {
+        if (!w.reject) return true;
+        w.reject(new AuditWriteFailedError(label));
+        return false;
+      });
       await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#retryMaxMs);
     }

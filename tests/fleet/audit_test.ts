@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { originOf } from "../../audit/_origin.ts";
 import type { AuditEvent, AuditSink } from "../../audit/types.ts";
-import { EndpointAuditSink, MemorySecretManager, withAudit } from "../../mod.ts";
+import {
+  AuditUnavailableError,
+  EndpointAuditSink,
+  MemorySecretManager,
+  withAudit,
+} from "../../mod.ts";
 import type { AuditIngest } from "../../server/audit_ingest.ts";
 import { makeToken } from "../server/_helpers.ts";
 import { fleetTokens, startEndpoint, until } from "./_fleet.ts";
@@ -173,6 +178,43 @@ Deno.test({
     assert.equal(store.rows.filter((r) => r.action === "get").length, 12 - lost);
   } finally {
     await sink.close();
+    await endpoint.stop();
+  }
+});
+
+Deno.test({
+  name: 'onFailure "fail": a read refused while the endpoint is down, answered once it is back',
+  permissions: PERMS,
+}, async () => {
+  const store = new Store();
+  const { token, entries } = await fleetTokens();
+  const endpoint = await startEndpoint(entries, () => ({ auditIngest: store.ingest() }));
+  const sink = new EndpointAuditSink({
+    url: endpoint.url,
+    token,
+    flushIntervalMs: 5,
+    retryMinMs: 20,
+    retryMaxMs: 50,
+  });
+  const secrets = withAudit(
+    new MemorySecretManager({ initial: { "database/password": "pw-canary-0001" } }),
+    sink,
+    { service: "from-env", onFailure: "fail" },
+  );
+  try {
+    assert.equal(await secrets.getSecret("database/password"), "pw-canary-0001");
+    await endpoint.stop();
+    await assert.rejects(secrets.getSecret("database/password"), (err: unknown) => {
+      assert.ok(err instanceof AuditUnavailableError, String(err));
+      assert.ok(!String((err as Error).message).includes("pw-canary-0001"));
+      return true;
+    });
+    await endpoint.start();
+    assert.equal(await secrets.getSecret("database/password"), "pw-canary-0001");
+    // Every read's event is stored, the refused one included (it stayed buffered).
+    assert.equal(store.rows.filter((r) => r.action === "get").length, 3);
+  } finally {
+    await secrets.close();
     await endpoint.stop();
   }
 });
