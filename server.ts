@@ -57,6 +57,7 @@ export type {
   ServiceView,
 } from "./server/console/data.ts";
 export type { VerifyRun } from "./audit/trail.ts";
+export { type AuditIngest, postgresAuditIngest } from "./server/audit_ingest.ts";
 export {
   generateToken,
   hashToken,

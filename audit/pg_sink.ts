@@ -13,6 +13,7 @@ import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
 import { connectFromSecret, connectUrl } from "../pg/connect.ts";
 import { isoMicros } from "./_time.ts";
+import { originOf } from "./_origin.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { AuditWriteFailedError, checkpointOf } from "./jsonl_sink.ts";
 import type {
@@ -647,7 +648,10 @@ export class PostgresAuditSink implements AuditSink {
     let accesses = 0;
     const sealed = events.map((e) => {
       if (e.action !== "dropped") accesses += e.count;
-      return this.#chain.seal(e);
+      const sealed = this.#chain.seal(e);
+      const origin = originOf.get(e);
+      if (origin) originOf.set(sealed, origin);
+      return sealed;
     });
     return { events, sealed, accesses };
   }
@@ -688,8 +692,14 @@ export class PostgresAuditSink implements AuditSink {
     const code = new Array<string | null>(n), count = new Array<number>(n);
     const chain = new Array<string>(n), seq = new Array<number>(n);
     const prev = new Array<string>(n), mac = new Array<string>(n);
+    const originInstance = new Array<string | null>(n), originSeq = new Array<number | null>(n);
+    let forwarded = false;
     for (let i = 0; i < n; i++) {
       const e = batch[i];
+      const origin = originOf.get(e);
+      originInstance[i] = origin?.instance ?? null;
+      originSeq[i] = origin?.seq ?? null;
+      if (origin) forwarded = true;
       // Sent as text: npm:postgres would turn a timestamptz parameter into a Date (milliseconds).
       at[i] = isoMicros(e.accessedAtMs);
       service[i] = e.service;
@@ -706,6 +716,23 @@ export class PostgresAuditSink implements AuditSink {
       seq[i] = e.seq;
       prev[i] = e.prevMac;
       mac[i] = e.mac;
+    }
+    if (forwarded) {
+      // Events an instance forwarded through the endpoint: their origin is stored for dedupe.
+      await this.#sql`
+        INSERT INTO secret_access_log (accessed_at, service, secret_name, action, outcome, source,
+          backend, version, latency_ms, error_code, count, chain_id, seq, prev_mac, mac,
+          origin_instance, origin_seq)
+        SELECT at::timestamptz, service, name, action, outcome, source, backend, version, latency,
+          code, count, chain, seq, prev, mac, oi, os
+        FROM unnest(${at}::text[], ${service}::text[], ${name}::text[],
+          ${action}::text[], ${outcome}::text[], ${source}::text[], ${backend}::text[],
+          ${version}::text[], ${latency}::float8[], ${code}::text[], ${count}::int[],
+          ${chain}::text[], ${seq}::bigint[], ${prev}::text[], ${mac}::text[],
+          ${originInstance}::text[], ${originSeq}::bigint[])
+          AS u(at, service, name, action, outcome, source, backend, version, latency, code, count,
+            chain, seq, prev, mac, oi, os)`;
+      return;
     }
     await this.#sql`
       INSERT INTO secret_access_log (accessed_at, service, secret_name, action, outcome, source,

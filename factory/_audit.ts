@@ -38,6 +38,18 @@ export async function wrapWithAudit(
   const mode = s.SECRET_AUDIT;
   if (mode === "off") return { manager };
   const onFailure = s.SECRET_AUDIT_ON_FAILURE;
+  if (mode === "endpoint") {
+    // The endpoint seals and stores the events under the token's service: no key, no database here.
+    const { endpointOf } = await import("./_rotation.ts");
+    const { url, token } = endpointOf(s, "SECRET_AUDIT=endpoint");
+    const { EndpointAuditSink } = await import("../audit/endpoint_sink.ts");
+    const sink = new EndpointAuditSink({ url, token });
+    const audited = withAudit(manager, sink, {
+      service: s.SECRET_AUDIT_SERVICE ?? "endpoint-token",
+      onFailure,
+    });
+    return { manager: audited, onServe: audited.recordServe, audited };
+  }
   const service = s.SECRET_AUDIT_SERVICE;
   if (service === undefined || !/^[A-Za-z0-9_.:-]{1,128}$/.test(service)) {
     throw new ConfigError(

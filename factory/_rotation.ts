@@ -43,6 +43,12 @@ export async function rotationEventsFromSettings(
         "caches, such as vault or aws, with SECRET_CACHE_TTL_MS not 0)",
     );
   }
+  if (s.SECRET_ROTATION_EVENTS === "endpoint") {
+    // Through the host's endpoint (GET /v1/events): no Postgres connection of this instance's own.
+    const { url, token } = endpointOf(s, "SECRET_ROTATION_EVENTS=endpoint");
+    const { EndpointRotationEvents } = await import("../cache/endpoint_rotation_events.ts");
+    return { events: new EndpointRotationEvents({ url, token }), close: () => Promise.resolve() };
+  }
   const secretName = s.SECRET_ROTATION_DATABASE_SECRET;
   const url = s.DATABASE_URL;
   if (secretName === undefined && url === undefined) {
@@ -61,6 +67,21 @@ export async function rotationEventsFromSettings(
     events: new PostgresRotationEvents(sql),
     close: () => sql.end({ timeout: 5 }),
   };
+}
+
+/** `KEYWARD_ENDPOINT_URL` and `KEYWARD_ENDPOINT_TOKEN`, both required by `what`. */
+export function endpointOf(
+  s: { KEYWARD_ENDPOINT_URL?: string | undefined; KEYWARD_ENDPOINT_TOKEN?: string | undefined },
+  what: string,
+): { url: string; token: string } {
+  const url = s.KEYWARD_ENDPOINT_URL;
+  const token = s.KEYWARD_ENDPOINT_TOKEN;
+  if (url === undefined || token === undefined) {
+    throw new ConfigError(
+      `${what} needs KEYWARD_ENDPOINT_URL (the host's endpoint) and KEYWARD_ENDPOINT_TOKEN`,
+    );
+  }
+  return { url, token };
 }
 
 /** Wraps `manager` so that `close()` also runs `cleanup` (after the manager closed). */

@@ -41,4 +41,9 @@ export const MIGRATIONS: readonly Migration[] = [
     sql:
       "-- The operator console (issue 17): each `secrets audit verify` run records\n-- its result here (time, chains, rows, first problem), so the console shows\n-- the last one. No row holds a value: counts, a problem's kind and sentence.\nCREATE TABLE IF NOT EXISTS audit_verify_runs (\n  id           bigserial PRIMARY KEY,\n  ran_at       timestamptz NOT NULL,\n  ok           boolean NOT NULL,\n  chains       integer NOT NULL,\n  rows_checked bigint NOT NULL,\n  first_kind   text,\n  first_detail text,\n  ran_by       text NOT NULL\n);\n",
   },
+  {
+    id: "0006_access_log_origin",
+    sql:
+      "-- Audit through the endpoint (issue 16): an event an instance forwarded to\n-- POST /v1/audit keeps the instance's id and its per-instance sequence\n-- number, so the endpoint, after a restart, knows which of a resent batch\n-- are already written (it takes max(origin_seq) per instance).\nALTER TABLE secret_access_log ADD COLUMN origin_instance text;\nALTER TABLE secret_access_log ADD COLUMN origin_seq bigint;\nCREATE INDEX secret_access_log_origin ON secret_access_log (origin_instance, origin_seq)\n  WHERE origin_instance IS NOT NULL;\n",
+  },
 ];

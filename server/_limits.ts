@@ -53,9 +53,13 @@ const addHeaderBytes = (value: string, key: string): void => {
 };
 
 /** Answers the refusal, or `undefined` when the request is within limits. */
-export function checkLimits(c: Context, limits: LimitOptions = {}): Response | undefined {
+export function checkLimits(
+  c: Context,
+  limits: LimitOptions = {},
+  post = false,
+): Response | undefined {
   const method = c.req.method;
-  if (method !== "GET" && method !== "HEAD") {
+  if (post ? method !== "POST" : method !== "GET" && method !== "HEAD") {
     return errorResponse(c, 405, "method_not_allowed", "only GET is served", { allow: "GET" });
   }
   if (c.req.url.length > (limits.maxUrlBytes ?? 4096)) {
@@ -79,6 +83,7 @@ export function checkLimits(c: Context, limits: LimitOptions = {}): Response | u
   const maxBody = limits.maxBodyBytes ?? 1024;
   if (
     (length !== undefined && !(Number(length) <= maxBody)) ||
+    (post && length === undefined) ||
     c.req.header("transfer-encoding") !== undefined
   ) {
     return errorResponse(c, 413, "body_too_large", "the request body is too large");

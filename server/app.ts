@@ -31,6 +31,9 @@ import { type ReadSource, SourceTrackingReader } from "./_read.ts";
 import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
 import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
 import { type ConsoleOptions, mountConsole } from "./console/mod.ts";
+import type { RotationEvents } from "../cache/rotation_events.ts";
+import { EventRelay, registerEventRoutes, type RouteKit } from "./events.ts";
+import { type AuditIngest, AuditIngestor, registerAuditRoutes } from "./audit_ingest.ts";
 
 /**
  * Options of `createServerApp`.
@@ -91,6 +94,22 @@ export interface ServerAppOptions {
    * the key signing its session cookies. See docs/CONSOLE.md.
    */
   console?: ConsoleOptions;
+  /**
+   * Rotation events to relay on `GET /v1/events` (and publish from
+   * `POST /v1/events`): the endpoint's one subscription, e.g.
+   * `PostgresRotationEvents` over its own connection. Absent: those routes answer 404.
+   */
+  events?: RotationEvents;
+  /**
+   * How often an idle event stream carries a heartbeat, in milliseconds.
+   * @default {15000}
+   */
+  eventHeartbeatMs?: number;
+  /**
+   * Where `POST /v1/audit` writes instances' audit events (the endpoint's
+   * own Postgres sink: `postgresAuditIngest(sink, sql)`). Absent: 404.
+   */
+  auditIngest?: AuditIngest;
 }
 
 /**
@@ -141,6 +160,8 @@ export interface ServerApp {
   inFlight(): number;
   /** Writes the counted cache hits to the audit sink (done at each minute's end too) and flushes it. */
   flush(): Promise<void>;
+  /** Ends the event streams and the events subscription (before the listener's shutdown). */
+  close(): Promise<void>;
 }
 
 type Vars = { Variables: { errorCode?: string } };
@@ -200,6 +221,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
     return res;
   };
+  const ownLimits = new Map<string, { limits: LimitOptions | undefined }>();
 
   /**
    * Every route goes through this (a wrapper, not a middleware, so a request
@@ -221,7 +243,8 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       const audit: RequestAudit | undefined = action === undefined
         ? undefined
         : { action, name: action === "get" ? "[invalid]" : "", service: "anonymous" };
-      const refused = checkLimits(c, limits);
+      const own = ownLimits.get(label); // POST routes of server/events.ts, server/audit_ingest.ts
+      const refused = checkLimits(c, own?.limits ?? limits, own !== undefined);
       if (refused) return finish(c, stats, audit, started, t0, refused);
       let out: Response | Promise<Response>;
       try {
@@ -448,6 +471,24 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
+  // Rotation events and audit through the endpoint (issue 16): server/events.ts, server/audit_ingest.ts.
+  const kit: RouteKit = {
+    add: (method, path, handler, limits) => {
+      const label = method === "post" ? `POST ${path}` : path;
+      if (method === "post") ownLimits.set(label, { limits: limits ?? options.limits });
+      app[method](path, wrap(label, handler));
+    },
+    authenticate: (c, role) => authenticate(c, bearer(c), 401, role),
+  };
+  const relay = options.events
+    ? new EventRelay(options.events, { heartbeatMs: options.eventHeartbeatMs ?? 15_000 })
+    : undefined;
+  registerEventRoutes(kit, relay);
+  registerAuditRoutes(
+    kit,
+    options.auditIngest ? new AuditIngestor(options.auditIngest) : undefined,
+  );
+
   function noteServed(name: string, source: "cache" | "stale" | "backend"): void {
     lastGoodReadAt = now();
     metrics.served(name, source);
@@ -465,6 +506,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     onServe: reader.onServe,
     inFlight: () => inFlight,
     flush: () => auditor.flush(),
+    close: async () => await relay?.close(),
   };
 }
 

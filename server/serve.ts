@@ -21,7 +21,10 @@ import { ConfigError, KeywardError } from "../core/errors.ts";
 import { createSecretManager } from "../factory.ts";
 import type { SecretManager, ServeListener } from "../core/types.ts";
 import type { AuditSink } from "../audit/types.ts";
-import { createServerApp } from "../server.ts";
+import { createServerApp, type ServerAppOptions } from "../server.ts";
+import type { Sql } from "postgres";
+import { parseSettings } from "../settings/parse.ts";
+import { postgresAuditIngest } from "./audit_ingest.ts";
 import { readServerSettings } from "./_settings.ts";
 import { parseTokenFile, tokenFileSource } from "./tokens.ts";
 
@@ -47,6 +50,8 @@ export interface StartOverrides {
   manager?: SecretManager;
   /** The audit sink to use instead of the JSON-lines file of the settings. */
   audit?: AuditSink;
+  /** How often an idle event stream carries a heartbeat, in milliseconds (default 15 s). */
+  eventHeartbeatMs?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -89,6 +94,7 @@ export async function startServer(
     ? await (await import("./console/setup.ts")).consoleFromSettings(env, manager, auditPath)
     : undefined;
   if (consoleSetup) say("console: /console (tokens with the operator role sign in)");
+  const fleet = await fleetWiring(env, manager, say);
   const server = createServerApp({
     manager,
     tokens: tokenFileSource(settings.tokensFile),
@@ -96,6 +102,8 @@ export async function startServer(
     backendName,
     ratePerSecond: settings.ratePerSecond,
     ...(consoleSetup ? { console: consoleSetup.options } : {}),
+    ...fleet.options,
+    ...(overrides.eventHeartbeatMs ? { eventHeartbeatMs: overrides.eventHeartbeatMs } : {}),
   });
   const tls = settings.tls
     ? {
@@ -117,13 +125,67 @@ export async function startServer(
     onServe: server.onServe,
     shutdown() {
       stopping ??= (async () => {
-        await listener.close();
+        // Stop accepting first, then end the event streams (the listener waits for them),
+        // then write the counted cache hits and flush the audit sink.
+        const closing = listener.close();
+        await server.close();
+        await closing;
         await server.flush();
+        await fleet.close();
         await audit.close();
         await consoleSetup?.close();
         await manager.close();
       })();
       return stopping;
+    },
+  };
+}
+
+/**
+ * Rotation events relayed on `GET /v1/events` (KEYWARD_SERVER_EVENTS=postgres) and
+ * audit taken on `POST /v1/audit` (KEYWARD_SERVER_AUDIT_INGEST=postgres): each on a
+ * Postgres connection of the endpoint's own, whatever the number of instances.
+ */
+async function fleetWiring(env: Env, manager: SecretManager, say: Say): Promise<{
+  options: Pick<ServerAppOptions, "events" | "auditIngest">;
+  close(): Promise<void>;
+}> {
+  const s = parseSettings(env);
+  const options: Pick<ServerAppOptions, "events" | "auditIngest"> = {};
+  const closers: (() => Promise<void>)[] = [];
+  const connect = async (secret: string | undefined, what: string): Promise<Sql> => {
+    const { connectFromSecret, connectUrl } = await import("../pg/connect.ts");
+    if (secret !== undefined) return await connectFromSecret(manager, secret, { max: 2 });
+    if (s.DATABASE_URL === undefined) {
+      throw new ConfigError(`${what}=postgres needs a database: set DATABASE_URL or the secret`);
+    }
+    return connectUrl(s.DATABASE_URL, "DATABASE_URL", { max: 2 });
+  };
+  if (s.KEYWARD_SERVER_EVENTS === "postgres") {
+    const sql = await connect(s.SECRET_ROTATION_DATABASE_SECRET, "KEYWARD_SERVER_EVENTS");
+    const { PostgresRotationEvents } = await import("../cache/pg_rotation_events.ts");
+    options.events = new PostgresRotationEvents(sql);
+    closers.push(() => sql.end({ timeout: 5 }));
+    say("events: relaying keyward_rotation on GET /v1/events (tokens with the events role)");
+  }
+  if (s.KEYWARD_SERVER_AUDIT_INGEST === "postgres") {
+    if (s.KEYWARD_AUDIT_KEY === undefined) {
+      throw new ConfigError("KEYWARD_SERVER_AUDIT_INGEST=postgres needs KEYWARD_AUDIT_KEY");
+    }
+    const sql = await connect(s.SECRET_AUDIT_DATABASE_SECRET, "KEYWARD_SERVER_AUDIT_INGEST");
+    const { PostgresAuditSink } = await import("../audit/pg_sink.ts");
+    const sink = new PostgresAuditSink({ sql, key: AuditKey.fromBase64(s.KEYWARD_AUDIT_KEY) });
+    options.auditIngest = postgresAuditIngest(sink, sql);
+    closers.push(async () => {
+      await sink.close();
+      await sql.end({ timeout: 5 });
+    });
+    say("audit ingest: POST /v1/audit into secret_access_log (tokens with the audit-write role)");
+  }
+  return {
+    options,
+    async close() {
+      for (const c of closers) await c().catch(() => {});
     },
   };
 }

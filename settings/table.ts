@@ -462,12 +462,14 @@ export const SETTINGS = [
     name: "SECRET_ROTATION_EVENTS",
     feature: "rotation",
     type: "choice",
-    choices: ["off", "postgres"],
+    choices: ["off", "postgres", "endpoint"],
     default: "off",
     kind: "setting",
     meaning: "`postgres`: the cache (vault, aws) listens on LISTEN/NOTIFY channel " +
       "`keyward_rotation` (names only) and publishes what is written through it, so a " +
-      "promotion reaches every running instance",
+      "promotion reaches every running instance; `endpoint`: the same through the host's " +
+      "endpoint (`GET /v1/events`, `POST /v1/events`; `KEYWARD_ENDPOINT_URL`, " +
+      "`KEYWARD_ENDPOINT_TOKEN`), no Postgres connection of the instance's own",
   },
   {
     name: "SECRET_ROTATION_DATABASE_SECRET",
@@ -528,10 +530,12 @@ export const SETTINGS = [
     name: "SECRET_AUDIT",
     feature: "audit",
     type: "choice",
-    choices: ["off", "jsonl", "postgres"],
+    choices: ["off", "jsonl", "postgres", "endpoint"],
     default: "off",
     kind: "setting",
-    meaning: "`jsonl` (a size-rotated JSON-lines file) or `postgres` (`secret_access_log`)",
+    meaning: "`jsonl` (a size-rotated JSON-lines file), `postgres` (`secret_access_log`) or " +
+      "`endpoint` (batches to the host's endpoint, `POST /v1/audit`, which writes them to " +
+      "`secret_access_log`; `KEYWARD_ENDPOINT_URL`, `KEYWARD_ENDPOINT_TOKEN`)",
   },
   {
     name: "SECRET_AUDIT_SERVICE",
@@ -698,6 +702,44 @@ export const SETTINGS = [
     kind: "credential",
     meaning: "the key (base64, 32 bytes or more) signing the console's session cookies; " +
       "unset: a random key per start (sessions end with a restart)",
+  },
+  {
+    name: "KEYWARD_SERVER_EVENTS",
+    feature: "server",
+    type: "choice",
+    choices: ["off", "postgres"],
+    default: "off",
+    kind: "setting",
+    meaning: "`postgres`: the endpoint listens on `keyward_rotation` (one connection: " +
+      "`SECRET_ROTATION_DATABASE_SECRET` or `DATABASE_URL`) and relays it on `GET /v1/events` " +
+      "to tokens with the `events` role; `POST /v1/events` publishes",
+  },
+  {
+    name: "KEYWARD_SERVER_AUDIT_INGEST",
+    feature: "server",
+    type: "choice",
+    choices: ["off", "postgres"],
+    default: "off",
+    kind: "setting",
+    meaning: "`postgres`: `POST /v1/audit` takes instances' audit batches (tokens with the " +
+      "`audit-write` role) into `secret_access_log` (`SECRET_AUDIT_DATABASE_SECRET` or " +
+      "`DATABASE_URL`), sealed under `KEYWARD_AUDIT_KEY`, each event once",
+  },
+  {
+    name: "KEYWARD_ENDPOINT_URL",
+    feature: "server",
+    type: "url",
+    kind: "setting",
+    meaning: "an instance's host endpoint, e.g. `http://127.0.0.1:8787`, for " +
+      "`SECRET_ROTATION_EVENTS=endpoint` and `SECRET_AUDIT=endpoint`",
+  },
+  {
+    name: "KEYWARD_ENDPOINT_TOKEN",
+    feature: "server",
+    type: "text",
+    kind: "credential",
+    meaning: "the instance's bootstrap token for its endpoint (roles `events` and/or " +
+      "`audit-write`; its service names the audit events)",
   },
 ] as const satisfies readonly SettingSpec[];
 

@@ -138,7 +138,8 @@ Deno.test("a bad setting of a feature not in use does not stop the others", () =
 Deno.test("a choice setting lists the choices; SECRET_BACKEND shows a value only when it is a word", () => {
   assert.throws(
     () => parseSettings({ SECRET_AUDIT: "syslog" }).SECRET_AUDIT,
-    (e: unknown) => (e as Error).message === "SECRET_AUDIT must be one of: off, jsonl, postgres",
+    (e: unknown) =>
+      (e as Error).message === "SECRET_AUDIT must be one of: off, jsonl, postgres, endpoint",
   );
   assert.throws(
     () => parseSettings({ SECRET_BACKEND: "consul" }).SECRET_BACKEND,
