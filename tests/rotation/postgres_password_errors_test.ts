@@ -143,7 +143,7 @@ Deno.test({
     try {
       for (
         const [stdin, args, message] of [
-          ["postgres://app:pw@db/app", [], /must hold fields username and password/],
+          [`postgres://app:${crypto.randomUUID()}@db/app`, [], /must hold fields username/],
           [
             "username=app_user\npassword=canary-pw-0000000000\n",
             ["--field", "username", "--field", "password"],
@@ -269,14 +269,15 @@ Deno.test({
         ]
       ) assert.match(run.stderr, m);
       // The policy file is not a secret: a password in it is refused, and not echoed.
+      const policyPw = `canary-policy-${crypto.randomUUID()}`;
       await policy({
         adminSecret: "database/admin",
-        url: "postgres://app_a:canary-policy-pw-000@127.0.0.1:5432/app",
+        url: `postgres://app_a:${policyPw}@127.0.0.1:5432/app`,
       });
       const withPw = await h.run(["rotate", APP]);
       assert.equal(withPw.code, 2, withPw.stderr);
       assert.match(withPw.stderr, /url: must be a postgres:\/\/ URL without credentials/);
-      assert.ok(!withPw.stderr.includes("canary-policy-pw-000"));
+      assert.ok(!withPw.stderr.includes(policyPw));
       await assert.rejects(Deno.stat(`${h.dir}/rotation.jsonl`), Deno.errors.NotFound);
     } finally {
       await h.dispose();
