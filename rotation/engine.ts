@@ -575,6 +575,8 @@ export class RotationEngine {
       secretName: s.secretName,
       outcome: "rolled_back",
       steps: [],
+      // The summary names the version that is current again.
+      ...(s.fromVersion ? { fromVersion: s.fromVersion } : {}),
     };
     if (s.phase === "rolled_back") {
       result.outcome = "nothing_to_do";

@@ -76,11 +76,21 @@ async function accountId(
       ctx.name,
     );
   }
-  if (res.status !== 200) {
+  if (res.status === 401 || res.status === 403) {
     await res.body?.cancel();
     throw new RotatorError(
       "broker_refused",
       `the broker refused the ${which} key pair (HTTP ${res.status})`,
+      ctx.name,
+    );
+  }
+  if (res.status !== 200) {
+    // Not a verdict on the key: a broker outage or rate limit; try again later.
+    await res.body?.cancel();
+    throw new RotatorError(
+      "broker_error",
+      `the broker answered HTTP ${res.status} to the ${which} key pair's account request; ` +
+        "it did not judge the key, try again later",
       ctx.name,
     );
   }

@@ -156,6 +156,17 @@ async function tryLogin(
   }
 }
 
+/** A `postgres://host:port/db` URL with no user or password (the policy file is not a secret). */
+function isPlainPostgresUrl(url: unknown): boolean {
+  if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url)) return false;
+  try {
+    const u = new URL(url);
+    return u.hostname !== "" && u.username === "" && u.password === "";
+  } catch {
+    return false;
+  }
+}
+
 async function roleExists(sql: Sql, role: string): Promise<boolean> {
   const rows = await sql`SELECT 1 FROM pg_roles WHERE rolname = ${role}`;
   return rows.length === 1;
@@ -178,10 +189,7 @@ export const postgresPasswordRotator: Rotator = {
     if (n !== undefined && (typeof n !== "number" || !Number.isInteger(n) || n < 16 || n > 99)) {
       problems.push(["passwordLength", "must be an integer from 16 to 99"]);
     }
-    if (
-      options.url !== undefined &&
-      (typeof options.url !== "string" || !/^postgres(ql)?:\/\//.test(options.url))
-    ) {
+    if (options.url !== undefined && !isPlainPostgresUrl(options.url)) {
       problems.push(["url", "must be a postgres:// URL without credentials"]);
     }
     return problems;
