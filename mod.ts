@@ -73,15 +73,6 @@ export {
   type RotationListener,
 } from "./cache/rotation_events.ts";
 export {
-  EndpointRotationEvents,
-  type EndpointRotationEventsOptions,
-} from "./cache/endpoint_rotation_events.ts";
-export {
-  EndpointAuditSink,
-  type EndpointAuditSinkOptions,
-  type EndpointAuditSinkStats,
-} from "./audit/endpoint_sink.ts";
-export {
   encodedForms,
   MIN_REDACT_BYTES,
   type RedactionForm,

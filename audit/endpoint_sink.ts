@@ -16,7 +16,7 @@ import type { AuditEvent, AuditSink, AuditSinkHealth } from "./types.ts";
  *
  * @example
  * ```ts
- * import type { EndpointAuditSinkOptions } from "@keyward/secrets";
+ * import type { EndpointAuditSinkOptions } from "@keyward/secrets/fleet";
  *
  * const options: EndpointAuditSinkOptions = {
  *   url: "http://127.0.0.1:8787",
@@ -90,7 +90,7 @@ export interface EndpointAuditSinkOptions {
  *
  * @example
  * ```ts
- * import type { EndpointAuditSinkStats } from "@keyward/secrets";
+ * import type { EndpointAuditSinkStats } from "@keyward/secrets/fleet";
  *
  * const healthy = (s: EndpointAuditSinkStats) => s.dropped === 0 && s.buffered < 10_000;
  * const stats = { recorded: 3, written: 3, dropped: 0, buffered: 0, failedPosts: 0, duplicates: 0 };
@@ -136,7 +136,8 @@ interface Batch {
  *
  * @example Against a stand-in endpoint that records the batches
  * ```ts
- * import { EndpointAuditSink, MemorySecretManager, withAudit } from "@keyward/secrets";
+ * import { EndpointAuditSink } from "@keyward/secrets/fleet";
+ * import { MemorySecretManager, withAudit } from "@keyward/secrets";
  *
  * const bodies: { instance: string; events: { seq: number; secretName: string }[] }[] = [];
  * const stub: typeof fetch = (_url, init) => {

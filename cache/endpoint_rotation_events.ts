@@ -16,7 +16,7 @@ import type { RotationEvents, RotationListener } from "./rotation_events.ts";
  *
  * @example
  * ```ts
- * import type { EndpointRotationEventsOptions } from "@keyward/secrets";
+ * import type { EndpointRotationEventsOptions } from "@keyward/secrets/fleet";
  *
  * const options: EndpointRotationEventsOptions = {
  *   url: "http://127.0.0.1:8787",
@@ -64,7 +64,7 @@ export interface EndpointRotationEventsOptions {
  *
  * @example Against a stand-in endpoint (a fetch that answers one event, then ends)
  * ```ts
- * import { EndpointRotationEvents } from "@keyward/secrets";
+ * import { EndpointRotationEvents } from "@keyward/secrets/fleet";
  *
  * const seen: string[] = [];
  * let calls = 0;

@@ -23,13 +23,8 @@
  */
 
 import postgres, { type Sql } from "postgres";
-import {
-  AuditKey,
-  EndpointAuditSink,
-  EndpointRotationEvents,
-  withAudit,
-  withCache,
-} from "../../mod.ts";
+import { AuditKey, withAudit, withCache } from "../../mod.ts";
+import { EndpointAuditSink, EndpointRotationEvents } from "../../fleet.ts";
 import type { CachedSecretManager } from "../../mod.ts";
 import { PostgresRotationEvents } from "../../postgres.ts";
 import { hashToken } from "../../server.ts";

@@ -8,12 +8,8 @@
 import assert from "node:assert/strict";
 import { originOf } from "../../audit/_origin.ts";
 import type { AuditEvent, AuditSink } from "../../audit/types.ts";
-import {
-  AuditUnavailableError,
-  EndpointAuditSink,
-  MemorySecretManager,
-  withAudit,
-} from "../../mod.ts";
+import { AuditUnavailableError, MemorySecretManager, withAudit } from "../../mod.ts";
+import { EndpointAuditSink } from "../../fleet.ts";
 import type { AuditIngest } from "../../server/audit_ingest.ts";
 import { makeToken } from "../server/_helpers.ts";
 import { fleetTokens, startEndpoint, until } from "./_fleet.ts";

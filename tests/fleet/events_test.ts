@@ -7,13 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  ConfigError,
-  EndpointRotationEvents,
-  InMemoryRotationEvents,
-  MemorySecretManager,
-  withCache,
-} from "../../mod.ts";
+import { ConfigError, InMemoryRotationEvents, MemorySecretManager, withCache } from "../../mod.ts";
+import { EndpointRotationEvents } from "../../fleet.ts";
 import { makeToken } from "../server/_helpers.ts";
 import { fleetTokens, startEndpoint, until } from "./_fleet.ts";
 
