@@ -149,7 +149,7 @@ Deno.test("invalid names and encoding tricks answer 400 before any backend call"
   assert.ok(rows.every((e) => e.secretName === "[invalid]"));
 });
 
-Deno.test("dot segments are resolved by the URL parser first; the policy applies to the result", async () => {
+Deno.test("through app.request() (the Request constructor resolves dot segments first) the policy applies to the result", async () => {
   const s = await setup();
   const before = s.backend.totalCalls;
   for (

@@ -362,3 +362,60 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Sends one request with the request line exactly as given (fetch would resolve dot segments). */
+async function rawGet(
+  url: string,
+  path: string,
+  token: string,
+): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  try {
+    await conn.write(new TextEncoder().encode(
+      `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${token}\r\n` +
+        "Connection: close\r\n\r\n",
+    ));
+    let text = "";
+    const dec = new TextDecoder();
+    for await (const chunk of conn.readable) text += dec.decode(chunk, { stream: true });
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+    return { status, body: text.slice(text.indexOf("\r\n\r\n") + 4) };
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed by the reader already
+    }
+  }
+}
+
+Deno.test("on a live Deno server, dot segments in the request line answer 400 before any backend call", async () => {
+  const f = await fixture();
+  const backend = new FaultyManager(
+    new MemorySecretManager({ initial: { "database/app": f.canary } }),
+  );
+  const running = await startServer(f.env, () => {}, { manager: backend });
+  try {
+    const before = backend.totalCalls;
+    for (
+      const path of [
+        "/v1/secrets/database/../admin/root",
+        "/v1/secrets/database/%2E%2E/admin/root",
+        "/v1/secrets/database/%2e./admin/root",
+        "/v1/secrets/database/./app",
+      ]
+    ) {
+      const { status, body } = await rawGet(running.url, path, f.token);
+      assert.equal(status, 400, `${path}: ${body}`);
+      assert.match(body, /"invalid_name"/, path);
+      assert.ok(!body.includes(f.canary));
+    }
+    assert.equal(backend.totalCalls, before, "no backend call for a traversal");
+    // The same request line without tricks is served.
+    assert.equal((await rawGet(running.url, "/v1/secrets/database/app", f.token)).status, 200);
+  } finally {
+    await running.shutdown();
+    await Deno.remove(f.dir, { recursive: true });
+  }
+});
