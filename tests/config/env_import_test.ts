@@ -19,7 +19,7 @@ const SEED = {
   PORT: "8080",
   LOG_LEVEL: "info",
   SORT_KEY: "created_at",
-  VAULT_TOKEN: "hvs.bootstrap-token-0001",
+  VAULT_TOKEN: "hvs.FAKE-not-a-token",
 };
 
 Deno.test("planEnvImport() groups the broker pair and the database credential, keeps settings", () => {

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { generateFileKey } from "../../backends/file.ts";
+import { prelude, sh, shBlocks } from "./_runbook.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -27,47 +28,6 @@ ALPACA_API_SECRET_KEY=${CANARY.secretKey}
 DATABASE_URL=postgresql://app:${CANARY.dbPassword}@127.0.0.1:5432/orders
 WEBHOOK_SECRET=${CANARY.webhook}
 `;
-
-/** The ```sh blocks of a markdown text, in order. */
-export function shBlocks(markdown: string): string[] {
-  const blocks: string[] = [];
-  const re = /^```sh\n([\s\S]*?)^```$/gm;
-  for (let m = re.exec(markdown); m !== null; m = re.exec(markdown)) blocks.push(m[1]);
-  return blocks;
-}
-
-/** A bash prelude that makes `deno task secrets|migrate` run this checkout's CLI. */
-async function prelude(): Promise<string> {
-  const tasks = JSON.parse(await Deno.readTextFile(`${ROOT}deno.json`)).tasks;
-  const secrets = String(tasks.secrets).replace(/ cli\.ts$/, "");
-  assert.match(secrets, /^deno run --no-prompt /);
-  const run = secrets.replace(/^deno /, `"${Deno.execPath()}" `) +
-    ` --config "${ROOT}deno.json" "${ROOT}cli.ts"`;
-  return `set -euo pipefail
-deno() {
-  if [ "$1" = task ] && [ "$2" = secrets ]; then shift 2; ${run} "$@"; return; fi
-  if [ "$1" = task ] && [ "$2" = migrate ]; then shift 2; ${run} migrate "$@"; return; fi
-  echo "the runbook test runs only deno task secrets|migrate, not: $*" >&2; return 99
-}
-`;
-}
-
-async function sh(dir: string, env: Record<string, string>, script: string) {
-  const out = await new Deno.Command("bash", {
-    args: ["-c", script],
-    cwd: dir,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
 
 Deno.test("the secrets-migration runbook's sh blocks run against the file store, and print no secret", async () => {
   const runbook = await Deno.readTextFile(`${ROOT}docs/RUNBOOKS/secrets-migration.md`);
