@@ -13,10 +13,20 @@ import {
   redactConsole,
   redactingSink,
   Redactor,
+  Secret,
   type SecretManager,
   type SecretRead,
 } from "@keyward/secrets";
-import { ConfigProblemsError } from "@keyward/secrets/config";
+import {
+  ConfigProblemsError,
+  loadConfig,
+  type LoadedConfig,
+  type SecretDeclaration,
+  type SettingsOf,
+  type SettingsSchema,
+} from "@keyward/secrets/config";
+import { createSecretManager } from "@keyward/secrets/factory";
+import { z } from "zod";
 
 /** The service's name, the root of its log categories (set by {@linkcode installRedaction}). */
 let serviceName = "keyward-example";
@@ -174,4 +184,51 @@ export function stopOnSignal(stop: () => Promise<void>): void {
   };
   Deno.addSignalListener("SIGTERM", handler);
   Deno.addSignalListener("SIGINT", handler);
+}
+
+/** The bootstrap credentials a service may read from its environment (they reach the manager). */
+export const BOOTSTRAP: readonly string[] = [
+  "VAULT_TOKEN",
+  "VAULT_SECRET_ID",
+  "KEYWARD_FILE_KEY",
+  "KEYWARD_SNAPSHOT_KEY",
+];
+
+/** The settings both services share; each adds its own with `.extend()`. */
+export function baseSettings(port: number) {
+  return z.object({
+    HOST: z.string().default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65535).default(port),
+    LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
+    DRY_RUN: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  });
+}
+
+/**
+ * The start-up every service does: the manager from `createSecretManager()`,
+ * the settings and secrets through `loadConfig`, every secret value (and
+ * field) registered with the redactor; a problem ends the process by name.
+ */
+export async function loadService<
+  S extends SettingsSchema,
+  D extends Record<string, SecretDeclaration>,
+>(
+  service: string,
+  settings: S,
+  secrets: D,
+): Promise<LoadedConfig<SettingsOf<S>, D> & { manager: SecretManager }> {
+  try {
+    const manager = await createSecretManager();
+    const config = await loadConfig({ settings, secrets, manager, bootstrap: BOOTSTRAP });
+    for (const [key, decl] of Object.entries(secrets)) {
+      const held = (config.secrets as Record<string, Secret | Record<string, Secret>>)[key];
+      if (held instanceof Secret) protect(decl.name, held.reveal());
+      else {for (const [field, s] of Object.entries(held)) {
+          protect(`${decl.name}:${field}`, s.reveal());
+        }}
+    }
+    return { ...config, manager };
+  } catch (err) {
+    failStart(service, err);
+  }
 }

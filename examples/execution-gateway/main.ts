@@ -8,15 +8,13 @@
  */
 
 import { z } from "zod";
-import { createSecretManager } from "@keyward/secrets/factory";
-import { loadConfig } from "@keyward/secrets/config";
 import { Secret } from "@keyward/secrets";
 import { createGatewayApp } from "./app.ts";
 import { BrokerClient } from "./broker.ts";
 import {
-  failStart,
+  baseSettings,
   installRedaction,
-  protect,
+  loadService,
   serve,
   stopOnSignal,
   watchSecret,
@@ -24,33 +22,15 @@ import {
 
 const SERVICE = "execution-gateway";
 
-const Settings = z.object({
-  HOST: z.string().default("127.0.0.1"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8082),
-  LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
-  DRY_RUN: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+const Settings = baseSettings(8082).extend({
   ALPACA_BASE_URL: z.url().default("https://paper-api.alpaca.markets"),
   MAX_ORDER_QTY: z.coerce.number().int().positive().default(1000),
 });
 
 const log = await installRedaction(SERVICE, Deno.env.get("LOG_LEVEL") ?? "info");
-
-let manager;
-let config;
-try {
-  manager = await createSecretManager();
-  config = await loadConfig({
-    settings: Settings,
-    secrets: { broker: { name: "alpaca/api_key", fields: ["key_id", "secret_key"] as const } },
-    manager,
-    bootstrap: ["VAULT_TOKEN", "VAULT_SECRET_ID", "KEYWARD_FILE_KEY", "KEYWARD_SNAPSHOT_KEY"],
-  });
-} catch (err) {
-  failStart(SERVICE, err);
-}
-const { settings, secrets, versions } = config;
-protect("alpaca/api_key:key_id", secrets.broker.key_id.reveal());
-protect("alpaca/api_key:secret_key", secrets.broker.secret_key.reveal());
+const { manager, settings, secrets, versions } = await loadService(SERVICE, Settings, {
+  broker: { name: "alpaca/api_key", fields: ["key_id", "secret_key"] as const },
+});
 
 let client = new BrokerClient(
   settings.ALPACA_BASE_URL,

@@ -10,13 +10,12 @@
 
 import postgres from "postgres";
 import { z } from "zod";
-import { createSecretManager } from "@keyward/secrets/factory";
-import { loadConfig, postgresUrl } from "@keyward/secrets/config";
+import { postgresUrl } from "@keyward/secrets/config";
 import { createSignalApp, type LivePool } from "./app.ts";
 import {
-  failStart,
+  baseSettings,
   installRedaction,
-  protect,
+  loadService,
   serve,
   stopOnSignal,
   watchSecret,
@@ -24,34 +23,16 @@ import {
 
 const SERVICE = "signal-service";
 
-const Settings = z.object({
-  HOST: z.string().default("127.0.0.1"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8081),
-  LOG_LEVEL: z.enum(["debug", "info", "warning", "error"]).default("info"),
-  DRY_RUN: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+const Settings = baseSettings(8081).extend({
   DATABASE_HOST: z.string().default("127.0.0.1"),
   DATABASE_PORT: z.coerce.number().int().default(5432),
   DATABASE_NAME: z.string().default("keyward_test"),
 });
 
 const log = await installRedaction(SERVICE, Deno.env.get("LOG_LEVEL") ?? "info");
-
-let manager;
-let config;
-try {
-  manager = await createSecretManager();
-  config = await loadConfig({
-    settings: Settings,
-    secrets: { db: { name: "database/app", fields: ["username", "password"] as const } },
-    manager,
-    bootstrap: ["VAULT_TOKEN", "VAULT_SECRET_ID", "KEYWARD_FILE_KEY", "KEYWARD_SNAPSHOT_KEY"],
-  });
-} catch (err) {
-  failStart(SERVICE, err);
-}
-const { settings, secrets, versions } = config;
-protect("database/app:username", secrets.db.username.reveal());
-protect("database/app:password", secrets.db.password.reveal());
+const { manager, settings, secrets, versions } = await loadService(SERVICE, Settings, {
+  db: { name: "database/app", fields: ["username", "password"] as const },
+});
 
 const where = {
   host: settings.DATABASE_HOST,
