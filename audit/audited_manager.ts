@@ -13,6 +13,7 @@ import {
   SecretNotFoundError,
   UnsupportedOperationError,
 } from "../core/errors.ts";
+import { MinuteWindow } from "./_minute_window.ts";
 import { keywardLogger } from "../core/log.ts";
 import { invalidNamePlaceholder, nameProblem } from "../core/_name_rules.ts";
 import type {
@@ -223,7 +224,6 @@ export interface AuditedSecretManager extends SecretManager {
   flush(): Promise<void>;
 }
 
-const MINUTE_MS = 60_000;
 const ACTION_WORDS: Record<AuditAction, string> = {
   get: "read",
   list: "listing",
@@ -283,11 +283,9 @@ class AuditedManager implements AuditedSecretManager {
   readonly #fail: boolean;
   #ready = false;
   readonly #log = keywardLogger("audit");
-  #minute = -1;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #window: MinuteWindow;
   #cacheCounts = new Map<string, { n: number }>();
   #staleCounts = new Map<string, { n: number }>();
-  #pending = false;
 
   constructor(inner: SecretManager, sink: AuditSink, options: AuditOptions) {
     if (typeof options?.service !== "string" || options.service.length === 0) {
@@ -298,6 +296,7 @@ class AuditedManager implements AuditedSecretManager {
     this.#service = options.service;
     this.#backend = options.backend ?? inferBackend(inner);
     this.#now = options.now ?? Date.now;
+    this.#window = new MinuteWindow((at) => this.#writeServes(at), this.#now);
     this.#closeSink = options.closeSink ?? true;
     const onFailure = options.onFailure ?? "warn";
     if (onFailure !== "warn" && onFailure !== "fail") {
@@ -309,7 +308,7 @@ class AuditedManager implements AuditedSecretManager {
   readonly recordServe: ServeListener = (event: ServeEvent): void => {
     // The hot path: a map lookup and an increment. The clock is read once per
     // minute of activity, when the roll-over timer is armed.
-    if (!this.#pending) this.#startMinute();
+    if (!this.#window.pending) this.#window.open();
     const counts = event.source === "stale" ? this.#staleCounts : this.#cacheCounts;
     const c = counts.get(event.name);
     if (c === undefined) counts.set(event.name, { n: 1 });
@@ -402,12 +401,12 @@ class AuditedManager implements AuditedSecretManager {
   }
 
   async flush(): Promise<void> {
-    this.#rollMinute();
+    this.#window.roll();
     await this.#sink.flush();
   }
 
   async close(): Promise<void> {
-    this.#rollMinute();
+    this.#window.roll();
     try {
       await this.#inner.close();
     } finally {
@@ -534,8 +533,7 @@ class AuditedManager implements AuditedSecretManager {
   }
 
   #emit(event: AuditEvent): void {
-    const minute = Math.floor(event.accessedAtMs / MINUTE_MS);
-    if (this.#pending && minute > this.#minute) this.#rollMinute();
+    this.#window.rollIfPast(event.accessedAtMs);
     try {
       this.#sink.record(event);
     } catch (err) {
@@ -546,27 +544,8 @@ class AuditedManager implements AuditedSecretManager {
     }
   }
 
-  /** Starts counting serves: notes the minute and arms the timer that writes the counts at its end. */
-  #startMinute(): void {
-    const t = this.#now();
-    this.#minute = Math.floor(t / MINUTE_MS);
-    this.#pending = true;
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#rollMinute();
-    }, (this.#minute + 1) * MINUTE_MS - t);
-    // Node: the timer must not keep the process alive. (Deno has no portable way; close() clears it.)
-    (timer as { unref?: () => void }).unref?.();
-    this.#timer = timer;
-  }
-
-  /** Writes the counts of the current minute as one event per (secret, source). */
-  #rollMinute(): void {
-    if (!this.#pending) return;
-    this.#pending = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const at = this.#minute * MINUTE_MS;
+  /** Writes the counts of a minute as one event per (secret, source). */
+  #writeServes(at: number): void {
     const cache = this.#cacheCounts;
     const stale = this.#staleCounts;
     this.#cacheCounts = new Map();

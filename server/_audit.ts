@@ -11,6 +11,7 @@
  * @module
  */
 
+import { MinuteWindow } from "../audit/_minute_window.ts";
 import type {
   AuditAction,
   AuditEvent,
@@ -35,8 +36,6 @@ export interface RequestAudit {
   errorCode?: string;
 }
 
-const MINUTE_MS = 60_000;
-
 /** One counter: the requests of a minute served from the cache for one (service, name, version). */
 interface Count {
   service: string;
@@ -45,30 +44,26 @@ interface Count {
   n: number;
 }
 
-/** Writes the events of finished requests; counts cache hits. */
+/** Writes the events of finished requests; counts cache hits (per minute: `MinuteWindow`). */
 export class RequestAuditor {
   readonly #sink: AuditSink;
   readonly #backend: string | null;
-  readonly #now: () => number;
   /** service -> name -> version (`""` for none) -> count. Nested, so a hit builds no key string. */
   #counts = new Map<string, Map<string, Map<string, Count>>>();
-  #minute = -1;
-  #pending = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #window: MinuteWindow;
 
   /** `now` is the clock the timer that ends a minute is armed against. */
   constructor(sink: AuditSink, backend: string | null, now: () => number) {
     this.#sink = sink;
     this.#backend = backend;
-    this.#now = now;
+    this.#window = new MinuteWindow((at) => this.#writeCounts(at), now, unrefTimer);
   }
 
   /** Records a finished request: counted when the cache answered it, else one event. */
   record(audit: RequestAudit, status: number, startedAtMs: number, latencyMs: number): void {
-    const minute = Math.floor(startedAtMs / MINUTE_MS);
-    if (this.#pending && minute > this.#minute) this.#roll();
+    this.#window.rollIfPast(startedAtMs);
     if (status < 400 && audit.source === "cache") {
-      if (!this.#pending) this.#start(minute);
+      if (!this.#window.pending) this.#window.open(startedAtMs);
       this.#count(audit);
       return;
     }
@@ -89,7 +84,7 @@ export class RequestAuditor {
 
   /** Writes the pending counts, then flushes the sink. */
   flush(): Promise<void> {
-    this.#roll();
+    this.#window.roll();
     return this.#sink.flush();
   }
 
@@ -112,34 +107,8 @@ export class RequestAuditor {
     });
   }
 
-  /** Notes the minute of the first counted hit and arms the timer that writes the counts at its end. */
-  #start(minute: number): void {
-    this.#minute = minute;
-    this.#pending = true;
-    const delay = Math.max(0, (minute + 1) * MINUTE_MS - this.#now());
-    const timer = setTimeout(() => {
-      this.#timer = undefined;
-      try {
-        this.#roll();
-      } catch {
-        // A sink that throws on record (they buffer) loses these counts; nothing else to do here.
-      }
-    }, delay);
-    // The timer must not keep the process (or a test) alive; shutdown flushes.
-    (timer as { unref?: () => void }).unref?.();
-    (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(
-      timer as unknown as number,
-    );
-    this.#timer = timer;
-  }
-
   /** Writes one event per counter (at the start of its minute, latency 0) and starts over. */
-  #roll(): void {
-    if (!this.#pending) return;
-    this.#pending = false;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    const at = this.#minute * MINUTE_MS;
+  #writeCounts(at: number): void {
     const counts = this.#counts;
     this.#counts = new Map();
     for (const names of counts.values()) {
@@ -167,6 +136,14 @@ export class RequestAuditor {
     // A throw here reaches the request (a 500), as before counting.
     this.#sink.record(event);
   }
+}
+
+/** Node's `timer.unref()`, or `Deno.unrefTimer` on Deno. */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+  (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno?.unrefTimer?.(
+    timer as unknown as number,
+  );
 }
 
 function outcomeOf(status: number): AuditOutcome {
