@@ -6,6 +6,7 @@
  * @module
  */
 
+import { RUN_ID, type TestDatabase } from "../_postgres.ts";
 import { fileURLToPath } from "node:url";
 import { FileSecretManager, generateFileKey, writeKeyFile } from "../../backends/file.ts";
 
@@ -148,4 +149,40 @@ export async function until(
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A role name of this run's own. */
+export function runRole(prefix: string): string {
+  return `${prefix}_${RUN_ID}`.toLowerCase();
+}
+
+/** A password holding characters a URL must encode ('/', '#', '@', '%'). */
+export function randomPassword(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return "pw/" + Array.from(bytes, (b) => b.toString(36)).join("") + "#@%";
+}
+
+/**
+ * Creates the login `role` (name it with {@linkcode runRole}) with
+ * `password`, stores it as `database/app` in `store`, and returns the
+ * settings that point the signal service at the test database. The caller
+ * drops the role.
+ */
+export async function signalDatabase(
+  db: TestDatabase,
+  store: TestStore,
+  role: string,
+  password: string,
+): Promise<{ env: Record<string, string> }> {
+  await db.sql.unsafe(`CREATE ROLE "${role}" LOGIN PASSWORD '${password.replaceAll("'", "''")}'`);
+  await store.manager.setSecret("database/app", { username: role, password });
+  const url = new URL(db.url);
+  return {
+    env: {
+      ...store.env,
+      DATABASE_HOST: url.hostname,
+      DATABASE_PORT: url.port || "5432",
+      DATABASE_NAME: decodeURIComponent(url.pathname.slice(1)),
+    },
+  };
 }

@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openTestDatabase, RUN_ID } from "../_postgres.ts";
-import { openTestStore, runToExit, startService, until } from "./_services.ts";
+import { openTestDatabase } from "../_postgres.ts";
+import {
+  openTestStore,
+  randomPassword,
+  runRole,
+  runToExit,
+  signalDatabase,
+  startService,
+  until,
+} from "./_services.ts";
 
 const SIGNAL = "examples/signal-service/main.ts";
 const GATEWAY = "examples/execution-gateway/main.ts";
-
-function randomPassword(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return "pw/" + Array.from(bytes, (b) => b.toString(36)).join("") + "#@%";
-}
 
 // Regression: a new database/app version whose credential Postgres refused left a pool behind at
 // every 200 ms tick, and the watch's warning went to a logger category nothing printed.
@@ -17,19 +20,12 @@ Deno.test("signal-service: a rotated credential Postgres refuses keeps the live 
   const db = await openTestDatabase("signal_refused");
   if (!db) return;
   const store = await openTestStore();
-  const role = `sigref_${RUN_ID}`.toLowerCase();
+  const role = runRole("sigref");
   const first = randomPassword();
   const second = randomPassword();
-  const url = new URL(db.url);
   try {
-    await db.sql.unsafe(`CREATE ROLE "${role}" LOGIN PASSWORD '${first.replaceAll("'", "''")}'`);
-    await store.manager.setSecret("database/app", { username: role, password: first });
-    const service = await startService(SIGNAL, {
-      ...store.env,
-      DATABASE_HOST: url.hostname,
-      DATABASE_PORT: url.port || "5432",
-      DATABASE_NAME: decodeURIComponent(url.pathname.slice(1)),
-    });
+    const { env } = await signalDatabase(db, store, role, first);
+    const service = await startService(SIGNAL, env);
     try {
       // version 2 is not (yet) the role's password
       await store.manager.setSecret("database/app", { username: role, password: second });

@@ -1,31 +1,27 @@
 import assert from "node:assert/strict";
-import { openTestDatabase, RUN_ID } from "../_postgres.ts";
-import { openTestStore, runToExit, startService, until } from "./_services.ts";
+import { openTestDatabase } from "../_postgres.ts";
+import {
+  openTestStore,
+  randomPassword,
+  runRole,
+  runToExit,
+  signalDatabase,
+  startService,
+  until,
+} from "./_services.ts";
 
 const SCRIPT = "examples/signal-service/main.ts";
-
-function randomPassword(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return "pw/" + Array.from(bytes, (b) => b.toString(36)).join("") + "#@%";
-}
 
 Deno.test("signal-service: health on a pool from database/app, a new pool after a rotation, SIGTERM stops it", async () => {
   const db = await openTestDatabase("signal_svc");
   if (!db) return;
   const store = await openTestStore();
-  const role = `sig_${RUN_ID}`.toLowerCase();
+  const role = runRole("sig");
   const first = randomPassword();
   const second = randomPassword();
-  const url = new URL(db.url);
   try {
-    await db.sql.unsafe(`CREATE ROLE "${role}" LOGIN PASSWORD '${first.replaceAll("'", "''")}'`);
-    await store.manager.setSecret("database/app", { username: role, password: first });
-    const service = await startService(SCRIPT, {
-      ...store.env,
-      DATABASE_HOST: url.hostname,
-      DATABASE_PORT: url.port || "5432",
-      DATABASE_NAME: url.pathname.slice(1),
-    });
+    const { env } = await signalDatabase(db, store, role, first);
+    const service = await startService(SCRIPT, env);
     try {
       const health = await fetch(`${service.url}/health`);
       assert.equal(health.status, 200);
