@@ -236,6 +236,11 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     action?: "get" | "list",
   ): Handler => {
     const stats = metrics.route(label);
+    // POST routes of server/events.ts and server/audit_ingest.ts bring their own limits;
+    // looked up once here, not per request.
+    const own = ownLimits.get(label);
+    const routeLimits = own?.limits ?? limits;
+    const post = own !== undefined;
     return (c) => {
       inFlight += 1;
       const started = now();
@@ -243,8 +248,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       const audit: RequestAudit | undefined = action === undefined
         ? undefined
         : { action, name: action === "get" ? "[invalid]" : "", service: "anonymous" };
-      const own = ownLimits.get(label); // POST routes of server/events.ts, server/audit_ingest.ts
-      const refused = checkLimits(c, own?.limits ?? limits, own !== undefined);
+      const refused = checkLimits(c, routeLimits, post);
       if (refused) return finish(c, stats, audit, started, t0, refused);
       let out: Response | Promise<Response>;
       try {
