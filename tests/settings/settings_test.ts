@@ -58,11 +58,10 @@ const NOT_SETTINGS = new Set([
   "AWSPREVIOUS",
   "SECRET_NAME", // an example variable in docs
   "KEYWARD_DEPRECATED_", // the AWS staging label prefix of a deprecated version
-  // Bootstrap credentials the classifier (config/classify.ts) recognises; the AWS SDK reads
-  // the first two itself, the endpoint token is read by the fleet work when it lands.
+  // Bootstrap credentials the classifier (config/classify.ts) recognises that keyward does not
+  // read itself: the AWS SDK reads them.
   "AWS_SECRET_ACCESS_KEY",
   "AWS_SESSION_TOKEN",
-  "KEYWARD_ENDPOINT_TOKEN",
   // A test hook, not a setting (rotation/_settings.ts): the crash tests make the CLI kill
   // itself after a step; kept out of the table so no operator finds it in the docs.
   "KEYWARD_ROTATION_TEST_CRASH_AFTER",
