@@ -81,7 +81,6 @@ export {
 } from "./redact/redactor.ts";
 export { RedactingSecretManager, withRedaction } from "./redact/manager.ts";
 export {
-  configureRedactedLogging,
   CONSOLE_METHODS,
   type FieldPatternList,
   KEYWARD_REDACT_FIELDS,
@@ -91,7 +90,6 @@ export {
   type LogSink,
   redactConsole,
   type RedactConsoleOptions,
-  type RedactedLoggingOptions,
   redactingSink,
   redactLogValue,
   STANDARD_TEXT_PATTERNS,

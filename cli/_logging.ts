@@ -9,7 +9,8 @@
 
 import { getConfig, reset } from "@logtape/logtape";
 import { KeywardError, scrubCause } from "../core/errors.ts";
-import { configureRedactedLogging, type LogRecordLike, type LogSink } from "../redact/logging.ts";
+import type { LogRecordLike, LogSink } from "../redact/logging.ts";
+import { configureRedactedLogging } from "../redact/configure.ts";
 import type { Redactor } from "../redact/redactor.ts";
 import type { CliIo } from "./_io.ts";
 

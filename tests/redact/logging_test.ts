@@ -2,12 +2,8 @@ import assert from "node:assert/strict";
 import { getLogger, type LogRecord, reset } from "@logtape/logtape";
 import { SecretAccessError } from "../../core/errors.ts";
 import { Secret } from "../../core/secret.ts";
-import {
-  configureRedactedLogging,
-  redactConsole,
-  redactingSink,
-  redactLogValue,
-} from "../../redact/logging.ts";
+import { redactConsole, redactingSink, redactLogValue } from "../../redact/logging.ts";
+import { configureRedactedLogging } from "../../logging.ts";
 import { Redactor } from "../../redact/redactor.ts";
 import { fakes } from "./_fakes.ts";
 
