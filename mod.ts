@@ -20,7 +20,7 @@
  * @module
  */
 
-export * from "./core/types.ts";
+export type * from "./core/types.ts";
 export {
   type AccessReason,
   ConfigError,
@@ -39,7 +39,7 @@ export {
   SecretWriteError,
   UnsupportedOperationError,
 } from "./core/errors.ts";
-export { MAX_NAME_LENGTH, MAX_VALUE_BYTES, VALUE_FIELD } from "./core/names.ts";
+export { MAX_NAME_LENGTH, MAX_VALUE_BYTES, STAGES, VALUE_FIELD } from "./core/names.ts";
 export { fingerprint, type FingerprintOptions, Secret } from "./core/secret.ts";
 export { withNamespace } from "./core/namespace.ts";
 export { DEFAULT_READ_DEADLINE_MS, SecretManagerBase } from "./core/_backend_base.ts";
@@ -123,20 +123,20 @@ export {
   scanText,
   valuesFromManager,
 } from "./redact/scanner.ts";
-export {
-  AUDIT_ACTIONS,
-  type AuditAction,
-  type AuditCheckpoint,
-  type AuditEvent,
-  type AuditOutcome,
-  type AuditRow,
-  type AuditSink,
-  type AuditSinkHealth,
-  type AuditSource,
-  type ChainHead,
-  type SealedAuditEvent,
+export type {
+  AuditAction,
+  AuditCheckpoint,
+  AuditEvent,
+  AuditOutcome,
+  AuditRow,
+  AuditSink,
+  AuditSinkHealth,
+  AuditSource,
+  ChainHead,
+  SealedAuditEvent,
 } from "./audit/types.ts";
 export {
+  AUDIT_ACTIONS,
   AuditChain,
   type AuditChainOptions,
   AuditKey,

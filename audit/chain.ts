@@ -12,7 +12,30 @@ import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import { Hmac256, toHex } from "./_hmac.ts";
 import { toMicros } from "./_time.ts";
-import type { AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
+import type { AuditAction, AuditEvent, ChainHead, SealedAuditEvent } from "./types.ts";
+
+/**
+ * Every {@linkcode AuditAction}.
+ *
+ * @example Checking an action read from outside (a query parameter, a CLI flag)
+ * ```ts
+ * import { AUDIT_ACTIONS, type AuditAction } from "@keyward/secrets";
+ *
+ * const actions: readonly string[] = AUDIT_ACTIONS;
+ * const isAction = (s: string): s is AuditAction => actions.includes(s);
+ * if (!isAction("rotate") || isAction("read")) throw new Error();
+ * ```
+ */
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  "get",
+  "list",
+  "set",
+  "describe",
+  "promote",
+  "delete",
+  "rotate",
+  "dropped",
+];
 
 /**
  * The `prevMac` of a chain's first event.

@@ -1,7 +1,8 @@
 /**
  * The audit trail's types: what one event holds (names, never values), the
  * sink that receives events, and the sealed (hash-chained) form stored in
- * `secret_access_log`.
+ * `secret_access_log`. Types only (`AUDIT_ACTIONS` lives in
+ * `./chain.ts`), so no module loads this one at run time.
  *
  * @module
  */
@@ -32,29 +33,6 @@ export type AuditAction =
   | "delete"
   | "rotate"
   | "dropped";
-
-/**
- * Every {@linkcode AuditAction}.
- *
- * @example Checking an action read from outside (a query parameter, a CLI flag)
- * ```ts
- * import { AUDIT_ACTIONS, type AuditAction } from "@keyward/secrets";
- *
- * const actions: readonly string[] = AUDIT_ACTIONS;
- * const isAction = (s: string): s is AuditAction => actions.includes(s);
- * if (!isAction("rotate") || isAction("read")) throw new Error();
- * ```
- */
-export const AUDIT_ACTIONS: readonly AuditAction[] = [
-  "get",
-  "list",
-  "set",
-  "describe",
-  "promote",
-  "delete",
-  "rotate",
-  "dropped",
-];
 
 /**
  * How the call ended: `denied` is an access refusal, `error` any other failure.

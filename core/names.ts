@@ -327,3 +327,20 @@ export function validateWriteOptions(
     );
   }
 }
+
+/**
+ * Every stage, in the order they are usually shown. (Here, not in `./types.ts`,
+ * which holds types only so that importing it costs nothing at run time.)
+ *
+ * @example Showing which stages a secret has
+ * ```ts
+ * import { MemorySecretManager, STAGES } from "@keyward/secrets";
+ *
+ * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
+ * await secrets.setSecret("db/password", "pw-9876543210", { stage: "pending" });
+ * const meta = await secrets.describeSecret("db/password");
+ * const held = STAGES.filter((stage) => meta.versions.some((v) => v.stages.includes(stage)));
+ * if (held.join(",") !== "current,pending") throw new Error(held.join(","));
+ * ```
+ */
+export const STAGES: readonly Stage[] = ["current", "pending", "previous"];

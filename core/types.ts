@@ -1,5 +1,7 @@
 /**
- * The contract every keyward backend and wrapper implements.
+ * The contract every keyward backend and wrapper implements. Types only (the
+ * constants live in `./names.ts`), so that no module loads this one at run
+ * time: under Deno every module loaded at start-up costs time (issue 18).
  *
  * @module
  */
@@ -23,22 +25,6 @@
  * ```
  */
 export type Stage = "current" | "pending" | "previous";
-
-/**
- * Every stage, in the order they are usually shown.
- *
- * @example Showing which stages a secret has
- * ```ts
- * import { MemorySecretManager, STAGES } from "@keyward/secrets";
- *
- * const secrets = new MemorySecretManager({ initial: { "db/password": "pw-0123456789" } });
- * await secrets.setSecret("db/password", "pw-9876543210", { stage: "pending" });
- * const meta = await secrets.describeSecret("db/password");
- * const held = STAGES.filter((stage) => meta.versions.some((v) => v.stages.includes(stage)));
- * if (held.join(",") !== "current,pending") throw new Error(held.join(","));
- * ```
- */
-export const STAGES: readonly Stage[] = ["current", "pending", "previous"];
 
 /**
  * A secret's value: a string, or a record of string fields for credentials

@@ -8,8 +8,8 @@
  */
 
 import { ConfigError, KeywardError } from "../core/errors.ts";
+import { STAGES } from "../core/names.ts";
 import { fingerprint } from "../core/secret.ts";
-import { STAGES } from "../core/types.ts";
 import type { SecretManager } from "../core/types.ts";
 import { withRedaction } from "./manager.ts";
 import { type CredentialKind, type CredentialOptions, findCredentials } from "./patterns.ts";

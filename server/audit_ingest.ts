@@ -17,7 +17,8 @@
 
 import type { Sql } from "postgres";
 import { originOf } from "../audit/_origin.ts";
-import { AUDIT_ACTIONS, type AuditEvent, type AuditSink } from "../audit/types.ts";
+import type { AuditEvent, AuditSink } from "../audit/types.ts";
+import { AUDIT_ACTIONS } from "../audit/chain.ts";
 import { errorResponse } from "./_errors.ts";
 import type { RouteKit } from "./events.ts";
 
