@@ -1,10 +1,13 @@
 /**
- * LogTape set up so that every sink redacts: `configureRedactedLogging()`.
- * An entry of its own because it imports LogTape (`npm:@logtape/logtape`),
- * which `mod.ts` never loads: under Deno any npm package in an entry's
- * module graph costs start-up time, even behind a dynamic `import()`. The
- * redacting sink and console wrapper themselves (`redactingSink`,
- * `redactConsole`) are in `mod.ts`.
+ * Redaction for logs: `redactingSink` (a LogTape sink decorator),
+ * `redactConsole` (an opt-in `console` wrapper), `redactLogValue`, and
+ * `configureRedactedLogging()` (LogTape set up so that every sink redacts),
+ * each passing everything through a `Redactor`, the well-known credential
+ * patterns and the field and JWT rules of `@logtape/redaction`. Its own
+ * entry, not part of `mod.ts`: a service that does not log through it does
+ * not load it (every module `mod.ts` loads costs every user start-up time
+ * under Deno), and LogTape itself loads only when `configureRedactedLogging()`
+ * is called.
  *
  * @example Every keyward log line redacted on the console
  * ```ts
@@ -20,3 +23,18 @@
  */
 
 export { configureRedactedLogging, type RedactedLoggingOptions } from "./redact/configure.ts";
+export {
+  CONSOLE_METHODS,
+  type FieldPatternList,
+  KEYWARD_REDACT_FIELDS,
+  type LogLevelName,
+  type LogRecordLike,
+  type LogRedactionOptions,
+  type LogSink,
+  redactConsole,
+  type RedactConsoleOptions,
+  redactingSink,
+  redactLogValue,
+  STANDARD_TEXT_PATTERNS,
+  type TextPattern,
+} from "./redact/logging.ts";

@@ -80,49 +80,6 @@ export {
   Redactor,
 } from "./redact/redactor.ts";
 export { RedactingSecretManager, withRedaction } from "./redact/manager.ts";
-export {
-  CONSOLE_METHODS,
-  type FieldPatternList,
-  KEYWARD_REDACT_FIELDS,
-  type LogLevelName,
-  type LogRecordLike,
-  type LogRedactionOptions,
-  type LogSink,
-  redactConsole,
-  type RedactConsoleOptions,
-  redactingSink,
-  redactLogValue,
-  STANDARD_TEXT_PATTERNS,
-  type TextPattern,
-} from "./redact/logging.ts";
-export {
-  type CredentialKind,
-  type CredentialMatch,
-  type CredentialOptions,
-  findCredentials,
-  isPlaceholder,
-  redactCredentials,
-  shannonEntropy,
-} from "./redact/patterns.ts";
-export {
-  type AllowList,
-  type BackendValues,
-  FINDING_KINDS,
-  type FindingKind,
-  isAllowed,
-  normalizePath,
-  parseAllowList,
-  redactorFor,
-  type ScanDirEntry,
-  type ScanFinding,
-  type ScanFs,
-  type ScanOptions,
-  scanPaths,
-  type ScanPathsOptions,
-  type ScanReport,
-  scanText,
-  valuesFromManager,
-} from "./redact/scanner.ts";
 export type {
   AuditAction,
   AuditCheckpoint,

@@ -1,16 +1,15 @@
 /**
  * `configureRedactedLogging()`: LogTape configured so that every sink
- * redacts. Its own entry (`@keyward/secrets/logging`), not part of `mod.ts`,
- * because it imports LogTape: any npm package in `mod.ts`'s module graph,
- * even behind a dynamic `import()`, costs every user of `mod.ts` start-up
- * time under Deno, which walks and resolves dynamic imports at start-up
- * (issue 18). The sink decorator and the console wrapper it builds on stay
- * in `mod.ts` (`redact/logging.ts`, no npm package).
+ * redacts. Part of the `./logging` entry, not of `mod.ts`: LogTape is an npm
+ * package, and any npm package in `mod.ts`'s module graph, even behind a
+ * dynamic `import()`, costs every user of `mod.ts` start-up time under Deno,
+ * which resolves the graphs of dynamic imports at start-up (issue 18).
+ * LogTape itself loads when this is called, so a user of `redactConsole`
+ * alone does not load it.
  *
  * @module
  */
 
-import { configure, getConsoleSink } from "@logtape/logtape";
 import {
   type LogLevelName,
   type LogRedactionOptions,
@@ -25,8 +24,8 @@ import type { Redactor } from "./redactor.ts";
  * @example Routing every category at debug level to a sink of your own
  * ```ts
  * import { getLogger, reset } from "@logtape/logtape";
- * import { type LogRecordLike, Redactor } from "@keyward/secrets";
- * import { configureRedactedLogging } from "@keyward/secrets/logging";
+ * import { Redactor } from "@keyward/secrets";
+ * import { configureRedactedLogging, type LogRecordLike } from "@keyward/secrets/logging";
  *
  * const redactor = new Redactor();
  * redactor.register("api/token", "tok-0123456789");
@@ -95,6 +94,7 @@ export async function configureRedactedLogging(
   redactor: Redactor,
   options: RedactedLoggingOptions = {},
 ): Promise<void> {
+  const { configure, getConsoleSink } = await import("@logtape/logtape");
   const raw: Record<string, LogSink> = options.sinks ?? { console: getConsoleSink() };
   const sinks: Record<string, LogSink> = {};
   for (const [name, sink] of Object.entries(raw)) {

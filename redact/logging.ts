@@ -1,6 +1,6 @@
 /**
- * Redaction for logs: a LogTape sink decorator and setup helper, and an
- * opt-in `console` wrapper, both passing everything through a
+ * Redaction for logs (the `./logging` entry, with `./configure.ts`): a
+ * LogTape sink decorator and an opt-in `console` wrapper, both passing everything through a
  * {@linkcode Redactor}, the well-known credential patterns and the
  * standard patterns of `@logtape/redaction`.
  *
@@ -10,7 +10,7 @@
 // No static import of LogTape or @logtape/redaction: importing LogTape costs
 // start-up time and bundle size every user of `mod.ts` would pay (issue 18).
 // Field redaction is a port (./_field_redaction.ts, checked against the package
-// by a test); configureRedactedLogging() (./configure.ts, the `./logging` entry) imports LogTape.
+// by a test); configureRedactedLogging() (./configure.ts) loads LogTape when it is called.
 import { DEFAULT_REDACT_FIELDS, JWT_PATTERN, redactFields } from "./_field_redaction.ts";
 import { redactCredentials } from "./patterns.ts";
 import type { Redactor } from "./redactor.ts";
@@ -20,7 +20,7 @@ import type { Redactor } from "./redactor.ts";
  *
  * @example
  * ```ts
- * import type { LogLevelName } from "@keyward/secrets";
+ * import type { LogLevelName } from "@keyward/secrets/logging";
  *
  * const order: LogLevelName[] = ["trace", "debug", "info", "warning", "error", "fatal"];
  * const rank = (level: LogLevelName) => order.indexOf(level);
@@ -35,7 +35,8 @@ export type LogLevelName = "trace" | "debug" | "info" | "warning" | "error" | "f
  *
  * @example A record as LogTape hands it to a sink, redacted
  * ```ts
- * import { type LogRecordLike, Redactor, redactingSink } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { type LogRecordLike, redactingSink } from "@keyward/secrets/logging";
  *
  * const redactor = new Redactor();
  * redactor.register("db/password", "pw-0123456789");
@@ -73,7 +74,8 @@ export interface LogRecordLike {
  *
  * @example A sink of your own, wrapped so it never sees a value
  * ```ts
- * import { type LogSink, Redactor, redactingSink } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { type LogSink, redactingSink } from "@keyward/secrets/logging";
  *
  * const lines: string[] = [];
  * const mine: LogSink = (record) => void lines.push(record.message.join(""));
@@ -94,7 +96,8 @@ export type LogSink = (record: LogRecordLike) => void;
  *
  * @example Property names masked whatever they hold
  * ```ts
- * import { type FieldPatternList, type LogRecordLike, Redactor, redactingSink } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { type FieldPatternList, type LogRecordLike, redactingSink } from "@keyward/secrets/logging";
  *
  * const fieldPatterns: FieldPatternList = ["sessionId", /^x-api-/i];
  * const out: LogRecordLike[] = [];
@@ -114,7 +117,8 @@ export type FieldPatternList = readonly (string | RegExp)[];
  *
  * @example A pattern of your own next to the standard ones
  * ```ts
- * import { Redactor, redactLogValue, STANDARD_TEXT_PATTERNS, type TextPattern } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactLogValue, STANDARD_TEXT_PATTERNS, type TextPattern } from "@keyward/secrets/logging";
  *
  * const orderIds: TextPattern = {
  *   pattern: /\border-(\d{4})\d+\b/g,
@@ -161,7 +165,8 @@ const NAME_PROPERTIES = [
  * @example Extending the defaults with a property of your own
  * ```ts
  * import type { LogRecord } from "@logtape/logtape";
- * import { KEYWARD_REDACT_FIELDS, Redactor, redactingSink } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { KEYWARD_REDACT_FIELDS, redactingSink } from "@keyward/secrets/logging";
  *
  * const seen: LogRecord[] = [];
  * const sink = redactingSink((r) => seen.push(r), new Redactor(), {
@@ -190,7 +195,8 @@ export const KEYWARD_REDACT_FIELDS: FieldPatternList = /* @__PURE__ */ DEFAULT_R
  *
  * @example Adding a pattern of your own to the standard ones
  * ```ts
- * import { Redactor, redactLogValue, STANDARD_TEXT_PATTERNS } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactLogValue, STANDARD_TEXT_PATTERNS } from "@keyward/secrets/logging";
  *
  * const textPatterns = [
  *   ...STANDARD_TEXT_PATTERNS,
@@ -208,7 +214,8 @@ export const STANDARD_TEXT_PATTERNS: readonly TextPattern[] = [JWT_PATTERN];
  *
  * @example Each option's effect
  * ```ts
- * import { type LogRecordLike, Redactor, redactingSink, redactLogValue } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { type LogRecordLike, redactingSink, redactLogValue } from "@keyward/secrets/logging";
  *
  * const redactor = new Redactor();
  * const awsKey = "AKIA" + "Q3EXAMP1E7K2M4ZP";
@@ -279,7 +286,8 @@ const MAX_DEPTH = 20;
  *
  * @example
  * ```ts
- * import { Redactor, redactLogValue } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactLogValue } from "@keyward/secrets/logging";
  * const redactor = new Redactor();
  * redactor.register("api/token", "tok-0123456789");
  * const out = redactLogValue({ headers: ["Bearer tok-0123456789"] }, redactor);
@@ -388,7 +396,8 @@ function redactRecord(
  * @example
  * ```ts
  * import type { LogRecord } from "@logtape/logtape";
- * import { Redactor, redactingSink } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactingSink } from "@keyward/secrets/logging";
  *
  * const redactor = new Redactor();
  * redactor.register("db/password", "pw-0123456789");
@@ -425,7 +434,8 @@ export function redactingSink(
  *
  * @example Every wrapped method redacts
  * ```ts
- * import { CONSOLE_METHODS, Redactor, redactConsole } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { CONSOLE_METHODS, redactConsole } from "@keyward/secrets/logging";
  *
  * const printed: string[] = [];
  * const fake = {} as Record<(typeof CONSOLE_METHODS)[number], (...a: unknown[]) => void>;
@@ -451,7 +461,8 @@ export const CONSOLE_METHODS: readonly ("log" | "info" | "warn" | "error" | "deb
  *
  * @example A text pattern of your own on console output
  * ```ts
- * import { Redactor, redactConsole } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactConsole } from "@keyward/secrets/logging";
  *
  * const printed: unknown[] = [];
  * const fake = { log() {}, info() {}, warn: (...a: unknown[]) => void printed.push(...a), error() {}, debug() {} };
@@ -480,7 +491,8 @@ export interface RedactConsoleOptions extends LogRedactionOptions {
  *
  * @example
  * ```ts
- * import { Redactor, redactConsole } from "@keyward/secrets";
+ * import { Redactor } from "@keyward/secrets";
+ * import { redactConsole } from "@keyward/secrets/logging";
  *
  * const printed: unknown[][] = [];
  * const fake = { log: (...a: unknown[]) => printed.push(a), info() {}, warn() {}, error() {}, debug() {} };

@@ -13,7 +13,7 @@
  *
  * @example Counting findings by kind
  * ```ts
- * import { type CredentialKind, findCredentials } from "@keyward/secrets";
+ * import { type CredentialKind, findCredentials } from "@keyward/secrets/scan";
  *
  * const text = "SERVICE_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd" + "\nVAULT=" + "hvs." + "CAESIJ7mZr2vLm0pWx7TnB4kYdQ9";
  * const counts = new Map<CredentialKind, number>();
@@ -34,7 +34,7 @@ export type CredentialKind =
  *
  * @example The spans cover the credential, not its name
  * ```ts
- * import { findCredentials } from "@keyward/secrets";
+ * import { findCredentials } from "@keyward/secrets/scan";
  *
  * const text = "API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
  * const [match] = findCredentials(text);
@@ -56,7 +56,7 @@ export interface CredentialMatch {
  *
  * @example Tightening the assigned-secret detector
  * ```ts
- * import { findCredentials } from "@keyward/secrets";
+ * import { findCredentials } from "@keyward/secrets/scan";
  *
  * const text = "DB_PASSWORD=" + "tR7#qLp2";
  * if (findCredentials(text).length !== 0) throw new Error("8 characters is under the default 16");
@@ -88,7 +88,7 @@ const PLACEHOLDER_WORDS =
  *
  * @example
  * ```ts
- * import { isPlaceholder } from "@keyward/secrets";
+ * import { isPlaceholder } from "@keyward/secrets/scan";
  * if (!isPlaceholder("${DB_PASSWORD}") || !isPlaceholder("<your-token>")) throw new Error();
  * if (isPlaceholder("q8Zr2vLm0pWx7TnB")) throw new Error();
  * ```
@@ -111,7 +111,7 @@ export function isPlaceholder(value: string): boolean {
  *
  * @example
  * ```ts
- * import { shannonEntropy } from "@keyward/secrets";
+ * import { shannonEntropy } from "@keyward/secrets/scan";
  * if (shannonEntropy("aaaa") !== 0 || shannonEntropy("abcd") !== 2) throw new Error();
  * ```
  */
@@ -258,7 +258,7 @@ function brokerPair(
  *
  * @example
  * ```ts
- * import { findCredentials } from "@keyward/secrets";
+ * import { findCredentials } from "@keyward/secrets/scan";
  * const url = "postgres://app:" + "q8Zr2vLm0pWx" + "@db.internal:5432/app";
  * const [found] = findCredentials(`DATABASE_URL=${url}`);
  * if (found.kind !== "connection-string") throw new Error();
@@ -287,7 +287,7 @@ export function findCredentials(text: string, options: CredentialOptions = {}): 
  *
  * @example
  * ```ts
- * import { redactCredentials } from "@keyward/secrets";
+ * import { redactCredentials } from "@keyward/secrets/scan";
  * const line = redactCredentials("key " + "AKIA" + "Q3EXAMP1E7K2M4ZP");
  * if (line !== "key [REDACTED:aws-access-key]") throw new Error(line);
  * ```

@@ -20,7 +20,7 @@ import { MIN_REDACT_BYTES, type RedactionForm, Redactor } from "./redactor.ts";
  *
  * @example Counting findings by kind
  * ```ts
- * import { type FindingKind, scanText } from "@keyward/secrets";
+ * import { type FindingKind, scanText } from "@keyward/secrets/scan";
  *
  * const values = new Map([["db/password", ["pw-0123456789"]]]);
  * const text = "pw-0123456789\nAPI_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
@@ -36,7 +36,7 @@ export type FindingKind = "secret-value" | CredentialKind;
  *
  * @example Checking a kind given on the command line
  * ```ts
- * import { FINDING_KINDS, type FindingKind } from "@keyward/secrets";
+ * import { FINDING_KINDS, type FindingKind } from "@keyward/secrets/scan";
  *
  * const kinds: readonly string[] = FINDING_KINDS;
  * const isKind = (s: string): s is FindingKind => kinds.includes(s);
@@ -58,7 +58,7 @@ export const FINDING_KINDS: readonly FindingKind[] = [
  *
  * @example A finding names the place and the secret, never the value
  * ```ts
- * import { scanText } from "@keyward/secrets";
+ * import { scanText } from "@keyward/secrets/scan";
  *
  * const values = new Map([["db/password", ["pw-0123456789"]]]);
  * const { findings: [finding] } = await scanText(`dsn: ${btoa("pw-0123456789")}`, "config.yaml", { values });
@@ -93,7 +93,7 @@ export interface ScanFinding {
  *
  * @example An allow-list entry of each form
  * ```ts
- * import { type AllowList, parseAllowList, scanText } from "@keyward/secrets";
+ * import { type AllowList, parseAllowList, scanText } from "@keyward/secrets/scan";
  *
  * const text = "TEST_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
  * const list: AllowList = parseAllowList([
@@ -129,7 +129,8 @@ export interface AllowList {
  *
  * @example
  * ```ts
- * import { ConfigError, parseAllowList } from "@keyward/secrets";
+ * import { ConfigError } from "@keyward/secrets";
+ * import { parseAllowList } from "@keyward/secrets/scan";
  * const list = parseAllowList("tests/**:vault-token  # fake token in a fixture\ndocs/*.md:12:vault-token\ntests/**");
  * if (list.kinds.length !== 1 || list.locations.size !== 1 || list.globs.length !== 1) throw new Error();
  * try {
@@ -173,7 +174,7 @@ export function parseAllowList(text: string): AllowList {
  *
  * @example
  * ```ts
- * import { isAllowed, parseAllowList, type ScanFinding } from "@keyward/secrets";
+ * import { isAllowed, parseAllowList, type ScanFinding } from "@keyward/secrets/scan";
  *
  * const list = parseAllowList("src/config.ts:3:assigned-secret\nfixtures/**\n*.env:aws-access-key");
  * const finding: ScanFinding = {
@@ -223,7 +224,7 @@ function globToRegExp(glob: string): RegExp {
  *
  * @example
  * ```ts
- * import { normalizePath } from "@keyward/secrets";
+ * import { normalizePath } from "@keyward/secrets/scan";
  *
  * if (normalizePath(".\\src\\app.ts") !== "src/app.ts") throw new Error();
  * if (normalizePath("././docs//guide.md") !== "docs/guide.md") throw new Error();
@@ -240,7 +241,7 @@ export function normalizePath(path: string): string {
  *
  * @example Known values only, with an allow-list
  * ```ts
- * import { parseAllowList, scanText } from "@keyward/secrets";
+ * import { parseAllowList, scanText } from "@keyward/secrets/scan";
  *
  * const values = new Map([["db/password", ["pw-0123456789"]]]);
  * const text = "pw-0123456789 and API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
@@ -268,7 +269,7 @@ export interface ScanOptions extends CredentialOptions {
  *
  * @example
  * ```ts
- * import { redactorFor } from "@keyward/secrets";
+ * import { redactorFor } from "@keyward/secrets/scan";
  *
  * const redactor = redactorFor(new Map([["db/password", ["pw-0123456789", "short"]]]));
  * if (redactor.size !== 1) throw new Error(); // "short" is under 8 bytes
@@ -289,7 +290,7 @@ export function redactorFor(values: Redactor | Map<string, string[]> | undefined
  *
  * @example
  * ```ts
- * import { scanText } from "@keyward/secrets";
+ * import { scanText } from "@keyward/secrets/scan";
  * const values = new Map([["db/password", ["pw-0123456789"]]]);
  * const { findings } = await scanText("a\nlogin with pw-0123456789\n", "app.log", { values });
  * if (findings[0].line !== 2 || findings[0].name !== "db/password") throw new Error();
@@ -373,7 +374,7 @@ function lineOf(starts: number[], index: number): number {
  *
  * @example Symbolic links inside a folder are listed but never followed
  * ```ts
- * import { type ScanDirEntry, scanPaths } from "@keyward/secrets";
+ * import { type ScanDirEntry, scanPaths } from "@keyward/secrets/scan";
  *
  * const entries: ScanDirEntry[] = [
  *   { name: "app.env", isFile: true, isDirectory: false, isSymlink: false },
@@ -403,7 +404,7 @@ export interface ScanDirEntry {
  *
  * @example An in-memory tree
  * ```ts
- * import { type ScanFs, scanPaths } from "@keyward/secrets";
+ * import { type ScanFs, scanPaths } from "@keyward/secrets/scan";
  *
  * const tree: Record<string, string[] | string> = {
  *   "repo": ["src", "README.md"],
@@ -438,7 +439,7 @@ export interface ScanFs {
  *
  * @example Skipping a folder and large files
  * ```ts
- * import { scanPaths } from "@keyward/secrets";
+ * import { scanPaths } from "@keyward/secrets/scan";
  *
  * const token = "API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd";
  * const tree: Record<string, string[] | string> = {
@@ -478,7 +479,7 @@ export interface ScanPathsOptions extends ScanOptions {
  *
  * @example Reading a report
  * ```ts
- * import { scanPaths } from "@keyward/secrets";
+ * import { scanPaths } from "@keyward/secrets/scan";
  *
  * const files: Record<string, Uint8Array> = {
  *   "a.env": new TextEncoder().encode("API_TOKEN=" + "q8Zr2vLm0pWx7TnB4kYd"),
@@ -517,7 +518,7 @@ const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true });
  *
  * @example
  * ```ts
- * import { scanPaths, type ScanFs } from "@keyward/secrets";
+ * import { scanPaths, type ScanFs } from "@keyward/secrets/scan";
  * const files: Record<string, string> = { "app/.env": "AWS_ACCESS_KEY_ID=" + "AKIA" + "Z7Q3M4K2P6R8T5V1" };
  * const fs: ScanFs = {
  *   stat: async (p) => ({ isFile: p in files, isDirectory: p === "app" }),
@@ -586,7 +587,8 @@ export async function scanPaths(
  *
  * @example
  * ```ts
- * import { MemorySecretManager, scanText, valuesFromManager } from "@keyward/secrets";
+ * import { MemorySecretManager } from "@keyward/secrets";
+ * import { scanText, valuesFromManager } from "@keyward/secrets/scan";
  *
  * const manager = new MemorySecretManager({ initial: { "db/password": "pw-0123456789", "app/pin": "1234" } });
  * const { redactor, secrets, short } = await valuesFromManager(manager);
@@ -610,7 +612,8 @@ export interface BackendValues {
  *
  * @example
  * ```ts
- * import { MemorySecretManager, valuesFromManager } from "@keyward/secrets";
+ * import { MemorySecretManager } from "@keyward/secrets";
+ * import { valuesFromManager } from "@keyward/secrets/scan";
  * const m = new MemorySecretManager({ initial: { "db/login": { user: "app", password: "pw-0123456789" } } });
  * const { redactor, short } = await valuesFromManager(m);
  * if (redactor.redact("pw-0123456789") !== "[REDACTED:db/login]" || short.length !== 0) throw new Error();

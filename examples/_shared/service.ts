@@ -10,13 +10,12 @@
 import { configure, getConsoleSink, getLogger, type Logger } from "@logtape/logtape";
 import {
   type KeywardError,
-  redactConsole,
-  redactingSink,
   Redactor,
   Secret,
   type SecretManager,
   type SecretRead,
 } from "@keyward/secrets";
+import { redactConsole, redactingSink } from "@keyward/secrets/logging";
 import {
   ConfigProblemsError,
   loadConfig,

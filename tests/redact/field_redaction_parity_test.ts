@@ -14,7 +14,7 @@ import {
   JWT_PATTERN,
   redactFields,
 } from "../../redact/_field_redaction.ts";
-import { KEYWARD_REDACT_FIELDS } from "../../mod.ts";
+import { KEYWARD_REDACT_FIELDS } from "../../logging.ts";
 
 /** What the package's sink hands on, for the same record and patterns. */
 function packageRedacts(record: LogRecord, fieldPatterns: FieldPatterns): LogRecord {
