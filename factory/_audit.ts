@@ -3,8 +3,9 @@
  * audited manager sits inside the cache so backend calls are one event
  * each and cache serves are counted per minute.
  *
- * Its settings (names, types, defaults, meaning) are rows of the one settings
- * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
+ * Its settings (names, types, defaults) are rows of the one settings table,
+ * `settings/table.ts` (what each means: `settings/meanings.ts`); the step
+ * reads them parsed (`settingsOf`).
  *
  * @module
  */

@@ -1,8 +1,9 @@
 /**
  * `SECRET_BACKEND=aws`: AWS Secrets Manager.
  *
- * Its settings (names, types, defaults, meaning) are rows of the one settings
- * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
+ * Its settings (names, types, defaults) are rows of the one settings table,
+ * `settings/table.ts` (what each means: `settings/meanings.ts`); the step
+ * reads them parsed (`settingsOf`).
  *
  * Credentials are left to the SDK's default chain (`AWS_ACCESS_KEY_ID` /
  * `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`, `AWS_PROFILE` and the shared

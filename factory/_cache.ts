@@ -3,8 +3,9 @@
  * `withCache` by default, tuned by settings, with the optional encrypted
  * last-known-good snapshot in a file.
  *
- * Its settings (names, types, defaults, meaning) are rows of the one settings
- * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
+ * Its settings (names, types, defaults) are rows of the one settings table,
+ * `settings/table.ts` (what each means: `settings/meanings.ts`); the step
+ * reads them parsed (`settingsOf`).
  *
  * @module
  */

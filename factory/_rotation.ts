@@ -4,8 +4,9 @@
  * (channel `keyward_rotation`) and publishes the names written through it,
  * so a promotion made by an operator reaches every running instance.
  *
- * Its settings (names, types, defaults, meaning) are rows of the one settings
- * table, `settings/table.ts`; the step reads them parsed (`settingsOf`).
+ * Its settings (names, types, defaults) are rows of the one settings table,
+ * `settings/table.ts` (what each means: `settings/meanings.ts`); the step
+ * reads them parsed (`settingsOf`).
  *
  * @module
  */

@@ -1,14 +1,16 @@
 /**
- * Renders the settings table ({@linkcode SETTINGS}) as the README's
+ * Renders the settings table ({@linkcode SETTINGS}) with each setting's
+ * meaning ({@linkcode MEANINGS}, `./meanings.ts`) as the README's
  * settings table and `.env.template`'s settings section. Both files hold
  * the rendered text between marker comments; `deno task settings:generate`
- * rewrites it, and `tests/settings/docs_test.ts` fails when a committed file
+ * rewrites it, and `tests/settings/settings_test.ts` fails when a committed file
  * differs from what this module renders.
  *
  * @module
  */
 
-import { FEATURES, type SettingFeature, SETTINGS, type SettingSpec } from "./table.ts";
+import { FEATURES, MEANINGS, PENDING } from "./meanings.ts";
+import { type SettingFeature, type SettingName, SETTINGS, type SettingSpec } from "./table.ts";
 
 /** The markers around the generated README table. */
 export const README_MARKERS = {
@@ -54,8 +56,12 @@ const KIND_TEXT = {
 } as const;
 
 function meaningText(spec: SettingSpec): string {
-  const pending = spec.pending ? ` (documented ahead of its code: ${spec.pending})` : "";
-  return `${spec.meaning}${pending}`;
+  const name = spec.name as SettingName;
+  const meaning = MEANINGS[name];
+  // deno check refuses a missing meaning; this guards an unchecked run.
+  if (meaning === undefined) throw new Error(`settings/meanings.ts has no meaning for ${name}`);
+  const pending = PENDING[name] ? ` (documented ahead of its code: ${PENDING[name]})` : "";
+  return `${meaning}${pending}`;
 }
 
 /** A Markdown table, padded as `deno fmt` pads it. */

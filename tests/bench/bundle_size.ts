@@ -7,7 +7,9 @@
  *
  * Run: `deno run --allow-read --allow-env --allow-run tests/bench/bundle_size.ts`
  * (needs `npm ci` in tests/node). The budgets are enforced by
- * tests/edge/bundle_budget_test.ts.
+ * tests/edge/bundle_budget_test.ts. After the table it lists the largest
+ * contributors (minified bytes per module) to the edge worker's bundle and
+ * to the start-up chunks of each entry with lazy chunks (`./factory`).
  *
  * @module
  */
@@ -96,10 +98,11 @@ if (import.meta.main) {
       } | ${r.bundle.lazyGzipBytes ? kb(r.bundle.lazyGzipBytes) : "—"} |`,
     );
   }
+  // The edge worker's bundle, and the start-up chunks of each entry with lazy chunks.
   const edge = rows.find((r) => r.spec.platform === "browser");
-  if (edge) {
-    console.log(`\nlargest contributors to "${edge.spec.name}" (minified bytes):`);
-    const sizes = await contributors(edge.spec);
+  for (const r of [...(edge ? [edge] : []), ...rows.filter((r) => r.spec.splitting)]) {
+    console.log(`\nlargest contributors to "${r.spec.name}" (minified bytes):`);
+    const sizes = await contributors(r.spec);
     for (const [input, size] of sizes.slice(0, 12)) {
       console.log(`  ${String(size).padStart(6)}  ${input}`);
     }

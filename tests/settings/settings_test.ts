@@ -12,6 +12,7 @@ import {
   renderEnvTemplate,
   renderReadmeTable,
 } from "../../settings/docs.ts";
+import { FEATURES, MEANINGS } from "../../settings/meanings.ts";
 import { parseSettings } from "../../settings/parse.ts";
 import { SETTINGS } from "../../settings/table.ts";
 
@@ -33,6 +34,10 @@ Deno.test("a changed row of the table makes the committed README stale", async (
   const edited = readme.replace("| `VAULT_MOUNT`", "| `VAULT_MOUNTS`");
   assert.notEqual(edited, readme);
   assert.notEqual(generate("README.md", edited), edited);
+  // a meaning (settings/meanings.ts) edited by hand in the README is drift too
+  const meaning = readme.replace(MEANINGS.VAULT_MOUNT, "the KV v1 mount");
+  assert.notEqual(meaning, readme);
+  assert.notEqual(generate("README.md", meaning), meaning);
 });
 
 /** Every .ts file of the library (not tests, not node_modules). */
@@ -151,8 +156,73 @@ Deno.test("a choice setting lists the choices; SECRET_BACKEND shows a value only
   });
 });
 
-Deno.test("the table names each setting once, with a meaning", () => {
+Deno.test("the table names each setting once", () => {
   const names = SETTINGS.map((s) => s.name);
   assert.equal(new Set(names).size, names.length);
-  for (const s of SETTINGS) assert.ok(s.meaning.length > 5, s.name);
+});
+
+/**
+ * What is wrong between the table's names and the meanings' names: each
+ * problem names the setting and the file to fix.
+ */
+function proseDrift(
+  names: readonly string[],
+  meanings: Readonly<Record<string, string>>,
+): string[] {
+  const problems: string[] = [];
+  const known = new Set(names);
+  for (const name of names) {
+    const meaning = Object.hasOwn(meanings, name) ? meanings[name] : undefined;
+    if (meaning === undefined) {
+      problems.push(`${name} (settings/table.ts) has no meaning in settings/meanings.ts`);
+    } else if (meaning.trim().length <= 5) {
+      problems.push(`${name}'s meaning in settings/meanings.ts is blank or too short`);
+    }
+  }
+  for (const name of Object.keys(meanings)) {
+    if (!known.has(name)) {
+      problems.push(
+        `settings/meanings.ts has a meaning for ${name}, not a setting of settings/table.ts`,
+      );
+    }
+  }
+  return problems;
+}
+
+Deno.test("every setting has its meaning, and every meaning is of a setting of the table", () => {
+  assert.deepEqual(proseDrift(SETTINGS.map((s) => s.name), MEANINGS), []);
+  // every feature a setting belongs to has its title
+  for (const s of SETTINGS) assert.ok(FEATURES[s.feature]?.title, `${s.name}: ${s.feature}`);
+});
+
+Deno.test("a setting without a meaning, or a meaning without a setting, is named exactly", () => {
+  const names = SETTINGS.map((s) => s.name);
+  const { VAULT_MOUNT: _dropped, ...lacking } = MEANINGS;
+  assert.deepEqual(proseDrift(names, lacking), [
+    "VAULT_MOUNT (settings/table.ts) has no meaning in settings/meanings.ts",
+  ]);
+  assert.deepEqual(proseDrift(names, { ...MEANINGS, VAULT_MOUNTS: "the KV v2 mount" }), [
+    "settings/meanings.ts has a meaning for VAULT_MOUNTS, not a setting of settings/table.ts",
+  ]);
+  assert.deepEqual(proseDrift(names, { ...MEANINGS, VAULT_MOUNT: " " }), [
+    "VAULT_MOUNT's meaning in settings/meanings.ts is blank or too short",
+  ]);
+});
+
+Deno.test("nothing factory.ts imports, eagerly or lazily, reaches the docs' prose", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "factory.ts"],
+    cwd: root.pathname,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.ok(out.success, "deno info failed");
+  const info: { modules: { specifier: string }[] } = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
+  const modules = info.modules.map((m) => m.specifier.slice(root.href.length));
+  assert.ok(modules.includes("settings/table.ts"), modules.join(", "));
+  for (const docsOnly of ["settings/meanings.ts", "settings/docs.ts"]) {
+    assert.ok(!modules.includes(docsOnly), `factory.ts reaches ${docsOnly}`);
+  }
 });
