@@ -26,9 +26,7 @@
  */
 
 import { ConfigError } from "./core/errors.ts";
-import { nameProblem } from "./core/names.ts";
-import { withNamespace } from "./core/namespace.ts";
-import { exposeRotationRecorder } from "./core/rotation_recorder.ts";
+import { nameProblem } from "./core/_name_rules.ts";
 import type { SecretManager } from "./core/types.ts";
 import type { AuditedSecretManager } from "./audit/audited_manager.ts";
 import type { BackendBuilder, BackendSettings } from "./factory/_types.ts";
@@ -196,6 +194,7 @@ export async function createSecretManager(
         ...(rotation ? { rotationEvents: rotation.events } : {}),
       });
       if (cache !== undefined) {
+        const { exposeRotationRecorder } = await import("./core/rotation_recorder.ts");
         exposeRotationRecorder(cache, manager);
         manager = cache;
         // Listening before the first read, so no promotion is missed.
@@ -208,7 +207,10 @@ export async function createSecretManager(
     await rotation?.close().catch(() => {});
     throw err;
   }
-  const named = namespace === undefined ? manager : withNamespace(manager, namespace);
+  // Namespaces and the rotation recorder load when used, not at import (issue 18).
+  const named = namespace === undefined
+    ? manager
+    : (await import("./core/namespace.ts")).withNamespace(manager, namespace);
   if (parsed.SECRET_FALLBACK !== "env" || backend === "env") return named;
   // SECRET_FALLBACK=env: outermost (see factory/_fallback.ts for why).
   try {

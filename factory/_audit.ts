@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type AuditedSecretManager, withAudit } from "../audit/audited_manager.ts";
+import type { AuditedSecretManager } from "../audit/audited_manager.ts";
 import type { AuditKey } from "../audit/chain.ts";
 import type { AuditSink } from "../audit/types.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -38,6 +38,8 @@ export async function wrapWithAudit(
   const s = settingsOf(settings);
   const mode = s.SECRET_AUDIT;
   if (mode === "off") return { manager };
+  // Loaded here, not at import: a service with the audit off never loads it (issue 18).
+  const { withAudit } = await import("../audit/audited_manager.ts");
   const onFailure = s.SECRET_AUDIT_ON_FAILURE;
   if (mode === "endpoint") {
     // The endpoint seals and stores the events under the token's service: no key, no database here.

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type CachedSecretManager, type CacheOptions, withCache } from "../cache/cached_manager.ts";
+import type { CachedSecretManager, CacheOptions } from "../cache/cached_manager.ts";
 import { ConfigError } from "../core/errors.ts";
 import type { SecretManager } from "../core/types.ts";
 import type { Settings } from "../settings/parse.ts";
@@ -60,6 +60,8 @@ export async function wrapWithCache(
 ): Promise<CachedSecretManager | undefined> {
   const parsed = parseCacheSettings(settingsOf(settings));
   if (parsed.ttlMs === 0) return undefined;
+  // Loaded here, not at import: only remote backends are cached (issue 18).
+  const { withCache } = await import("../cache/cached_manager.ts");
   const options: CacheOptions = {
     ttlMs: parsed.ttlMs,
     staleIfErrorMs: parsed.staleIfErrorMs,

@@ -20,13 +20,17 @@
  * @module
  */
 
-import { DEFAULT_READ_DEADLINE_MS } from "../core/_backend_base.ts";
-import {
-  DEFAULT_CACHE_MAX_ENTRIES,
-  DEFAULT_CACHE_STALE_MS,
-  DEFAULT_CACHE_STALE_RETRY_MS,
-  DEFAULT_CACHE_TTL_MS,
-} from "../cache/cached_manager.ts";
+// The cache's and the read deadline's defaults, as numbers here rather than
+// imported: importing them from cache/cached_manager.ts and
+// core/_backend_base.ts would load those modules (and theirs) at `import
+// ./factory`, which only needs them once a remote backend is chosen (issue 18).
+// tests/settings/settings_test.ts fails when these differ from the constants
+// the library exports (DEFAULT_CACHE_*, DEFAULT_READ_DEADLINE_MS).
+const DEFAULT_READ_DEADLINE_MS = 10_000;
+const DEFAULT_CACHE_TTL_MS = 3_600_000;
+const DEFAULT_CACHE_STALE_MS = 3_600_000;
+const DEFAULT_CACHE_STALE_RETRY_MS = 5_000;
+const DEFAULT_CACHE_MAX_ENTRIES = 1000;
 
 /** The file store's path when `KEYWARD_FILE_PATH` is not set (relative to the working directory). */
 export const DEFAULT_FILE_PATH = ".keyward/secrets.json";
@@ -34,7 +38,6 @@ export const DEFAULT_FILE_PATH = ".keyward/secrets.json";
 export const DEFAULT_K8S_JWT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 /** The JSON-lines audit file when `SECRET_AUDIT_FILE` is not set. */
 export const DEFAULT_AUDIT_FILE = ".keyward/audit.jsonl";
-export { DEFAULT_READ_DEADLINE_MS } from "../core/_backend_base.ts";
 /** The rotation log when `SECRET_ROTATION_LOG=file` and `SECRET_ROTATION_LOG_FILE` is not set. */
 export const DEFAULT_ROTATION_LOG_FILE = ".keyward/rotation.jsonl";
 /** Where rotation lock files live when `SECRET_ROTATION_LOCK_DIR` is not set. */
