@@ -7,7 +7,7 @@
 
 import { keywardLogger } from "../core/log.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
-import { isoMicros, parseIsoMicros } from "./_time.ts";
+import { isoMicros, parseIsoMicros } from "./chain.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import type {
   AuditCheckpoint,

@@ -12,7 +12,7 @@ import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
 import { droppedEvent, EventBuffer } from "./_buffer.ts";
 import { connectFromSecret, connectUrl } from "../pg/connect.ts";
-import { isoMicros } from "./_time.ts";
+import { isoMicros } from "./chain.ts";
 import { originOf } from "./_origin.ts";
 import { AuditChain, type AuditKey } from "./chain.ts";
 import { AuditWriteFailedError, checkpointOf } from "./jsonl_sink.ts";

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { sleep } from "../core/sleep.ts";
+import { sleep } from "../core/retry.ts";
 import { checkSignal } from "../core/_backend_util.ts";
 import {
   type AccessReason,

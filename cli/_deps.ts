@@ -7,7 +7,7 @@
 
 import type { Sql } from "postgres";
 import { ConfigError } from "../core/errors.ts";
-import { sleep } from "../core/sleep.ts";
+import { sleep } from "../core/retry.ts";
 import type { SecretManager } from "../core/types.ts";
 import type { ScanFs } from "../redact/scanner.ts";
 

@@ -2,12 +2,44 @@
  * A small, runtime-neutral retry policy: a fixed number of attempts with
  * exponential backoff and full jitter, capped. It uses only timers and
  * `AbortSignal`, so it runs on Deno, Node and edge runtimes alike; the sleep
- * and the random source can be replaced in tests.
+ * and the random source can be replaced in tests. Also the one way keyward
+ * waits ({@linkcode sleep}: here, not in a module of its own, because every
+ * module loaded at import costs start-up time; issue 18).
  *
  * @module
  */
 
-import { sleep } from "./sleep.ts";
+/**
+ * Resolves after `ms` milliseconds. Rejects with the signal's reason as soon
+ * as `signal` aborts (at once when it already has), clearing the timer and
+ * its listener, so an aborted wait holds neither a timer nor a reference.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from "./retry.ts";
+ *
+ * await sleep(1);
+ * const aborted = await sleep(60_000, AbortSignal.abort(new Error("stop"))).catch((e) => e);
+ * if (aborted.message !== "stop") throw new Error();
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /**
  * How a call is retried.

@@ -7,7 +7,7 @@
 
 import { ForwardingSecretManager } from "../core/_forwarding.ts";
 import { SecretAccessError } from "../core/errors.ts";
-import { sleep } from "../core/sleep.ts";
+import { sleep } from "../core/retry.ts";
 import type {
   DeleteOptions,
   ReadOptions,

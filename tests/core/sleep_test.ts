@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sleep } from "../../core/sleep.ts";
+import { sleep } from "../../core/retry.ts";
 
 /** A signal that counts its abort listeners. */
 function countingSignal(): { controller: AbortController; listeners: () => number } {
