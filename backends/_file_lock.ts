@@ -24,7 +24,6 @@
  */
 
 import { sleep } from "../core/retry.ts";
-import { checkSignal } from "../core/_backend_util.ts";
 import {
   type AccessReason,
   type ErrorContext,
@@ -78,7 +77,7 @@ export class FileLock {
     const started = Date.now();
     let holderAlive = false;
     for (let attempt = 0;; attempt++) {
-      checkSignal(signal);
+      signal?.throwIfAborted();
       let created: boolean;
       try {
         created = await fs.createExclusive(lockPath, token, LOCK_MODE);

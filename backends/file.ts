@@ -60,7 +60,6 @@ import {
   type StoredVersion,
 } from "../core/_versioned_store.ts";
 import { SecretManagerBase } from "../core/_backend_base.ts";
-import { checkSignal } from "../core/_backend_util.ts";
 import {
   ConfigError,
   type ErrorContext,
@@ -242,7 +241,7 @@ export class FileSecretManager extends SecretManagerBase {
     return this.#track(async () => {
       const ctx = this.#ctx(name);
       const doc = await this.#load(ctx);
-      checkSignal(opts.signal);
+      opts.signal?.throwIfAborted();
       const found = resolveRead(doc.secrets.get(name), opts, ctx);
       const fields = await this.#open(name, found.id, found.entry, ctx);
       const value = selectValue(fields, opts.field, {
@@ -466,12 +465,12 @@ export class FileSecretManager extends SecretManagerBase {
     signal: AbortSignal | undefined,
     fn: (doc: StoreDoc) => Promise<{ result: T; changed: boolean }>,
   ): Promise<T> {
-    checkSignal(signal);
+    signal?.throwIfAborted();
     // Through a symlinked store path, the link's target is the store: every
     // writer, by whichever path, locks, reads and replaces that one file.
     const target = await this.#target(ctx);
     return await enqueue(target, async () => {
-      checkSignal(signal);
+      signal?.throwIfAborted();
       if (!(await this.#exists(ctx))) {
         // A write that cannot succeed on an empty store (promote, delete, a
         // pending write) fails here without creating a directory or a lock.

@@ -9,8 +9,12 @@
  * @module
  */
 
-import { hasCode } from "../core/_backend_util.ts";
-import { ConfigError, ManagerClosedError, SecretAccessError } from "../core/errors.ts";
+import {
+  ConfigError,
+  KeywardError,
+  ManagerClosedError,
+  SecretAccessError,
+} from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import { validateName, validateReadOptions } from "../core/names.ts";
 import type {
@@ -635,8 +639,9 @@ class CachedManager implements CachedSecretManager {
         (err: unknown) => {
           if (this.#flights.get(key) === flight) this.#flights.delete(key);
           this.#refreshErrors++;
-          if (!flight.discarded && hasCode(err, "not_found")) this.#drop(key);
-          else if (!isOutage(err)) {
+          if (!flight.discarded && err instanceof KeywardError && err.code === "not_found") {
+            this.#drop(key);
+          } else if (!isOutage(err)) {
             // A denial or other non-outage answer ends the stale fast path:
             // the next reads ask the backend and see the error too.
             const entry = this.#entries.get(key);
@@ -722,7 +727,7 @@ class CachedManager implements CachedSecretManager {
       (err: unknown) => {
         this.#log.warn(
           "Refreshing secret {secret} failed: {code}",
-          { secret: entry.name, code: hasCode(err) ? err.code : "error" },
+          { secret: entry.name, code: err instanceof KeywardError ? err.code : "error" },
         );
       },
     );

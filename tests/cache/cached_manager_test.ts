@@ -278,7 +278,12 @@ Deno.test("a failed refresh-ahead does not surface and is not repeated", async (
     await cache.whenIdle();
     assert.equal(backend.calls.get, 2);
     assert.equal(cache.stats().refreshErrors, 1);
-    assert.ok(records.some((r) => r.level === "warning" && r.properties.secret === "db/password"));
+    const warning = records.find((r) =>
+      r.level === "warning" && r.properties.secret === "db/password"
+    );
+    assert.ok(warning);
+    // The warning names the failure's code (it said "error" for every failure before).
+    assert.equal(warning.properties.code, "access");
   });
 });
 
