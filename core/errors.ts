@@ -287,7 +287,9 @@ export class UnsupportedOperationError extends KeywardError {
   constructor(operation: string, context: ErrorContext = {}, detail?: string) {
     super(
       "unsupported",
-      `${operation} is not supported by the ${context.backend ?? "this"} backend` +
+      `${operation} is not supported by ${
+        context.backend ? `the ${context.backend}` : "this"
+      } backend` +
         (context.secret ? ` (secret ${quoteName(context.secret)})` : "") +
         (detail ? `: ${detail}` : ""),
       context,

@@ -27,6 +27,11 @@ Deno.test("errors name the secret, stage, version and backend", () => {
   assert.equal(err.secret, "db/pw");
   const un = new UnsupportedOperationError("setSecret", { secret: "a", backend: "env" });
   assert.match(un.message, /setSecret is not supported by the env backend/);
+  // Without a backend in the context it reads "this backend" (it said "the this backend").
+  assert.equal(
+    new UnsupportedOperationError("rotation", { secret: "a" }).message,
+    'rotation is not supported by this backend (secret "a")',
+  );
 });
 
 Deno.test("a foreign cause is scrubbed to its name and code", () => {
