@@ -1,6 +1,8 @@
 /**
- * A bounded FIFO of audit events that drops the oldest when full and counts
- * what it dropped, so a sink can report the loss once it can write again.
+ * What the buffering sinks share: a bounded FIFO of audit events that drops
+ * the oldest when full and counts what it dropped, so a sink can report the
+ * loss once it can write again; and the count of settled accesses (written
+ * or dropped) that `flush()` and `confirm()` wait on.
  *
  * @module
  */
@@ -103,4 +105,59 @@ export function droppedEvent(
     errorCode: reason,
     count,
   };
+}
+
+interface Waiter {
+  target: number;
+  resolve: () => void;
+  /** `confirm()` waiters: rejected as soon as a write fails. */
+  reject?: (err: Error) => void;
+}
+
+/**
+ * Accesses settled so far (written, or dropped and counted), and the callers
+ * waiting for a count: `flush()` waits until its accesses are settled,
+ * `confirm()` too but is rejected at the first failed write.
+ */
+export class Settlement {
+  #settled = 0;
+  #waiters: Waiter[] = [];
+
+  /** Accesses settled so far. */
+  get settled(): number {
+    return this.#settled;
+  }
+
+  /**
+   * Resolves once `target` accesses are settled; with `failFast`, rejects at
+   * the next {@linkcode Settlement.fail} before that.
+   */
+  until(target: number, failFast: boolean): Promise<void> {
+    if (this.#settled >= target) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.#waiters.push(failFast ? { target, resolve, reject } : { target, resolve })
+    );
+  }
+
+  /** `accesses` more are settled: resolves the waiters whose count is reached. */
+  add(accesses: number): void {
+    this.#settled += accesses;
+    if (this.#waiters.length > 0) this.#keep((w) => this.#settled < w.target, (w) => w.resolve());
+  }
+
+  /** Resolves every waiter (the sink is closed: nothing more will settle). */
+  releaseAll(): void {
+    this.#keep(() => false, (w) => w.resolve());
+  }
+
+  /** A write failed: rejects the fail-fast waiters with `err`; the others keep waiting. */
+  fail(err: Error): void {
+    this.#keep((w) => w.reject === undefined, (w) => w.reject!(err));
+  }
+
+  #keep(stays: (w: Waiter) => boolean, leave: (w: Waiter) => void): void {
+    const still: Waiter[] = [];
+    for (const w of this.#waiters) stays(w) ? still.push(w) : leave(w);
+    this.#waiters = still;
+  }
 }

@@ -7,7 +7,7 @@
  */
 
 import { ConfigError } from "../core/errors.ts";
-import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { droppedEvent, EventBuffer, Settlement } from "./_buffer.ts";
 import { AuditWriteFailedError } from "./jsonl_sink.ts";
 import type { AuditEvent, AuditSink, AuditSinkHealth } from "./types.ts";
 
@@ -174,8 +174,8 @@ export class EndpointAuditSink implements AuditSink {
   #closed = false;
   #stopped = false;
   #failing = false;
-  #settled = 0;
-  #waiters: { target: number; resolve: () => void; reject?: (e: Error) => void }[] = [];
+  /** Accesses written or dropped, and the flush() and confirm() callers waiting for them. */
+  readonly #settlement = new Settlement();
   #stats: EndpointAuditSinkStats = {
     recorded: 0,
     written: 0,
@@ -252,11 +252,11 @@ export class EndpointAuditSink implements AuditSink {
   /** Resolves once every event recorded before the call is written or dropped. */
   flush(): Promise<void> {
     const target = this.#stats.recorded;
-    if (this.#settled >= target) return Promise.resolve();
+    if (this.#settlement.settled >= target) return Promise.resolve();
     this.#urgent = true;
     this.#wake();
     this.#loop ??= this.#run();
-    return new Promise((resolve) => this.#waiters.push({ target, resolve }));
+    return this.#settlement.until(target, false);
   }
 
   /**
@@ -267,14 +267,12 @@ export class EndpointAuditSink implements AuditSink {
   confirm(): Promise<void> {
     const target = this.#stats.recorded;
     const dropped = this.#stats.dropped;
-    const done = this.#settled >= target
-      ? Promise.resolve()
-      : new Promise<void>((resolve, reject) => {
-        this.#waiters.push({ target, resolve, reject });
-        this.#urgent = true;
-        this.#wake();
-        this.#loop ??= this.#run();
-      });
+    const done = this.#settlement.until(target, true);
+    if (this.#settlement.settled < target) {
+      this.#urgent = true;
+      this.#wake();
+      this.#loop ??= this.#run();
+    }
     return done.then(() => {
       if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
     });
@@ -299,23 +297,12 @@ export class EndpointAuditSink implements AuditSink {
       this.#inflight = null;
       this.#drop(lost);
     }
-    this.#release(true);
+    this.#settlement.releaseAll();
   }
 
   #drop(n: number): void {
     this.#stats.dropped += n;
-    this.#settled += n;
-    this.#release(false);
-  }
-
-  #release(all: boolean): void {
-    this.#waiters = this.#waiters.filter((w) => {
-      if (all || this.#settled >= w.target) {
-        w.resolve();
-        return false;
-      }
-      return true;
-    });
+    this.#settlement.add(n);
   }
 
   #wake(): void {
@@ -380,14 +367,13 @@ export class EndpointAuditSink implements AuditSink {
       const status = await this.#post(this.#inflight.body);
       if (typeof status === "object") {
         this.#stats.duplicates += status.duplicates;
-        this.#settled += this.#inflight.accesses;
         this.#stats.written += this.#inflight.accesses;
+        this.#settlement.add(this.#inflight.accesses);
         this.#inflight = null;
         this.#failing = false;
         this.#stats.lastError = null;
         delay = this.#retryMinMs;
-        this.#release(false);
-        if (this.#settled >= this.#stats.recorded) this.#urgent = false;
+        if (this.#settlement.settled >= this.#stats.recorded) this.#urgent = false;
         continue;
       }
       this.#stats.failedPosts += 1;
@@ -401,12 +387,7 @@ export class EndpointAuditSink implements AuditSink {
         this.#drop(b.accesses);
         continue;
       }
-      const label = this.#stats.lastError ?? "unknown";
-      this.#waiters = this.#waiters.filter((w) => {
-        if (!w.reject) return true;
-        w.reject(new AuditWriteFailedError(label));
-        return false;
-      });
+      this.#settlement.fail(new AuditWriteFailedError(this.#stats.lastError ?? "unknown"));
       await this.#sleep(delay);
       delay = Math.min(delay * 2, this.#retryMaxMs);
     }

@@ -10,7 +10,7 @@ import type { Sql } from "postgres";
 import { ConfigError } from "../core/errors.ts";
 import { keywardLogger } from "../core/log.ts";
 import type { SecretManager } from "../core/types.ts";
-import { droppedEvent, EventBuffer } from "./_buffer.ts";
+import { droppedEvent, EventBuffer, Settlement } from "./_buffer.ts";
 import { connectFromSecret, connectUrl } from "../pg/connect.ts";
 import { isoMicros } from "./chain.ts";
 import { originOf } from "./_origin.ts";
@@ -173,13 +173,6 @@ interface Batch {
   accesses: number;
 }
 
-interface Waiter {
-  target: number;
-  resolve: () => void;
-  /** `confirm()` waiters: rejected as soon as a write fails. */
-  reject?: (err: Error) => void;
-}
-
 /**
  * Errors a retry can never fix: a data exception (class 22) or an integrity
  * violation (class 23) caused by the rows themselves. Everything else
@@ -245,7 +238,8 @@ export class PostgresAuditSink implements AuditSink {
   /** With `resume`: whether the chain's stored head was read. */
   #headLoaded = false;
   #written: ChainHead | null = null;
-  #waiters: Waiter[] = [];
+  /** Accesses written or dropped, and the flush() and confirm() callers waiting for them. */
+  readonly #settlement = new Settlement();
   #stats: PostgresAuditSinkStats = {
     recorded: 0,
     written: 0,
@@ -256,7 +250,6 @@ export class PostgresAuditSink implements AuditSink {
   };
   /** Runs of refused rows not yet reported by a `dropped` record. */
   #refused: { from: number; to: number; count: number; code: string; service: string }[] = [];
-  #settled = 0;
 
   /** Creates the sink; it connects lazily, on the first write. */
   constructor(options: PostgresAuditSinkOptions) {
@@ -348,14 +341,12 @@ export class PostgresAuditSink implements AuditSink {
   confirm(): Promise<void> {
     const target = this.#stats.recorded;
     const dropped = this.#stats.dropped;
-    const done = this.#settled >= target
-      ? Promise.resolve()
-      : new Promise<void>((resolve, reject) => {
-        this.#waiters.push({ target, resolve, reject });
-        this.#urgent = true;
-        this.#wake();
-        this.#loop ??= this.#run();
-      });
+    const done = this.#settlement.until(target, true);
+    if (this.#settlement.settled < target) {
+      this.#urgent = true;
+      this.#wake();
+      this.#loop ??= this.#run();
+    }
     return done.then(() => {
       if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
     });
@@ -378,11 +369,11 @@ export class PostgresAuditSink implements AuditSink {
   /** Resolves once every event recorded before the call is written or dropped. */
   flush(): Promise<void> {
     const target = this.#stats.recorded;
-    if (this.#settled >= target) return Promise.resolve();
+    if (this.#settlement.settled >= target) return Promise.resolve();
     this.#urgent = true;
     this.#wake();
     this.#loop ??= this.#run();
-    return new Promise((resolve) => this.#waiters.push({ target, resolve }));
+    return this.#settlement.until(target, false);
   }
 
   /** The head of the events written so far, as a checkpoint. */
@@ -434,15 +425,7 @@ export class PostgresAuditSink implements AuditSink {
   #drop(accesses: number): void {
     if (accesses <= 0) return;
     this.#stats.dropped += accesses;
-    this.#settle(accesses);
-  }
-
-  #settle(accesses: number): void {
-    this.#settled += accesses;
-    if (this.#waiters.length === 0) return;
-    const still: Waiter[] = [];
-    for (const w of this.#waiters) this.#settled >= w.target ? w.resolve() : still.push(w);
-    this.#waiters = still;
+    this.#settlement.add(accesses);
   }
 
   #wake(): void {
@@ -544,7 +527,7 @@ export class PostgresAuditSink implements AuditSink {
     const last = rows[rows.length - 1];
     this.#written = { chainId: last.chainId, seq: last.seq, mac: last.mac };
     this.#stats.written += accesses;
-    this.#settle(accesses);
+    this.#settlement.add(accesses);
   }
 
   /** A write failed with an error that may pass: the batch stays and is retried. */
@@ -552,10 +535,7 @@ export class PostgresAuditSink implements AuditSink {
     this.#stats.failedInserts += 1;
     this.#stats.lastError = errorLabel(err);
     // confirm() callers learn it now; flush() callers keep waiting for the retries.
-    const failed = new AuditWriteFailedError(this.#stats.lastError);
-    const still: Waiter[] = [];
-    for (const w of this.#waiters) w.reject ? w.reject(failed) : still.push(w);
-    this.#waiters = still;
+    this.#settlement.fail(new AuditWriteFailedError(this.#stats.lastError));
     if (!this.#failing) {
       this.#failing = true;
       this.#log.warn("The audit database cannot be written ({error}); buffering events", {
