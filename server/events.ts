@@ -273,7 +273,7 @@ export const eventPublishRoute = createRoute({
                   "rule: no segment starting with '.')",
               }),
             ).min(1).max(MAX_PUBLISHED_NAMES),
-          }).openapi("RotationPublish"),
+          }).openapi("RotationPublish", { example: { names: ["database/password"] } }),
         },
       },
     },
