@@ -95,6 +95,13 @@ const SOURCES = new Set<string>(SOURCE_VALUES);
 const OUTCOMES = new Set<string>(OUTCOME_VALUES);
 const ACTIONS = new Set<string>(AUDIT_ACTIONS);
 const INSTANCE = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * The latest `accessedAtMs` taken: 9999-12-31T23:59:59.999Z (and nothing
+ * before 1970). No access happened outside; and beyond what a `Date` holds
+ * no sink can write the time: one such event held the Postgres sink
+ * retrying its batch, and every batch after it, for good.
+ */
+const LATEST_MS = 253_402_300_799_999;
 
 const optText = (v: unknown, max: number) =>
   v === null || (typeof v === "string" && v.length <= max);
@@ -114,7 +121,7 @@ export function parseAuditBatch(
   for (const e of b.events as Record<string, unknown>[]) {
     const ok = typeof e === "object" && e !== null &&
       Number.isSafeInteger(e.seq) && (e.seq as number) > last &&
-      Number.isFinite(e.accessedAtMs) &&
+      typeof e.accessedAtMs === "number" && e.accessedAtMs >= 0 && e.accessedAtMs <= LATEST_MS &&
       typeof e.secretName === "string" && e.secretName.length <= 1024 &&
       ACTIONS.has(e.action as string) && OUTCOMES.has(e.outcome as string) &&
       SOURCES.has(e.source as string) && optText(e.backend, 64) &&
@@ -202,7 +209,9 @@ const WireEventSchema = z.object({
     description: "the instance's sequence number: strictly increasing within the batch and " +
       "across the instance's batches",
   }),
-  accessedAtMs: z.number().openapi({ description: "when, in epoch milliseconds" }),
+  accessedAtMs: z.number().min(0).max(LATEST_MS).openapi({
+    description: "when, in epoch milliseconds (1970 to 9999)",
+  }),
   secretName: z.string().max(1024),
   action: z.enum(AUDIT_ACTIONS as readonly [string, ...string[]]),
   outcome: z.enum(OUTCOME_VALUES),
