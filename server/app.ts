@@ -486,7 +486,8 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     add: (definition, handler, limits) => {
       const { method, path } = definition;
       const label = method === "post" ? `POST ${path}` : path;
-      if (method === "post") ownLimits.set(label, { limits: limits ?? options.limits });
+      // The route's own limits (its body size) over the app's (request line, headers).
+      if (method === "post") ownLimits.set(label, { limits: { ...options.limits, ...limits } });
       app[method](path, wrap(label, handler));
       app.openAPIRegistry.registerPath(definition);
     },

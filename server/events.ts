@@ -237,7 +237,7 @@ export const eventStreamRoute = createRoute({
     401: common[401],
     403: err("the token lacks the events role"),
     404: notConfigured,
-    413: err("a request body (a GET carries none) or Transfer-Encoding"),
+    413: err("a request body over the limit (1024 bytes by default) or Transfer-Encoding"),
     414: common[414],
     429: common[429],
     431: common[431],

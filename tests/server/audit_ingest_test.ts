@@ -2,10 +2,11 @@
  * `POST /v1/audit` into the endpoint's Postgres sink: an event whose
  * `accessedAtMs` no sink can write is refused at the door (400), so it
  * cannot hold the sink's batch, and every batch after it, retrying for good.
+ * And the fleet POST routes under the app's request limits.
  */
 
 import assert from "node:assert/strict";
-import { AuditKey } from "../../mod.ts";
+import { AuditKey, InMemoryRotationEvents } from "../../mod.ts";
 import { applyMigrations, PostgresAuditSink } from "../../postgres.ts";
 import { postgresAuditIngest } from "../../server.ts";
 import { RecordingAuditSink } from "../../testing.ts";
@@ -105,6 +106,54 @@ Deno.test("POST /v1/audit: the documented access-time bounds are the enforced on
       await res.body?.cancel();
     }
     assert.deepEqual(ingested.events.map((e) => e.accessedAtMs), [at.minimum, at.maximum]);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("the fleet POST routes keep the app's request line and header limits; only the body limit is their own", async () => {
+  // Regression: a POST route's own limits replaced the app's, so `limits.maxUrlBytes` and
+  // `limits.maxHeaderBytes` did not apply to POST /v1/events and POST /v1/audit.
+  const t = await makeToken({ roles: ["events", "audit-write"], prefixes: ["*"] });
+  const s = appOver(seeded(), [t.entry], {
+    events: new InMemoryRotationEvents(),
+    auditIngest: { sink: new RecordingAuditSink(), lastStored: () => Promise.resolve(0) },
+    limits: { maxUrlBytes: 100, maxHeaderBytes: 2048 },
+  });
+  try {
+    const body = (path: string) =>
+      JSON.stringify(
+        path === "/v1/events"
+          ? { names: ["database/password"] }
+          : { instance: "i-3", events: [event(1, Date.now())] },
+      );
+    const send = (path: string, extra: Record<string, string> = {}) => {
+      const text = body(path);
+      return Promise.resolve(s.app.request(path, {
+        method: "POST",
+        headers: {
+          ...auth(t.token),
+          "content-length": String(text.length),
+          ...extra,
+        },
+        body: text,
+      }));
+    };
+    for (const path of ["/v1/events", "/v1/audit"]) {
+      assert.equal((await send(path)).status, 200, path);
+      assert.equal((await send(`${path}?${"q".repeat(100)}`)).status, 414, `${path}: long URL`);
+      assert.equal((await send(path, { "x-pad": "p".repeat(3000) })).status, 431, path);
+    }
+    // Their own body limit stays: more than the app's 1024 bytes is taken.
+    const names = Array.from({ length: 100 }, (_, i) => `database/name-${i}`);
+    const big = JSON.stringify({ names });
+    assert.ok(big.length > 1024);
+    const res = await s.app.request("/v1/events", {
+      method: "POST",
+      headers: { ...auth(t.token), "content-length": String(big.length) },
+      body: big,
+    });
+    assert.equal(res.status, 200);
   } finally {
     await s.close();
   }
