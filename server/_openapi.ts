@@ -151,6 +151,14 @@ export const agentRoute = createRoute({
   },
 });
 
+/** What every route can answer before (or instead of) its own: the request limits, an internal error. */
+const beforeHandler = {
+  413: common[413],
+  414: common[414],
+  431: common[431],
+  500: common[500],
+};
+
 const text = (description: string) => ({
   description,
   content: { "text/plain": { schema: z.string() } },
@@ -161,7 +169,7 @@ export const pingRoute = createRoute({
   method: "get",
   path: "/ping",
   summary: "Agent health check",
-  responses: { 200: text("healthy"), 405: err("only GET is served") },
+  responses: { 200: text("healthy"), 405: err("only GET is served"), ...beforeHandler },
 });
 
 /** `GET /healthz`. */
@@ -179,6 +187,7 @@ export const healthRoute = createRoute({
       },
     },
     405: err("only GET is served"),
+    ...beforeHandler,
   },
 });
 
@@ -196,6 +205,7 @@ export const readyRoute = createRoute({
     200: { description: "ready", content: { "application/json": { schema: ReadySchema } } },
     503: { description: "not ready", content: { "application/json": { schema: ReadySchema } } },
     405: err("only GET is served"),
+    ...beforeHandler,
   },
 });
 
@@ -211,6 +221,7 @@ export const metricsRoute = createRoute({
     405: common[405],
     429: common[429],
     503: common[503],
+    ...beforeHandler,
   },
 });
 
@@ -224,10 +235,7 @@ export const openapiRoute = createRoute({
       description: "the document",
       content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
     },
-    413: common[413],
-    414: common[414],
-    431: common[431],
-    500: common[500],
+    ...beforeHandler,
   },
 });
 

@@ -302,3 +302,31 @@ Deno.test("the documented body limits are the enforced ones: most items, bytes",
     await s.close();
   }
 });
+
+Deno.test("every operation documents the limits' refusals it answers: 414, 431, 413", async () => {
+  const s = appOver(seeded(), [], {
+    events: new InMemoryRotationEvents(),
+    auditIngest: { sink: new RecordingAuditSink(), lastStored: () => Promise.resolve(0) },
+  });
+  try {
+    const doc = await documentOf(s.app);
+    for (const { method, path, op } of operationsOf(doc)) {
+      const what = `${method.toUpperCase()} ${path}`;
+      const url = path.replace(/\{[^}]+\}/g, "database/app");
+      const refusals: [number, RequestInit & { url?: string }][] = [
+        [414, { url: `${url}?pad=${"p".repeat(5000)}` }],
+        [431, { headers: { "x-pad": "p".repeat(20_000) } }],
+        // A length over any route's body limit (the request carries none: a GET cannot).
+        [413, { headers: { "content-length": String(10_000_000) } }],
+      ];
+      for (const [status, init] of refusals) {
+        const res = await s.app.request(init.url ?? url, { method: method.toUpperCase(), ...init });
+        await res.body?.cancel();
+        assert.equal(res.status, status, `${what}: ${status}`);
+        assert.ok(op.responses[String(status)], `${what} documents ${status}`);
+      }
+    }
+  } finally {
+    await s.close();
+  }
+});
