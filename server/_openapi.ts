@@ -6,20 +6,24 @@
 
 import { createRoute, z } from "@hono/zod-openapi";
 
-const ErrorSchema = z.object({
+/** The body of every error answer: `{ error: { code, message } }`. */
+export const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 }).openapi("Error");
 
-const err = (description: string) => ({
+/** An error response of the document, described. */
+export const err = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },
 });
 
-const noStore = {
+/** The `Cache-Control: no-store` response header, documented. */
+export const noStore = {
   "Cache-Control": { schema: { type: "string" as const, enum: ["no-store"] } },
 };
 
-const common = {
+/** The error answers the app gives around a route's own (limits, auth, rate limit, errors). */
+export const common = {
   400: err("invalid request: a bad name, parameter or X-Forwarded-For"),
   401: err("missing or unknown token"),
   403: err("the token's policy does not allow this"),
@@ -40,15 +44,18 @@ const StageSchema = z.enum(["current", "previous", "pending"]);
 /** One name segment (the pattern is a little stricter than the rule: no leading '.'). */
 const SEGMENT = "[A-Za-z0-9_-](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?";
 
+/** A whole secret name (1 to 512 characters of `/`-separated segments), as a pattern. */
+export const NAME_PATTERN = `^${SEGMENT}(/${SEGMENT})*$`;
+
 /** `GET /v1/secrets/{name}`. */
 export const readRoute = createRoute({
   method: "get",
   path: "/v1/secrets/{name}",
-  summary: "Read a secret",
+  summary: "Read a secret (role read)",
   description:
     "The name is the rest of the path, percent-decoded once; it may hold '/'. Encoded '/', '.', " +
     "'\\' and NUL are refused with 400.",
-  security: [{ bearer: [] }],
+  security: [{ bearer: ["read"] }],
   request: {
     params: z.object({
       name: z.string().min(1).max(512).regex(new RegExp(`^${SEGMENT}$`)).openapi({
@@ -84,8 +91,8 @@ export const readRoute = createRoute({
 export const listRoute = createRoute({
   method: "get",
   path: "/v1/secrets",
-  summary: "List secret names within the token's policy",
-  security: [{ bearer: [] }],
+  summary: "List secret names within the token's policy (role read)",
+  security: [{ bearer: ["read"] }],
   request: {
     query: z.object({ prefix: z.string().max(512).regex(/^([A-Za-z0-9_.-]+\/?)*$/).optional() }),
   },
@@ -108,13 +115,13 @@ export const agentRoute = createRoute({
   method: "get",
   path: "/secretsmanager/get",
   summary: "AWS Secrets Manager Agent compatible read",
-  security: [{ awsAgentToken: [] }],
+  security: [{ awsAgentToken: ["read"] }],
   request: {
     query: z.object({
       secretId: z.string().min(1).max(512).regex(
         new RegExp(
           `^(arn:keyward:secretsmanager:[A-Za-z0-9_-]{1,64}:000000000000:secret:)?` +
-            `${SEGMENT}(/${SEGMENT})*$`,
+            NAME_PATTERN.slice(1),
         ),
       ).openapi({ description: "a name, or the ARN keyward invented for it" }),
       versionId: z.string().min(1).max(256).optional(),
@@ -144,6 +151,14 @@ export const agentRoute = createRoute({
   },
 });
 
+/** What every route can answer before (or instead of) its own: the request limits, an internal error. */
+const beforeHandler = {
+  413: common[413],
+  414: common[414],
+  431: common[431],
+  500: common[500],
+};
+
 const text = (description: string) => ({
   description,
   content: { "text/plain": { schema: z.string() } },
@@ -154,7 +169,7 @@ export const pingRoute = createRoute({
   method: "get",
   path: "/ping",
   summary: "Agent health check",
-  responses: { 200: text("healthy"), 405: err("only GET is served") },
+  responses: { 200: text("healthy"), 405: err("only GET is served"), ...beforeHandler },
 });
 
 /** `GET /healthz`. */
@@ -172,6 +187,7 @@ export const healthRoute = createRoute({
       },
     },
     405: err("only GET is served"),
+    ...beforeHandler,
   },
 });
 
@@ -189,6 +205,7 @@ export const readyRoute = createRoute({
     200: { description: "ready", content: { "application/json": { schema: ReadySchema } } },
     503: { description: "not ready", content: { "application/json": { schema: ReadySchema } } },
     405: err("only GET is served"),
+    ...beforeHandler,
   },
 });
 
@@ -204,5 +221,44 @@ export const metricsRoute = createRoute({
     405: common[405],
     429: common[429],
     503: common[503],
+    ...beforeHandler,
   },
 });
+
+/** `GET /openapi.json`: this document. */
+export const openapiRoute = createRoute({
+  method: "get",
+  path: "/openapi.json",
+  summary: "This document (OpenAPI 3.1), generated from the route definitions",
+  responses: {
+    200: {
+      description: "the document",
+      content: { "application/json": { schema: z.record(z.string(), z.unknown()) } },
+    },
+    ...beforeHandler,
+  },
+});
+
+/**
+ * The security schemes. In OpenAPI 3.1 a security requirement of a scheme
+ * other than OAuth lists the roles the operation needs: `bearer: ["events"]`.
+ */
+export const securitySchemes = {
+  bearer: {
+    type: "http" as const,
+    scheme: "bearer",
+    description: "A token from the token file (`deno task secrets token create`), sent as " +
+      "`Authorization: Bearer <token>`. Each operation's security requirement names the role " +
+      "the token needs: `read` (the secret routes, within the token's prefixes and stages), " +
+      "`events` (`/v1/events`), `audit-write` (`/v1/audit`); `/metrics` takes any token and " +
+      "shows secret names only to one with `metrics`. Missing or unknown: 401; valid without " +
+      "the role: 403.",
+  },
+  awsAgentToken: {
+    type: "apiKey" as const,
+    in: "header" as const,
+    name: "X-Aws-Parameters-Secrets-Token",
+    description: "The AWS Secrets Manager Agent's header (or `X-Vault-Token`, or a bearer " +
+      "token) carrying a token with the `read` role; missing or unknown: 403, as the agent does.",
+  },
+};

@@ -21,9 +21,11 @@ import {
   healthRoute,
   listRoute,
   metricsRoute,
+  openapiRoute,
   pingRoute,
   readRoute,
   readyRoute,
+  securitySchemes,
 } from "./_openapi.ts";
 import { RateLimiter } from "./_rate_limit.ts";
 import { Authenticator, bearer } from "./_auth.ts";
@@ -185,19 +187,23 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   let lastGoodReadAt = -Infinity;
 
   const app = new OpenAPIHono<Vars>();
-  for (const route of [readRoute, listRoute, agentRoute, pingRoute, healthRoute, readyRoute]) {
+  for (
+    const route of [
+      readRoute,
+      listRoute,
+      agentRoute,
+      pingRoute,
+      healthRoute,
+      readyRoute,
+      metricsRoute,
+      openapiRoute,
+    ]
+  ) {
     app.openAPIRegistry.registerPath(route);
   }
-  app.openAPIRegistry.registerPath(metricsRoute);
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http",
-    scheme: "bearer",
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "awsAgentToken", {
-    type: "apiKey",
-    in: "header",
-    name: "X-Aws-Parameters-Secrets-Token",
-  });
+  for (const [name, scheme] of Object.entries(securitySchemes)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
 
   type Handler = (c: Context<Vars>) => Response | Promise<Response>;
   /** A secret route's handler: fills in the request's audit record. */
@@ -477,10 +483,13 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
 
   // Rotation events and audit through the endpoint (issue 16): server/events.ts, server/audit_ingest.ts.
   const kit: RouteKit = {
-    add: (method, path, handler, limits) => {
+    add: (definition, handler, limits) => {
+      const { method, path } = definition;
       const label = method === "post" ? `POST ${path}` : path;
-      if (method === "post") ownLimits.set(label, { limits: limits ?? options.limits });
+      // The route's own limits (its body size) over the app's (request line, headers).
+      if (method === "post") ownLimits.set(label, { limits: { ...options.limits, ...limits } });
       app[method](path, wrap(label, handler));
+      app.openAPIRegistry.registerPath(definition);
     },
     authenticate: (c, role) => authenticate(c, bearer(c), 401, role),
   };

@@ -15,11 +15,13 @@
  * @module
  */
 
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Sql } from "postgres";
 import { originOf } from "../audit/_origin.ts";
 import type { AuditEvent, AuditSink } from "../audit/types.ts";
 import { AUDIT_ACTIONS } from "../audit/chain.ts";
 import { errorResponse } from "./_errors.ts";
+import { common, err } from "./_openapi.ts";
 import type { RouteKit } from "./events.ts";
 
 /** The most events one batch may carry. */
@@ -87,10 +89,19 @@ export function postgresAuditIngest(sink: AuditSink, sql: Sql): AuditIngest {
 /** One forwarded event, as sent. */
 type Wire = Omit<AuditEvent, "service"> & { seq: number };
 
-const SOURCES = new Set(["backend", "cache", "stale", "fallback"]);
-const OUTCOMES = new Set(["ok", "not_found", "denied", "error"]);
+const SOURCE_VALUES = ["backend", "cache", "stale", "fallback"] as const;
+const OUTCOME_VALUES = ["ok", "not_found", "denied", "error"] as const;
+const SOURCES = new Set<string>(SOURCE_VALUES);
+const OUTCOMES = new Set<string>(OUTCOME_VALUES);
 const ACTIONS = new Set<string>(AUDIT_ACTIONS);
 const INSTANCE = /^[A-Za-z0-9_.:-]{1,128}$/;
+/**
+ * The latest `accessedAtMs` taken: 9999-12-31T23:59:59.999Z (and nothing
+ * before 1970). No access happened outside; and beyond what a `Date` holds
+ * no sink can write the time: one such event held the Postgres sink
+ * retrying its batch, and every batch after it, for good.
+ */
+const LATEST_MS = 253_402_300_799_999;
 
 const optText = (v: unknown, max: number) =>
   v === null || (typeof v === "string" && v.length <= max);
@@ -110,7 +121,7 @@ export function parseAuditBatch(
   for (const e of b.events as Record<string, unknown>[]) {
     const ok = typeof e === "object" && e !== null &&
       Number.isSafeInteger(e.seq) && (e.seq as number) > last &&
-      Number.isFinite(e.accessedAtMs) &&
+      typeof e.accessedAtMs === "number" && e.accessedAtMs >= 0 && e.accessedAtMs <= LATEST_MS &&
       typeof e.secretName === "string" && e.secretName.length <= 1024 &&
       ACTIONS.has(e.action as string) && OUTCOMES.has(e.outcome as string) &&
       SOURCES.has(e.source as string) && optText(e.backend, 64) &&
@@ -190,9 +201,119 @@ export class AuditIngestor {
   }
 }
 
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+/** One forwarded event in the document (what `parseAuditBatch` checks). */
+const WireEventSchema = z.object({
+  seq: z.number().int().min(1).max(SAFE).openapi({
+    description: "the instance's sequence number: strictly increasing within the batch and " +
+      "across the instance's batches",
+  }),
+  accessedAtMs: z.number().min(0).max(LATEST_MS).openapi({
+    description: "when, in epoch milliseconds (1970 to 9999)",
+  }),
+  secretName: z.string().max(1024),
+  action: z.enum(AUDIT_ACTIONS as readonly [string, ...string[]]),
+  outcome: z.enum(OUTCOME_VALUES),
+  source: z.enum(SOURCE_VALUES),
+  backend: z.string().max(64).nullable(),
+  version: z.string().max(256).nullable(),
+  errorCode: z.string().max(128).nullable(),
+  latencyMs: z.number().min(0),
+  count: z.number().int().min(1).max(SAFE).openapi({
+    description: "how many reads the event stands for (cache serves counted per minute)",
+  }),
+}).openapi("ForwardedAuditEvent", {
+  description: "An audit event as the instance recorded it, without `service` (a `service` " +
+    "field is ignored: the token's service is recorded).",
+});
+
+/** `POST /v1/audit`: the definition in `/openapi.json`. */
+export const auditIngestRoute = createRoute({
+  method: "post",
+  path: "/v1/audit",
+  operationId: "ingestAuditBatch",
+  summary: "Take a batch of an instance's audit events (role audit-write)",
+  description: "Writes the events through the endpoint's own audit sink and chain, under the " +
+    "token's service (never the body's). Per instance, events at or below the last `seq` " +
+    "already taken (after a restart: stored) are skipped as duplicates, so a batch resent after " +
+    "a lost answer is written once. Batches of one instance are taken one at a time. 200 only " +
+    "once the sink confirmed the write.",
+  security: [{ bearer: ["audit-write"] }],
+  request: {
+    body: {
+      required: true,
+      description: `JSON, at most ${MAX_AUDIT_BODY_BYTES} bytes, with a Content-Length ` +
+        "(413 otherwise). Other fields are ignored.",
+      content: {
+        "application/json": {
+          schema: z.object({
+            instance: z.string().regex(INSTANCE).openapi({
+              description: "the instance's id (1 to 128 of letters, digits, '_', '.', ':', '-')",
+            }),
+            events: z.array(WireEventSchema).min(1).max(MAX_AUDIT_BATCH),
+          }).openapi("AuditBatch", {
+            example: {
+              instance: "signal-7f3a:4242",
+              events: [{
+                seq: 1,
+                accessedAtMs: 1_796_601_600_000,
+                secretName: "database/password",
+                action: "get",
+                outcome: "ok",
+                source: "cache",
+                backend: "vault",
+                version: "3",
+                errorCode: null,
+                latencyMs: 0.4,
+                count: 12,
+              }],
+            },
+          }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "written (the new events) or already held (the duplicates)",
+      content: {
+        "application/json": {
+          schema: z.object({
+            accepted: z.number().int().min(0).max(MAX_AUDIT_BATCH),
+            duplicates: z.number().int().min(0).max(MAX_AUDIT_BATCH),
+          }).openapi("AuditBatchTaken"),
+        },
+      },
+    },
+    400: err(
+      "the body is not JSON, the instance id is not valid, or `events` is not a list of 1 to " +
+        `${MAX_AUDIT_BATCH} events with increasing seq and every field above`,
+    ),
+    401: common[401],
+    403: err("the token lacks the audit-write role"),
+    404: err(
+      "this endpoint ingests no audit (started without KEYWARD_SERVER_AUDIT_INGEST); answered " +
+        "before the token is checked",
+    ),
+    413: err(
+      `the body is over ${MAX_AUDIT_BODY_BYTES} bytes, has no Content-Length, or comes with ` +
+        "Transfer-Encoding",
+    ),
+    414: common[414],
+    429: common[429],
+    431: common[431],
+    500: common[500],
+    503: err(
+      "the audit trail cannot be written now (resend the batch: what was taken is not taken " +
+        "twice), or the token file is unusable",
+    ),
+  },
+});
+
 /** `POST /v1/audit` (404 when the endpoint ingests no audit). */
 export function registerAuditRoutes(kit: RouteKit, ingestor: AuditIngestor | undefined): void {
-  kit.add("post", "/v1/audit", async (c) => {
+  kit.add(auditIngestRoute, async (c) => {
     if (!ingestor) return errorResponse(c, 404, "no_audit", "this endpoint ingests no audit");
     const entry = await kit.authenticate(c, "audit-write");
     if (entry instanceof Response) return entry;

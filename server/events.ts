@@ -14,16 +14,27 @@
  * @module
  */
 
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import { nameProblem } from "../core/names.ts";
 import { keywardLogger } from "../core/log.ts";
 import { errorResponse } from "./_errors.ts";
 import type { LimitOptions } from "./_limits.ts";
+import { common, err, NAME_PATTERN, noStore } from "./_openapi.ts";
 import { allowsName, type TokenEntry, type TokenRole } from "./tokens.ts";
 
 /** The most names one `POST /v1/events` may carry. */
 export const MAX_PUBLISHED_NAMES = 1000;
+/** The largest `POST /v1/events` body, in bytes. */
+export const MAX_PUBLISH_BODY_BYTES = 128 * 1024;
+
+/** The headers of the event stream (and of its HEAD answer). */
+const STREAM_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-store",
+  "x-accel-buffering": "no",
+};
 
 interface Client {
   entry: TokenEntry;
@@ -118,13 +129,7 @@ export class EventRelay {
       },
       cancel: () => drop(),
     });
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-accel-buffering": "no",
-      },
-    });
+    return new Response(body, { headers: STREAM_HEADERS });
   }
 
   /** Ends every stream (clients reconnect elsewhere or later) and the subscription. */
@@ -172,12 +177,16 @@ export function parsePublish(body: unknown): { names: string[] } | { error: stri
   return { names: names as string[] };
 }
 
-/** What a route module gets from the app: the wrapper every route goes through, and auth. */
+/**
+ * What a route module gets from the app: the wrapper every route goes
+ * through, and auth. A route comes with its OpenAPI definition (its method
+ * and path, without parameters, are the definition's), so none is served
+ * without one.
+ */
 export interface RouteKit {
-  /** Registers a handler (limits, metrics, audit around it). */
+  /** Registers a handler (limits, metrics, audit around it) and its definition in `/openapi.json`. */
   add(
-    method: "get" | "post",
-    path: string,
+    definition: RouteConfig & { method: "get" | "post" },
     handler: (c: Context) => Response | Promise<Response>,
     limits?: LimitOptions,
   ): void;
@@ -188,21 +197,143 @@ export interface RouteKit {
   ): TokenEntry | Response | Promise<TokenEntry | Response>;
 }
 
+const notConfigured = err(
+  "this endpoint relays no rotation events (started without KEYWARD_SERVER_EVENTS); " +
+    "answered before the token is checked",
+);
+
+/** `GET /v1/events`: the definition in `/openapi.json`. */
+export const eventStreamRoute = createRoute({
+  method: "get",
+  path: "/v1/events",
+  operationId: "streamRotationEvents",
+  summary: "Rotation events as server-sent events (role events)",
+  description: "Relays what the endpoint receives on its one rotation subscription (Postgres " +
+    "LISTEN `keyward_rotation`): secret names only, never a value, filtered by the token's " +
+    "prefixes. The stream does not end while the endpoint runs: `retry: 1000` and a `ready` " +
+    "event once subscribed; then a `rotated` event per batch of names (`data:` a JSON list of " +
+    "names, with an increasing `id:`); a `resync` event (`data: {}`) when the endpoint's own " +
+    "subscription was re-opened, so events may have been missed and a client refreshes " +
+    "everything it holds; a comment line (`: heartbeat`) every 15 s by default. HEAD answers " +
+    "the same status and headers without opening a stream.",
+  security: [{ bearer: ["events"] }],
+  responses: {
+    200: {
+      description: "an endless `text/event-stream` (the events above, UTF-8)",
+      headers: {
+        ...noStore,
+        "X-Accel-Buffering": { schema: { type: "string" as const, enum: ["no"] } },
+      },
+      content: {
+        "text/event-stream": {
+          schema: z.string().openapi({
+            example: "retry: 1000\nevent: ready\ndata: {}\n\n: heartbeat\n\n" +
+              'id: 1\nevent: rotated\ndata: ["database/password"]\n\n' +
+              "event: resync\ndata: {}\n\n",
+          }),
+        },
+      },
+    },
+    401: common[401],
+    403: err("the token lacks the events role"),
+    404: notConfigured,
+    413: err("a request body over the limit (1024 bytes by default) or Transfer-Encoding"),
+    414: common[414],
+    429: common[429],
+    431: common[431],
+    500: common[500],
+    503: err(
+      "the endpoint's rotation subscription cannot be opened now (try again), or the token " +
+        "file is unusable",
+    ),
+  },
+});
+
+/** `POST /v1/events`: the definition in `/openapi.json`. */
+export const eventPublishRoute = createRoute({
+  method: "post",
+  path: "/v1/events",
+  operationId: "publishRotationEvent",
+  summary: "Publish rotated secret names (role events)",
+  description: "Sends the names through the endpoint's rotation subscription (Postgres " +
+    "`NOTIFY keyward_rotation`), so every subscriber, on this host or any other, refreshes them. " +
+    "Every name must be within the token's prefixes.",
+  security: [{ bearer: ["events"] }],
+  request: {
+    body: {
+      required: true,
+      description: `JSON, at most ${MAX_PUBLISH_BODY_BYTES} bytes, with a Content-Length ` +
+        "(413 otherwise). Other fields are ignored.",
+      content: {
+        "application/json": {
+          schema: z.object({
+            names: z.array(
+              z.string().min(1).max(512).regex(new RegExp(NAME_PATTERN)).openapi({
+                description: "a secret name (the pattern is a little stricter than the naming " +
+                  "rule: no segment starting with '.')",
+              }),
+            ).min(1).max(MAX_PUBLISHED_NAMES),
+          }).openapi("RotationPublish", { example: { names: ["database/password"] } }),
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "sent: every subscriber hears of the names",
+      content: {
+        "application/json": {
+          schema: z.object({
+            published: z.number().int().min(1).max(MAX_PUBLISHED_NAMES).openapi({
+              description: "how many names were sent",
+            }),
+          }).openapi("RotationPublished"),
+        },
+      },
+    },
+    400: err(
+      `the body is not JSON, or \`names\` is not a list of 1 to ${MAX_PUBLISHED_NAMES} ` +
+        "valid secret names",
+    ),
+    401: common[401],
+    403: err("the token lacks the events role, or a name is outside its prefixes"),
+    404: notConfigured,
+    413: err(
+      `the body is over ${MAX_PUBLISH_BODY_BYTES} bytes, has no Content-Length, or comes with ` +
+        "Transfer-Encoding",
+    ),
+    414: common[414],
+    429: common[429],
+    431: common[431],
+    500: common[500],
+    503: err(
+      "the names cannot be sent now (the subscription is down; nothing was sent, send again), " +
+        "or the token file is unusable",
+    ),
+  },
+});
+
 /** `GET /v1/events` and `POST /v1/events` (absent when the endpoint relays no events). */
 export function registerEventRoutes(kit: RouteKit, relay: EventRelay | undefined): void {
-  kit.add("get", "/v1/events", async (c) => {
+  kit.add(eventStreamRoute, async (c) => {
     if (!relay) {
       return errorResponse(c, 404, "no_events", "this endpoint relays no rotation events");
     }
     const entry = await kit.authenticate(c, "events");
     if (entry instanceof Response) return entry;
     try {
+      // Hono answers HEAD through the GET handler and drops the body unread: a stream
+      // opened for it would never be cancelled, and its client would stay in the relay.
+      if (c.req.method === "HEAD") {
+        await relay.start();
+        return new Response(null, { headers: STREAM_HEADERS });
+      }
       return await relay.open(entry);
     } catch {
       return errorResponse(c, 503, "events_unavailable", "the rotation events cannot be read now");
     }
   });
-  kit.add("post", "/v1/events", async (c) => {
+  kit.add(eventPublishRoute, async (c) => {
     if (!relay) {
       return errorResponse(c, 404, "no_events", "this endpoint relays no rotation events");
     }
@@ -219,5 +350,5 @@ export function registerEventRoutes(kit: RouteKit, relay: EventRelay | undefined
       return errorResponse(c, 503, "events_unavailable", "the rotation events cannot be sent now");
     }
     return c.json({ published: parsed.names.length });
-  }, { maxBodyBytes: 128 * 1024 });
+  }, { maxBodyBytes: MAX_PUBLISH_BODY_BYTES });
 }
