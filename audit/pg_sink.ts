@@ -181,6 +181,19 @@ interface Batch {
  */
 const NEVER_SUCCEEDS_SQLSTATE = /^(22|23)/;
 
+/**
+ * The code a row is refused with when no retry can write it, else undefined:
+ * the SQLSTATE of a data exception or integrity violation, or `invalid` when
+ * the row could not even be built (a `RangeError`: a time no `Date` holds).
+ * Without the second, one such event stalled the sink: retried forever, and
+ * every later event queued behind it.
+ */
+function refusalCode(err: unknown): string | undefined {
+  const state = sqlState(err);
+  if (state !== undefined) return NEVER_SUCCEEDS_SQLSTATE.test(state) ? state : undefined;
+  return err instanceof RangeError ? "invalid" : undefined;
+}
+
 function sqlState(err: unknown): string | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
@@ -491,7 +504,7 @@ export class PostgresAuditSink implements AuditSink {
             for (let i = events.length - 1; i >= 0; i--) this.#buffer.unshift(events[i]);
             this.#headLoaded = false;
             continue;
-          } else if (NEVER_SUCCEEDS_SQLSTATE.test(sqlState(err) ?? "")) {
+          } else if (refusalCode(err) !== undefined) {
             // Find the rows refused: insert the batch row by row; only those are lost.
             if (await this.#insertRowByRow(batch)) {
               this.#inflight = null;
@@ -582,10 +595,10 @@ export class PostgresAuditSink implements AuditSink {
       try {
         await this.#insert([row]);
       } catch (err) {
-        const code = sqlState(err) ?? "";
+        const code = refusalCode(err);
         if (await this.#alreadyWritten(err, [row])) {
           // written by an earlier attempt whose answer was lost
-        } else if (NEVER_SUCCEEDS_SQLSTATE.test(code)) {
+        } else if (code !== undefined) {
           this.#log.error(
             "The audit database refused an event ({code}); it is lost and reported as dropped",
             { code },

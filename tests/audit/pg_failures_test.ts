@@ -118,6 +118,45 @@ Deno.test({
 
 Deno.test({
   name:
+    "an event whose row cannot even be built (a time no Date holds) is dropped alone; it does not stall the sink",
+  ignore: db === null,
+  async fn() {
+    await db!.sql`TRUNCATE secret_access_log RESTART IDENTITY`;
+    const sink = new PostgresAuditSink({ sql: db!.sql, key: testKey(), flushIntervalMs: 5 });
+    sink.record(event({ secretName: "app/one" }));
+    sink.record(event({ secretName: "app/far-future", accessedAtMs: 1e20 }));
+    sink.record(event({ secretName: "app/two" }));
+    // Before the fix the batch was retried forever and flush() never resolved: fail, do not hang.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<"stalled">((r) => (timer = setTimeout(() => r("stalled"), 15_000)));
+    const outcome = await Promise.race([sink.flush().then(() => "flushed" as const), stalled]);
+    clearTimeout(timer);
+    assert.equal(outcome, "flushed", "the sink stalled behind the event it cannot write");
+    sink.record(event({ secretName: "app/three" }));
+    await sink.close();
+    const stats = sink.stats();
+    assert.equal(stats.dropped, 1);
+    assert.equal(stats.written, 3);
+    const rows = await db!.sql`
+      SELECT seq::int, secret_name, action, error_code FROM secret_access_log ORDER BY seq`;
+    assert.deepEqual(rows.map((r) => `${r.seq}:${r.secret_name}:${r.action}`), [
+      "1:app/one:get",
+      "3:app/two:get",
+      "4::dropped",
+      "5:app/three:get",
+    ]);
+    assert.equal(rows[2].error_code, "refused:invalid");
+    const report = await verifyPostgresAudit(db!.sql, {
+      key: testKey(),
+      checkpoint: sink.checkpoint(),
+    });
+    assert.equal(report.ok, true, JSON.stringify(report.first));
+    assert.equal(report.drops[0]?.reason, "refused:invalid");
+  },
+});
+
+Deno.test({
+  name:
     "issue 12 item 5: a row the store can never accept is dropped alone, recorded, and verify says dropped, not deleted",
   ignore: db === null,
   async fn() {
