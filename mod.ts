@@ -6,7 +6,9 @@
  * This entry uses web standards only (`fetch`, WebCrypto, streams) so it runs
  * on Deno, Node, Deno Deploy and Cloudflare Workers. It reads no environment
  * and touches no file. Helpers for writing a backend (name and value checks,
- * the retry loop, error scrubbing) are in `@keyward/secrets/backend-kit`.
+ * the retry loop, error scrubbing) are in `@keyward/secrets/backend-kit`; log
+ * redaction (`redactingSink`, `redactConsole`, `configureRedactedLogging`) in
+ * `@keyward/secrets/logging`; the leak scanner in `@keyward/secrets/scan`.
  *
  * @example
  * ```ts
