@@ -14,6 +14,9 @@ import type {
 } from "../core/types.ts";
 import type { AuditSource } from "../audit/types.ts";
 
+/** `readFresh` of a `withCache` manager: a fresh hit's read, or `undefined`. */
+type FreshRead = (name: string, opts?: ReadOptions) => SecretRead | undefined;
+
 /** Who answered a read. */
 export type ReadSource = ServeSource | "backend";
 
@@ -32,9 +35,14 @@ export class SourceTrackingReader {
   #starting: SourceNote | undefined;
   #startingName = "";
 
+  /** The cache's synchronous fresh-hit read (cache/cached_manager.ts), when the manager has one. */
+  readonly #fresh: FreshRead | undefined;
+
   /** Wraps `manager`. */
   constructor(manager: SecretManager) {
     this.#manager = manager;
+    const fresh = (manager as { readFresh?: unknown }).readFresh;
+    this.#fresh = typeof fresh === "function" ? fresh as FreshRead : undefined;
   }
 
   /** Give this to the cache as `onServe` (`withCache(backend, { onServe })`). */
@@ -50,6 +58,24 @@ export class SourceTrackingReader {
     const first = waiting?.find((w) => w.source === "backend");
     if (first) first.source = event.source;
   };
+
+  /**
+   * A fresh cache hit's read at once (no promise), when the manager is a
+   * `withCache` one and holds it fresh (`note.source` is then `cache`);
+   * `undefined` otherwise: call {@linkcode read}.
+   */
+  readNow(name: string, opts: ReadOptions | undefined, note: SourceNote): SecretRead | undefined {
+    const fresh = this.#fresh;
+    if (fresh === undefined) return undefined;
+    note.source = "backend";
+    this.#starting = note;
+    this.#startingName = name;
+    try {
+      return fresh.call(this.#manager, name, opts);
+    } finally {
+      this.#starting = undefined;
+    }
+  }
 
   /**
    * Reads `name`; `note.source` says who answered (`backend` unless the cache

@@ -8,7 +8,13 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AuditSink } from "../audit/types.ts";
-import type { ReadOptions, SecretManager, ServeListener, Stage } from "../core/types.ts";
+import type {
+  ReadOptions,
+  SecretManager,
+  SecretRead,
+  ServeListener,
+  Stage,
+} from "../core/types.ts";
 import { validatePrefix } from "../core/names.ts";
 import { SecretAccessError } from "../core/errors.ts";
 import { type RequestAudit, RequestAuditor } from "./_audit.ts";
@@ -29,7 +35,13 @@ import { RateLimiter } from "./_rate_limit.ts";
 import { Authenticator, bearer } from "./_auth.ts";
 import { type ReadSource, SourceTrackingReader } from "./_read.ts";
 import { AgentAnswers, agentStage, parseAgentId, parseAgentQuery } from "./_agent.ts";
-import { allowsName, allowsStage, type TokenRole, type TokenSource } from "./tokens.ts";
+import {
+  allowsName,
+  allowsStage,
+  type TokenEntry,
+  type TokenRole,
+  type TokenSource,
+} from "./tokens.ts";
 import { type ConsoleOptions, mountConsole } from "./console/mod.ts";
 import type { RotationEvents } from "../cache/rotation_events.ts";
 import { EventRelay, registerEventRoutes, type RouteKit } from "./events.ts";
@@ -380,12 +392,15 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     }
   });
 
-  secretRoute("/v1/secrets/*", "get", async (c, audit) => {
-    const fwd = refuseForwarded(c);
-    if (fwd) return fwd;
-    // Awaited only when the token source answers later (the token file being re-read).
-    const checked = authenticate(c, bearer(c), 401, "read", audit);
-    const entry = checked instanceof Promise ? await checked : checked;
+  /**
+   * `GET /v1/secrets/{name}` once the token is checked. Synchronous when the
+   * cache holds the read fresh (no promise on the way), else the read's promise.
+   */
+  const readByPath = (
+    c: Context<Vars>,
+    audit: RequestAudit,
+    entry: TokenEntry | Response,
+  ): Response | Promise<Response> => {
     if (entry instanceof Response) return entry;
     const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
     if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
@@ -415,8 +430,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       opts = { stage: stage as Stage };
       if (field !== undefined) opts.field = field;
     }
-    try {
-      const read = await reader.read(name, opts, audit);
+    const answer = (read: SecretRead): Response => {
       noteServed(name, audit.source as ReadSource);
       audit.version = read.version;
       return secretJson(c, {
@@ -425,9 +439,24 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
         version: read.version,
         stage: read.stage ?? stage,
       });
+    };
+    try {
+      const fresh = reader.readNow(name, opts, audit);
+      if (fresh !== undefined) return answer(fresh);
     } catch (err) {
       return managerError(c, err, audit);
     }
+    return reader.read(name, opts, audit).then(answer).catch((err) => managerError(c, err, audit));
+  };
+
+  secretRoute("/v1/secrets/*", "get", (c, audit) => {
+    const fwd = refuseForwarded(c);
+    if (fwd) return fwd;
+    // A promise only when the token source answers later (the token file being re-read).
+    const checked = authenticate(c, bearer(c), 401, "read", audit);
+    return checked instanceof Promise
+      ? checked.then((entry) => readByPath(c, audit, entry))
+      : readByPath(c, audit, checked);
   });
 
   secretRoute("/secretsmanager/get", "get", async (c, audit) => {
@@ -517,8 +546,26 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
 /** The options of a plain read (no stage, version or field): one object, never changed. */
 const CURRENT: ReadOptions = Object.freeze({ stage: "current" });
 const SECRET_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+const JSON_TYPE = { "content-type": "application/json" };
 
-/** A secret answer: JSON, never cached by anyone on the way. */
+/**
+ * A secret answer: JSON, never cached by anyone on the way (the same two
+ * headers on every runtime). On Deno a `Response` built with a lone content
+ * type is cheap and `headers.set` adds the second header for less than the
+ * constructor charges for two (it then builds a native response for them):
+ * about 1 µs less per request under load. Elsewhere (Node's
+ * `@hono/node-server` writes a plain header object directly) the object.
+ */
+const secretResponse: (body: string) => Response =
+  typeof (globalThis as { Deno?: unknown }).Deno === "undefined"
+    ? (body) => new Response(body, { headers: SECRET_HEADERS })
+    : (body) => {
+      const res = new Response(body, { headers: JSON_TYPE });
+      res.headers.set("cache-control", "no-store");
+      return res;
+    };
+
+/** A secret answer as JSON. */
 function secretJson(_c: Context, body: unknown): Response {
-  return new Response(JSON.stringify(body), { headers: SECRET_HEADERS });
+  return secretResponse(JSON.stringify(body));
 }
