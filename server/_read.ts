@@ -14,8 +14,11 @@ import type {
 } from "../core/types.ts";
 import type { AuditSource } from "../audit/types.ts";
 
-/** `readFresh` of a `withCache` manager: a fresh hit's read, or `undefined`. */
-type FreshRead = (name: string, opts?: ReadOptions) => SecretRead | undefined;
+/**
+ * `readFresh` of a `withCache` manager (cache/cached_manager.ts): a fresh
+ * entry's read for a cache key (a plain read's key is its name), or `undefined`.
+ */
+type FreshRead = (key: string, whole: true) => SecretRead | undefined;
 
 /** Who answered a read. */
 export type ReadSource = ServeSource | "backend";
@@ -60,18 +63,19 @@ export class SourceTrackingReader {
   };
 
   /**
-   * A fresh cache hit's read at once (no promise), when the manager is a
-   * `withCache` one and holds it fresh (`note.source` is then `cache`);
-   * `undefined` otherwise: call {@linkcode read}.
+   * A plain read's answer at once (no promise) when the manager is a
+   * `withCache` one holding `name` fresh (`note.source` is then `cache`);
+   * `undefined` otherwise: call {@linkcode read}. Plain reads only (no
+   * stage, version or field): the cache is asked for the name's own entry.
    */
-  readNow(name: string, opts: ReadOptions | undefined, note: SourceNote): SecretRead | undefined {
+  readNow(name: string, note: SourceNote): SecretRead | undefined {
     const fresh = this.#fresh;
     if (fresh === undefined) return undefined;
     note.source = "backend";
     this.#starting = note;
     this.#startingName = name;
     try {
-      return fresh.call(this.#manager, name, opts);
+      return fresh.call(this.#manager, name, true);
     } finally {
       this.#starting = undefined;
     }

@@ -440,11 +440,13 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
         stage: read.stage ?? stage,
       });
     };
-    try {
-      const fresh = reader.readNow(name, opts, audit);
-      if (fresh !== undefined) return answer(fresh);
-    } catch (err) {
-      return managerError(c, err, audit);
+    if (opts === CURRENT) {
+      try {
+        const fresh = reader.readNow(name, audit);
+        if (fresh !== undefined) return answer(fresh);
+      } catch (err) {
+        return managerError(c, err, audit);
+      }
     }
     return reader.read(name, opts, audit).then(answer).catch((err) => managerError(c, err, audit));
   };
