@@ -46,10 +46,16 @@ export interface LimitOptions {
 }
 
 // One callback for every request (no closure per request); requests are
-// checked one at a time, synchronously.
+// checked one at a time, synchronously. The same pass notes the two body
+// headers (names come lower-case, values joined as `Headers.get` joins them),
+// so they cost no lookup of their own.
 let headerBytes = 0;
+let contentLength: string | undefined;
+let transferEncoding = false;
 const addHeaderBytes = (value: string, key: string): void => {
   headerBytes += key.length + value.length + 4;
+  if (key === "content-length") contentLength = value;
+  else if (key === "transfer-encoding") transferEncoding = true;
 };
 
 /** Answers the refusal, or `undefined` when the request is within limits. */
@@ -73,18 +79,22 @@ export function checkLimits(
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i++) headerBytes += String(raw[i]).length;
     headerBytes += (raw.length >> 1) * 4;
+    contentLength = c.req.header("content-length");
+    transferEncoding = c.req.header("transfer-encoding") !== undefined;
   } else {
+    contentLength = undefined;
+    transferEncoding = false;
     c.req.raw.headers.forEach(addHeaderBytes);
   }
   if (headerBytes > (limits.maxHeaderBytes ?? 16_384)) {
     return errorResponse(c, 431, "headers_too_large", "the request headers are too large");
   }
-  const length = c.req.header("content-length");
+  const length = contentLength;
   const maxBody = limits.maxBodyBytes ?? 1024;
   if (
     (length !== undefined && !(Number(length) <= maxBody)) ||
     (post && length === undefined) ||
-    c.req.header("transfer-encoding") !== undefined
+    transferEncoding
   ) {
     return errorResponse(c, 413, "body_too_large", "the request body is too large");
   }

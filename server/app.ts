@@ -21,7 +21,7 @@ import { type RequestAudit, RequestAuditor } from "./_audit.ts";
 import { errorResponse, fromManagerError } from "./_errors.ts";
 import { checkLimits, type LimitOptions } from "./_limits.ts";
 import { Metrics, type RouteStats } from "./_metrics.ts";
-import { checkName, nameFromPath, rawPathOf } from "./_names.ts";
+import { checkName, PathNames } from "./_names.ts";
 import {
   agentRoute,
   healthRoute,
@@ -189,12 +189,14 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   const metrics = new Metrics();
   const auditor = new RequestAuditor(sink, backend, now);
   const reader = new SourceTrackingReader(manager);
+  const parsedPaths = new PathNames(SECRET_PREFIX);
   const agent = new AgentAnswers(manager, backend);
   const probe = options.probe ??
     ((signal: AbortSignal) =>
       manager.listSecrets("keyward-readiness-probe/", { signal }).then(() => {}));
   let inFlight = 0;
-  let lastGoodReadAt = -Infinity;
+  /** A read was served (by the backend or the cache) since start-up: /readyz can say the cache is warm. */
+  let servedOnce = false;
 
   const app = new OpenAPIHono<Vars>();
   for (const route of [readRoute, listRoute, agentRoute, pingRoute, healthRoute, readyRoute]) {
@@ -257,9 +259,15 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       inFlight += 1;
       const started = now();
       const t0 = performance.now();
-      const audit: RequestAudit | undefined = action === undefined
-        ? undefined
-        : { action, name: action === "get" ? "[invalid]" : "", service: "anonymous" };
+      // Every field from the start: one object shape for every request.
+      const audit: RequestAudit | undefined = action === undefined ? undefined : {
+        action,
+        name: action === "get" ? "[invalid]" : "",
+        service: "anonymous",
+        source: undefined,
+        version: undefined,
+        errorCode: undefined,
+      };
       const refused = checkLimits(c, routeLimits, post);
       if (refused) return finish(c, stats, audit, started, t0, refused);
       let out: Response | Promise<Response>;
@@ -335,7 +343,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
       return c.json({ status: "ready" });
     } catch (err) {
       const { code } = fromManagerError(err);
-      if (lastGoodReadAt > -Infinity) {
+      if (servedOnce) {
         return c.json({
           status: "ready",
           reason: `the backend does not answer (${code}); reads are served from the cache`,
@@ -402,13 +410,14 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     entry: TokenEntry | Response,
   ): Response | Promise<Response> => {
     if (entry instanceof Response) return entry;
-    const parsed = nameFromPath(rawPathOf(c.req.url), SECRET_PREFIX);
+    const url = c.req.url;
+    const parsed = parsedPaths.parse(url);
     if (!parsed.ok) return errorResponse(c, 400, "invalid_name", parsed.reason);
     const name = parsed.name;
     audit.name = name;
     let stage: string = "current";
     let field: string | undefined;
-    if (c.req.url.includes("?")) {
+    if (url.includes("?")) {
       const query = c.req.queries();
       const unknown = Object.keys(query).filter((k) => k !== "stage" && k !== "field");
       if (unknown.length > 0 || Object.values(query).some((v) => v.length > 1)) {
@@ -525,7 +534,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
   );
 
   function noteServed(name: string, source: "cache" | "stale" | "backend"): void {
-    lastGoodReadAt = now();
+    servedOnce = true;
     metrics.served(name, source);
   }
 

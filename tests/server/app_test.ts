@@ -236,6 +236,20 @@ Deno.test("limits: long request line 414, large headers 431, a body 413, other m
   }
 });
 
+Deno.test("limits: the body headers are found whatever their case; a small one passes, a chunked or doubled one is refused", async () => {
+  const s = await setup();
+  const h = auth(s.reader.token);
+  const get = (headers: Record<string, string>) =>
+    s.app.request("/v1/secrets/database/app", { headers: { ...h, ...headers } });
+  assert.equal((await get({ "Content-Length": "5000" })).status, 413);
+  assert.equal((await get({ "CONTENT-LENGTH": "0" })).status, 200);
+  assert.equal((await get({ "Transfer-Encoding": "chunked" })).status, 413);
+  // Two lengths are joined ("5, 7"), which is not a number within the limit.
+  assert.equal((await get({ "Content-Length": "5", "content-length": "7" })).status, 413);
+  // The next request is checked afresh: nothing carries over from the one before.
+  assert.equal((await get({})).status, 200);
+});
+
 Deno.test("limits on Node: the header bytes are counted from @hono/node-server's raw header list", async () => {
   const s = await setup();
   const h = auth(s.reader.token);
