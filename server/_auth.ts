@@ -9,12 +9,13 @@
 
 import type { Context } from "hono";
 import { errorResponse } from "./_errors.ts";
+import { requestHeader } from "./_limits.ts";
 import type { RateLimiter } from "./_rate_limit.ts";
 import { findToken, type TokenEntry, type TokenRole, type TokenSource } from "./tokens.ts";
 
 /** The bearer token of `Authorization: Bearer <token>`; `""` for a malformed header. */
 export function bearer(c: Context): string | undefined {
-  const h = c.req.header("authorization");
+  const h = requestHeader(c, "authorization");
   if (h === undefined) return undefined;
   // The same header again (one client, many requests): the token parsed last time.
   if (h === lastHeader) return lastToken;

@@ -52,11 +52,30 @@ export interface LimitOptions {
 let headerBytes = 0;
 let contentLength: string | undefined;
 let transferEncoding = false;
+let authorization: string | undefined;
+let forwardedFor: string | undefined;
+/** The request whose headers the pass below noted (the handlers read them then, synchronously). */
+let notedFor: Context | undefined;
 const addHeaderBytes = (value: string, key: string): void => {
   headerBytes += key.length + value.length + 4;
-  if (key === "content-length") contentLength = value;
+  if (key === "authorization") authorization = value;
+  else if (key === "content-length") contentLength = value;
   else if (key === "transfer-encoding") transferEncoding = true;
+  else if (key === "x-forwarded-for") forwardedFor = value;
 };
+
+/**
+ * A request header the handlers need, as `c.req.header(name)` answers it:
+ * taken from the header-size pass of {@linkcode checkLimits} when that pass
+ * was over `c`'s own headers (no second lookup), else looked up.
+ */
+export function requestHeader(
+  c: Context,
+  name: "authorization" | "x-forwarded-for",
+): string | undefined {
+  if (c !== notedFor) return c.req.header(name);
+  return name === "authorization" ? authorization : forwardedFor;
+}
 
 /** Answers the refusal, or `undefined` when the request is within limits. */
 export function checkLimits(
@@ -84,7 +103,11 @@ export function checkLimits(
   } else {
     contentLength = undefined;
     transferEncoding = false;
+    authorization = undefined;
+    forwardedFor = undefined;
+    notedFor = undefined;
     c.req.raw.headers.forEach(addHeaderBytes);
+    notedFor = c;
   }
   if (headerBytes > (limits.maxHeaderBytes ?? 16_384)) {
     return errorResponse(c, 431, "headers_too_large", "the request headers are too large");

@@ -19,7 +19,7 @@ import { validatePrefix } from "../core/names.ts";
 import { SecretAccessError } from "../core/errors.ts";
 import { type RequestAudit, RequestAuditor } from "./_audit.ts";
 import { errorResponse, fromManagerError } from "./_errors.ts";
-import { checkLimits, type LimitOptions } from "./_limits.ts";
+import { checkLimits, type LimitOptions, requestHeader } from "./_limits.ts";
 import { Metrics, type RouteStats } from "./_metrics.ts";
 import { checkName, PathNames } from "./_names.ts";
 import {
@@ -310,7 +310,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     errorResponse(c, 403, "forbidden", "this token does not allow this name or stage");
 
   const refuseForwarded = (c: Context): Response | undefined =>
-    c.req.header("x-forwarded-for") === undefined
+    requestHeader(c, "x-forwarded-for") === undefined
       ? undefined
       : errorResponse(c, 400, "forwarded", "requests carrying X-Forwarded-For are refused");
 

@@ -279,6 +279,17 @@ Deno.test("X-Forwarded-For is refused on secret routes", async () => {
   });
   assert.equal(res.status, 400);
   assert.equal((await res.json()).error.code, "forwarded");
+  // Any spelling of the names; an empty value counts as present; the next request starts clean.
+  const upper = await s.app.request("/v1/secrets/database/app", {
+    headers: { AUTHORIZATION: `Bearer ${s.reader.token}`, "X-Forwarded-For": "" },
+  });
+  assert.equal((await upper.json()).error.code, "forwarded");
+  const ok = await s.app.request("/v1/secrets/database/app", {
+    headers: { AUTHORIZATION: `Bearer ${s.reader.token}` },
+  });
+  assert.equal(ok.status, 200);
+  const none = await s.app.request("/v1/secrets/database/app");
+  assert.equal(none.status, 401, "the previous request's token does not carry over");
 });
 
 Deno.test("every secret request is audited under the token's service, never with a value", async () => {
