@@ -47,8 +47,8 @@ export interface LimitOptions {
 
 // One callback for every request (no closure per request); requests are
 // checked one at a time, synchronously. The same pass notes the two body
-// headers (names come lower-case, values joined as `Headers.get` joins them),
-// so they cost no lookup of their own.
+// headers and the two the handlers read (names come lower-case, values joined
+// as `Headers.get` joins them), so they cost no lookup of their own.
 let headerBytes = 0;
 let contentLength: string | undefined;
 let transferEncoding = false;
