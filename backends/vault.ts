@@ -259,13 +259,14 @@ export class VaultSecretManager extends SecretManagerBase {
    */
   protected async doRead(name: string, opts: ReadOptions): Promise<SecretRead> {
     const found = await this.#resolve(name, opts.stage, opts.version, opts.signal);
+    const stage = found.stage ? { stage: found.stage } : {};
     const value = selectValue(found.fields, opts.field, {
       secret: name,
       backend: BACKEND,
-      ...(found.stage ? { stage: found.stage } : {}),
+      ...stage,
       version: found.id,
     });
-    return { value, version: found.id, ...(found.stage ? { stage: found.stage } : {}) };
+    return { value, version: found.id, ...stage };
   }
 
   /** Lists names, walking the folders under `prefix`. */
@@ -310,12 +311,12 @@ export class VaultSecretManager extends SecretManagerBase {
     }
     let written: VersionMeta;
     try {
-      written = await this.#writeData(this.#main(name), fields, cas, ctx, opts.signal);
+      written = await this.#writeData(encodePath(name), fields, cas, ctx, opts.signal);
     } catch (err) {
       // `ifVersion` may name the id a promote returned; it stands for the version it created.
       if (!(err instanceof SecretConflictError) || opts.ifVersion === undefined) throw err;
       const aliasCas = await this.#casForAlias(name, opts.ifVersion, opts.signal);
-      written = await this.#writeData(this.#main(name), fields, aliasCas, ctx, opts.signal);
+      written = await this.#writeData(encodePath(name), fields, aliasCas, ctx, opts.signal);
     }
     await this.#recordPrevious(name, written.version, {}, opts.signal);
     return this.#version(name, String(written.version), ["current"], written.created_time);
@@ -325,8 +326,8 @@ export class VaultSecretManager extends SecretManagerBase {
   protected async doDescribe(name: string, opts: SignalOptions): Promise<SecretMetadata> {
     const ctx = this.#ctx(name);
     const [meta, sibling] = await Promise.all([
-      this.#readMeta(this.#main(name), ctx, opts.signal),
-      this.#readMeta(this.#sibling(name), ctx, opts.signal),
+      this.#readMeta(encodePath(name), ctx, opts.signal),
+      this.#readMeta(siblingPath(name), ctx, opts.signal),
     ]);
     if (!meta) throw new SecretNotFoundError(ctx);
     const now = this.#now();
@@ -373,7 +374,7 @@ export class VaultSecretManager extends SecretManagerBase {
     opts: SignalOptions,
   ): Promise<SecretVersion> {
     const ctx = this.#ctx(name);
-    const meta = await this.#readMeta(this.#main(name), ctx, opts.signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, opts.signal);
     if (!meta) throw new SecretNotFoundError(ctx);
     const current = meta.current_version;
     const offset = pendingOffset(meta.custom_metadata);
@@ -386,26 +387,36 @@ export class VaultSecretManager extends SecretManagerBase {
     const pendingMatch = PENDING_ID.exec(version);
     if (pendingMatch) {
       const n = Number(pendingMatch[1]);
-      const sibling = await this.#readData(this.#sibling(name), undefined, ctx, opts.signal);
+      const sibling = await this.#readData(
+        siblingPath(name),
+        undefined,
+        ctx,
+        opts.signal,
+      );
       siblingIsIt = sibling.kind === "ok" && offset + sibling.meta.version === n;
       if (siblingIsIt) {
         source = sibling;
         extra[META_PENDING_OFFSET] = String(n);
       } else if (!isCurrent && n - offset >= 1) {
-        source = await this.#readData(this.#sibling(name), n - offset, ctx, opts.signal);
+        source = await this.#readData(
+          siblingPath(name),
+          n - offset,
+          ctx,
+          opts.signal,
+        );
       }
     }
     if (isCurrent) {
       // Already promoted; a leftover sibling (an interrupted promote) is cleaned up.
-      if (siblingIsIt) await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
+      if (siblingIsIt) await this.#deleteMeta(siblingPath(name), ctx, opts.signal);
       return this.#version(name, version, ["current"], meta.versions[current]?.created_time);
     }
     if (!pendingMatch && NUMERIC_ID.test(version)) {
-      source = await this.#readData(this.#main(name), Number(version), ctx, opts.signal);
+      source = await this.#readData(encodePath(name), Number(version), ctx, opts.signal);
     }
     if (source.kind !== "ok") throw new SecretNotFoundError({ ...ctx, version }, "no such version");
     const written = await this.#promoteWrite(name, version, source.fields, current, extra, opts);
-    if (siblingIsIt) await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
+    if (siblingIsIt) await this.#deleteMeta(siblingPath(name), ctx, opts.signal);
     return this.#version(name, version, ["current"], written.created_time);
   }
 
@@ -419,11 +430,11 @@ export class VaultSecretManager extends SecretManagerBase {
         "Vault KV v2 deletes at once",
       );
     }
-    const meta = await this.#readMeta(this.#main(name), ctx, opts.signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, opts.signal);
     if (!meta) throw new SecretNotFoundError(ctx);
     // The sibling goes first, so an interrupted delete never leaves an orphaned pending value.
-    await this.#deleteMeta(this.#sibling(name), ctx, opts.signal);
-    await this.#deleteMeta(this.#main(name), ctx, opts.signal);
+    await this.#deleteMeta(siblingPath(name), ctx, opts.signal);
+    await this.#deleteMeta(encodePath(name), ctx, opts.signal);
   }
 
   /**
@@ -469,18 +480,18 @@ export class VaultSecretManager extends SecretManagerBase {
     signal: AbortSignal | undefined,
   ): Promise<{ path: string; kv: number; key: string; marked: boolean }> {
     const ctx = this.#ctx(name, { version });
-    const meta = await this.#readMeta(this.#main(name), ctx, signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, signal);
     if (!meta) throw new SecretNotFoundError(ctx);
     const custom = meta.custom_metadata;
     const alias = promotedAlias(custom);
     const pending = PENDING_ID.exec(version);
-    let path = this.#main(name);
+    let path = encodePath(name);
     let kv = NUMERIC_ID.test(version) ? Number(version) : alias?.id === version ? alias.version : 0;
     let key = String(kv);
     let versions = meta.versions;
     if (!kv && pending) {
       kv = Number(pending[1]) - pendingOffset(custom);
-      path = this.#sibling(name);
+      path = siblingPath(name);
       key = version;
       versions = (kv >= 1 && (await this.#readMeta(path, ctx, signal))?.versions) || {};
     } else if (kv === meta.current_version) {
@@ -503,7 +514,7 @@ export class VaultSecretManager extends SecretManagerBase {
     opts: SignalOptions,
   ): Promise<void> {
     const ctx = this.#ctx(name);
-    const reply = await this.#http.call("PATCH", this.#metaPath(this.#main(name)), {
+    const reply = await this.#http.call("PATCH", this.#metaPath(encodePath(name)), {
       body: { custom_metadata: custom },
       contentType: "application/merge-patch+json",
       signal: opts.signal,
@@ -540,15 +551,15 @@ export class VaultSecretManager extends SecretManagerBase {
     const ctx = this.#ctx(name, { stage: wanted });
     if (wanted === "pending") {
       const [sibling, meta] = await Promise.all([
-        this.#readData(this.#sibling(name), undefined, ctx, signal),
-        this.#readMeta(this.#main(name), ctx, signal),
+        this.#readData(siblingPath(name), undefined, ctx, signal),
+        this.#readMeta(encodePath(name), ctx, signal),
       ]);
       if (sibling.kind !== "ok" || !meta) {
         throw new SecretNotFoundError(ctx, "no version holds this stage");
       }
       return { id: pendingId(meta, sibling.meta.version), fields: sibling.fields, stage: wanted };
     }
-    const latest = await this.#readData(this.#main(name), undefined, ctx, signal);
+    const latest = await this.#readData(encodePath(name), undefined, ctx, signal);
     if (latest.kind !== "ok") {
       throw new SecretNotFoundError(
         ctx,
@@ -560,7 +571,7 @@ export class VaultSecretManager extends SecretManagerBase {
     }
     const previous = previousOf(latest.meta.custom_metadata, latest.meta.version);
     if (previous === undefined) throw new SecretNotFoundError(ctx, "no version holds this stage");
-    const prev = await this.#readData(this.#main(name), previous, ctx, signal);
+    const prev = await this.#readData(encodePath(name), previous, ctx, signal);
     if (prev.kind !== "ok") {
       throw new SecretNotFoundError(
         { ...ctx, version: String(previous) },
@@ -577,23 +588,23 @@ export class VaultSecretManager extends SecretManagerBase {
   ): Promise<{ id: string; fields: Record<string, string> }> {
     const ctx = this.#ctx(name, { version });
     if (NUMERIC_ID.test(version)) {
-      const found = await this.#readData(this.#main(name), Number(version), ctx, signal);
+      const found = await this.#readData(encodePath(name), Number(version), ctx, signal);
       if (found.kind !== "ok") throw new SecretNotFoundError(ctx, "no such version");
       return { id: version, fields: found.fields };
     }
     const match = PENDING_ID.exec(version);
     if (!match) throw new SecretNotFoundError(ctx, "no such version");
-    const meta = await this.#readMeta(this.#main(name), ctx, signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, signal);
     if (!meta) throw new SecretNotFoundError(ctx);
     const sv = Number(match[1]) - pendingOffset(meta.custom_metadata);
     if (sv >= 1) {
-      const found = await this.#readData(this.#sibling(name), sv, ctx, signal);
+      const found = await this.#readData(siblingPath(name), sv, ctx, signal);
       if (found.kind === "ok") return { id: version, fields: found.fields };
     }
     // A promoted pending id stands for the version its promote created.
     const alias = promotedAlias(meta.custom_metadata);
     if (alias?.id === version) {
-      const found = await this.#readData(this.#main(name), alias.version, ctx, signal);
+      const found = await this.#readData(encodePath(name), alias.version, ctx, signal);
       if (found.kind === "ok") return { id: version, fields: found.fields };
     }
     throw new SecretNotFoundError(ctx, "no such version");
@@ -605,7 +616,7 @@ export class VaultSecretManager extends SecretManagerBase {
     opts: WriteOptions,
   ): Promise<SecretVersion> {
     const ctx = this.#ctx(name, { stage: "pending" });
-    const meta = await this.#readMeta(this.#main(name), ctx, opts.signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, opts.signal);
     if (!meta) {
       throw new SecretNotFoundError(
         ctx,
@@ -623,7 +634,13 @@ export class VaultSecretManager extends SecretManagerBase {
         );
       }
     }
-    const written = await this.#writeData(this.#sibling(name), fields, undefined, ctx, opts.signal);
+    const written = await this.#writeData(
+      siblingPath(name),
+      fields,
+      undefined,
+      ctx,
+      opts.signal,
+    );
     return this.#version(name, pendingId(meta, written.version), ["pending"], written.created_time);
   }
 
@@ -638,7 +655,7 @@ export class VaultSecretManager extends SecretManagerBase {
     const ctx = this.#ctx(name, { version });
     let written: VersionMeta;
     try {
-      written = await this.#writeData(this.#main(name), fields, current, ctx, opts.signal);
+      written = await this.#writeData(encodePath(name), fields, current, ctx, opts.signal);
     } catch (err) {
       if (err instanceof SecretConflictError) {
         throw new SecretConflictError(ctx, "another writer came first");
@@ -667,7 +684,7 @@ export class VaultSecretManager extends SecretManagerBase {
     signal: AbortSignal | undefined,
   ): Promise<number> {
     const ctx = this.#ctx(name, { version: ifVersion });
-    const meta = await this.#readMeta(this.#main(name), ctx, signal);
+    const meta = await this.#readMeta(encodePath(name), ctx, signal);
     const alias = promotedAlias(meta?.custom_metadata);
     if (meta && alias && alias.version === meta.current_version && alias.id === ifVersion) {
       return meta.current_version;
@@ -834,14 +851,6 @@ export class VaultSecretManager extends SecretManagerBase {
 
   // ---- helpers ----
 
-  #main(name: string): string {
-    return encodePath(name);
-  }
-
-  #sibling(name: string): string {
-    return encodePath(PENDING_ROOT + name);
-  }
-
   #metaPath(path: string): string {
     return `${this.#mount}/metadata/${path}`;
   }
@@ -912,8 +921,13 @@ function checkAuth(auth: unknown): void {
   }
 }
 
+/** The path of the pending sibling of `name` (encoded). */
+function siblingPath(name: string): string {
+  return encodePath(PENDING_ROOT + name);
+}
+
 function encodePath(path: string): string {
-  return path.split("/").map((s) => encodeURIComponent(s)).join("/");
+  return path.split("/").map(encodeURIComponent).join("/");
 }
 
 function str(value: unknown): string | undefined {

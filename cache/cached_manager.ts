@@ -515,38 +515,52 @@ class CachedManager implements CachedSecretManager {
       if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
       key = keyOf(name, opts);
     }
+    const fresh = this.readFresh(key, whole);
+    if (fresh !== undefined) return Promise.resolve(fresh);
     const entry = this.#entries.get(key);
-    if (entry !== undefined && (!whole || entry.version !== undefined)) {
+    if (entry?.retryAt && (!whole || entry.version !== undefined)) {
+      // The backend failed on this entry a moment ago: serve the stale
+      // value at once instead of making every read wait for it to fail.
       const now = this.#now();
-      if (now < entry.expiresAt) {
-        // LRU bookkeeping: a used entry moves to the end of the Map (the
-        // newest end), unless it already sits in the newest half, where it is
-        // far from eviction; that keeps the hit path free of Map churn.
-        if (this.#tick - entry.tick >= this.#moveAfter) {
-          this.#entries.delete(key);
-          this.#entries.set(key, entry);
-          entry.tick = ++this.#tick;
-        }
-        this.#hits++;
-        if (!entry.refreshing && now >= entry.expiresAt - this.#refreshLead) {
-          this.#refreshAhead(entry);
-        }
-        if (this.#onServe !== undefined) this.#served(entry, 0);
+      if (now < entry.retryAt && now <= staleUntil(entry)) {
+        this.#staleServes++;
+        if (this.#onServe !== undefined) this.#served(entry, 1);
         return Promise.resolve(whole ? answer(entry) : entry.value);
       }
-      if (entry.retryAt !== 0) {
-        // The backend failed on this entry a moment ago: serve the stale
-        // value at once instead of making every read wait for it to fail.
-        if (now < entry.retryAt && now <= staleUntil(entry)) {
-          this.#staleServes++;
-          if (this.#onServe !== undefined) this.#served(entry, 1);
-          return Promise.resolve(whole ? answer(entry) : entry.value);
-        }
-        // This read tries the backend again; reads meanwhile get the stale value.
-        entry.retryAt = now + this.#staleRetryMs;
-      }
+      // This read tries the backend again; reads meanwhile get the stale value.
+      entry.retryAt = now + this.#staleRetryMs;
     }
     return this.#miss(key, name, opts, whole);
+  }
+
+  /**
+   * A fresh entry's value (`whole`: its {@linkcode SecretRead}) at once,
+   * without a promise, with a hit's bookkeeping (counted, moved, reported to
+   * `onServe`); `undefined` when the entry is not fresh (then call
+   * `readSecret`). `key` is the name for a plain read. The hit path of
+   * `getSecret` and `readSecret`, and the endpoint's (server/_read.ts), whose
+   * cached reads then answer synchronously. Nothing is fresh once the cache
+   * is closed (closing empties it and nothing is stored after).
+   */
+  readFresh(key: string, whole: boolean): string | SecretRead | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || (whole && entry.version === undefined)) return undefined;
+    const now = this.#now();
+    if (now >= entry.expiresAt) return undefined;
+    // LRU bookkeeping: a used entry moves to the end of the Map (the
+    // newest end), unless it already sits in the newest half, where it is
+    // far from eviction; that keeps the hit path free of Map churn.
+    if (this.#tick - entry.tick >= this.#moveAfter) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+      entry.tick = ++this.#tick;
+    }
+    this.#hits++;
+    if (!entry.refreshing && now >= entry.expiresAt - this.#refreshLead) {
+      this.#refreshAhead(entry);
+    }
+    if (this.#onServe !== undefined) this.#served(entry, 0);
+    return whole ? answer(entry) : entry.value;
   }
 
   /** Asks the backend (one flight per key) once the name and options passed. */
@@ -984,10 +998,8 @@ function staleUntil(entry: Entry): number {
   return entry.expiresAt + entry.staleFor;
 }
 
-function answer(entry: Entry): SecretRead {
-  return entry.stage === undefined
-    ? { value: entry.value, version: entry.version! }
-    : { value: entry.value, version: entry.version!, stage: entry.stage };
+function answer({ value, version, stage }: Entry): SecretRead {
+  return stage === undefined ? { value, version: version! } : { value, version: version!, stage };
 }
 
 /**

@@ -9,16 +9,24 @@
 
 import type { Context } from "hono";
 import { errorResponse } from "./_errors.ts";
+import { requestHeader } from "./_limits.ts";
 import type { RateLimiter } from "./_rate_limit.ts";
 import { findToken, type TokenEntry, type TokenRole, type TokenSource } from "./tokens.ts";
 
 /** The bearer token of `Authorization: Bearer <token>`; `""` for a malformed header. */
 export function bearer(c: Context): string | undefined {
-  const h = c.req.header("authorization");
+  const h = requestHeader(c, "authorization");
   if (h === undefined) return undefined;
+  // The same header again (one client, many requests): the token parsed last time.
+  if (h === lastHeader) return lastToken;
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(h);
-  return m ? m[1] : "";
+  lastHeader = h;
+  lastToken = m ? m[1] : "";
+  return lastToken;
 }
+
+let lastHeader: string | undefined;
+let lastToken = "";
 
 const unauthorized = (c: Context, status: 401 | 403) =>
   errorResponse(c, status, "unauthorized", "a valid token is required", {
@@ -90,14 +98,13 @@ export class Authenticator {
       this.#known = new Map();
       this.#knownFor = entries;
     }
-    const t = this.#now();
     let entry = this.#known.get(token);
     if (entry === undefined) {
-      entry = findToken(entries, token, t);
+      entry = findToken(entries, token, this.#now());
       if (entry === undefined) return unauthorized(c, status);
       if (this.#known.size >= 1024) this.#known.clear();
       this.#known.set(token, entry);
-    } else if (entry.expires !== undefined && Date.parse(entry.expires) <= t) {
+    } else if (entry.expires !== undefined && Date.parse(entry.expires) <= this.#now()) {
       this.#known.delete(token);
       return unauthorized(c, status);
     }

@@ -46,11 +46,36 @@ export interface LimitOptions {
 }
 
 // One callback for every request (no closure per request); requests are
-// checked one at a time, synchronously.
+// checked one at a time, synchronously. The same pass notes the two body
+// headers and the two the handlers read (names come lower-case, values joined
+// as `Headers.get` joins them), so they cost no lookup of their own.
 let headerBytes = 0;
+let contentLength: string | undefined;
+let transferEncoding = false;
+let authorization: string | undefined;
+let forwardedFor: string | undefined;
+/** The request whose headers the pass below noted (the handlers read them then, synchronously). */
+let notedFor: Context | undefined;
 const addHeaderBytes = (value: string, key: string): void => {
   headerBytes += key.length + value.length + 4;
+  if (key === "authorization") authorization = value;
+  else if (key === "content-length") contentLength = value;
+  else if (key === "transfer-encoding") transferEncoding = true;
+  else if (key === "x-forwarded-for") forwardedFor = value;
 };
+
+/**
+ * A request header the handlers need, as `c.req.header(name)` answers it:
+ * taken from the header-size pass of {@linkcode checkLimits} when that pass
+ * was over `c`'s own headers (no second lookup), else looked up.
+ */
+export function requestHeader(
+  c: Context,
+  name: "authorization" | "x-forwarded-for",
+): string | undefined {
+  if (c !== notedFor) return c.req.header(name);
+  return name === "authorization" ? authorization : forwardedFor;
+}
 
 /** Answers the refusal, or `undefined` when the request is within limits. */
 export function checkLimits(
@@ -73,18 +98,26 @@ export function checkLimits(
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i++) headerBytes += String(raw[i]).length;
     headerBytes += (raw.length >> 1) * 4;
+    contentLength = c.req.header("content-length");
+    transferEncoding = c.req.header("transfer-encoding") !== undefined;
   } else {
+    contentLength = undefined;
+    transferEncoding = false;
+    authorization = undefined;
+    forwardedFor = undefined;
+    notedFor = undefined;
     c.req.raw.headers.forEach(addHeaderBytes);
+    notedFor = c;
   }
   if (headerBytes > (limits.maxHeaderBytes ?? 16_384)) {
     return errorResponse(c, 431, "headers_too_large", "the request headers are too large");
   }
-  const length = c.req.header("content-length");
+  const length = contentLength;
   const maxBody = limits.maxBodyBytes ?? 1024;
   if (
     (length !== undefined && !(Number(length) <= maxBody)) ||
     (post && length === undefined) ||
-    c.req.header("transfer-encoding") !== undefined
+    transferEncoding
   ) {
     return errorResponse(c, 413, "body_too_large", "the request body is too large");
   }

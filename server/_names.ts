@@ -51,3 +51,33 @@ export function rawPathOf(url: string): string {
   const end = q >= 0 ? q : h >= 0 ? h : url.length;
   return url.slice(start, end);
 }
+
+/**
+ * {@linkcode nameFromPath} of request URLs, remembered: the answer is a pure
+ * function of the URL, and a sidecar sees the same few URLs again and again.
+ * Only names that parsed are kept (refusals are recomputed, so odd URLs do
+ * not fill the map); at most `max` URLs, dropped all at once when full.
+ */
+export class PathNames {
+  readonly #prefix: string;
+  readonly #max: number;
+  readonly #seen = new Map<string, ParsedName>();
+
+  /** Names after `prefix` (ends with `/`). */
+  constructor(prefix: string, max = 256) {
+    this.#prefix = prefix;
+    this.#max = max;
+  }
+
+  /** The name in `url`'s raw path, or why there is none. */
+  parse(url: string): ParsedName {
+    let parsed = this.#seen.get(url);
+    if (parsed !== undefined) return parsed;
+    parsed = nameFromPath(rawPathOf(url), this.#prefix);
+    if (parsed.ok) {
+      if (this.#seen.size >= this.#max) this.#seen.clear();
+      this.#seen.set(url, parsed);
+    }
+    return parsed;
+  }
+}

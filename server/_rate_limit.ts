@@ -30,10 +30,10 @@ export class RateLimiter {
   take(id: string, ratePerSecond: number = this.#rate): number {
     const now = this.#now();
     const burst = Math.max(1, ratePerSecond);
-    const b = this.#buckets.get(id) ?? { tokens: burst, at: now };
+    let b = this.#buckets.get(id);
+    if (b === undefined) this.#buckets.set(id, b = { tokens: burst, at: now });
     b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * ratePerSecond);
     b.at = now;
-    this.#buckets.set(id, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
       return 0;

@@ -14,6 +14,12 @@ import type {
 } from "../core/types.ts";
 import type { AuditSource } from "../audit/types.ts";
 
+/**
+ * `readFresh` of a `withCache` manager (cache/cached_manager.ts): a fresh
+ * entry's read for a cache key (a plain read's key is its name), or `undefined`.
+ */
+type FreshRead = (key: string, whole: true) => SecretRead | undefined;
+
 /** Who answered a read. */
 export type ReadSource = ServeSource | "backend";
 
@@ -32,9 +38,14 @@ export class SourceTrackingReader {
   #starting: SourceNote | undefined;
   #startingName = "";
 
+  /** The cache's synchronous fresh-hit read (cache/cached_manager.ts), when the manager has one. */
+  readonly #fresh: FreshRead | undefined;
+
   /** Wraps `manager`. */
   constructor(manager: SecretManager) {
     this.#manager = manager;
+    const fresh = (manager as { readFresh?: unknown }).readFresh;
+    this.#fresh = typeof fresh === "function" ? fresh as FreshRead : undefined;
   }
 
   /** Give this to the cache as `onServe` (`withCache(backend, { onServe })`). */
@@ -50,6 +61,25 @@ export class SourceTrackingReader {
     const first = waiting?.find((w) => w.source === "backend");
     if (first) first.source = event.source;
   };
+
+  /**
+   * A plain read's answer at once (no promise) when the manager is a
+   * `withCache` one holding `name` fresh (`note.source` is then `cache`);
+   * `undefined` otherwise: call {@linkcode read}. Plain reads only (no
+   * stage, version or field): the cache is asked for the name's own entry.
+   */
+  readNow(name: string, note: SourceNote): SecretRead | undefined {
+    const fresh = this.#fresh;
+    if (fresh === undefined) return undefined;
+    note.source = "backend";
+    this.#starting = note;
+    this.#startingName = name;
+    try {
+      return fresh.call(this.#manager, name, true);
+    } finally {
+      this.#starting = undefined;
+    }
+  }
 
   /**
    * Reads `name`; `note.source` says who answered (`backend` unless the cache

@@ -233,9 +233,11 @@ function checkEntry(raw: unknown, i: number): TokenEntry {
 
 /** Whether `name` is within one of the token's prefixes. */
 export function allowsName(entry: TokenEntry, name: string): boolean {
-  return entry.prefixes.some((p) =>
-    p === "*" || p === name || (p.endsWith("/") && name.startsWith(p))
-  );
+  // A loop, not `some` with a callback: this runs on every secret request.
+  for (const p of entry.prefixes) {
+    if (p === "*" || p === name || (p.endsWith("/") && name.startsWith(p))) return true;
+  }
+  return false;
 }
 
 /** Whether a `list` under `prefix` may be answered (names are then filtered by {@linkcode allowsName}). */

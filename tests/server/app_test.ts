@@ -236,6 +236,20 @@ Deno.test("limits: long request line 414, large headers 431, a body 413, other m
   }
 });
 
+Deno.test("limits: the body headers are found whatever their case; a small one passes, a chunked or doubled one is refused", async () => {
+  const s = await setup();
+  const h = auth(s.reader.token);
+  const get = (headers: Record<string, string>) =>
+    s.app.request("/v1/secrets/database/app", { headers: { ...h, ...headers } });
+  assert.equal((await get({ "Content-Length": "5000" })).status, 413);
+  assert.equal((await get({ "CONTENT-LENGTH": "0" })).status, 200);
+  assert.equal((await get({ "Transfer-Encoding": "chunked" })).status, 413);
+  // Two lengths are joined ("5, 7"), which is not a number within the limit.
+  assert.equal((await get({ "Content-Length": "5", "content-length": "7" })).status, 413);
+  // The next request is checked afresh: nothing carries over from the one before.
+  assert.equal((await get({})).status, 200);
+});
+
 Deno.test("limits on Node: the header bytes are counted from @hono/node-server's raw header list", async () => {
   const s = await setup();
   const h = auth(s.reader.token);
@@ -265,6 +279,17 @@ Deno.test("X-Forwarded-For is refused on secret routes", async () => {
   });
   assert.equal(res.status, 400);
   assert.equal((await res.json()).error.code, "forwarded");
+  // Any spelling of the names; an empty value counts as present; the next request starts clean.
+  const upper = await s.app.request("/v1/secrets/database/app", {
+    headers: { AUTHORIZATION: `Bearer ${s.reader.token}`, "X-Forwarded-For": "" },
+  });
+  assert.equal((await upper.json()).error.code, "forwarded");
+  const ok = await s.app.request("/v1/secrets/database/app", {
+    headers: { AUTHORIZATION: `Bearer ${s.reader.token}` },
+  });
+  assert.equal(ok.status, 200);
+  const none = await s.app.request("/v1/secrets/database/app");
+  assert.equal(none.status, 401, "the previous request's token does not carry over");
 });
 
 Deno.test("every secret request is audited under the token's service, never with a value", async () => {
