@@ -82,10 +82,11 @@ export function checkLimits(
   c: Context,
   limits: LimitOptions = {},
   post = false,
+  methods: "checked" | "by-caller" = "checked",
 ): Response | undefined {
   const method = c.req.method;
-  if (post ? method !== "POST" : method !== "GET" && method !== "HEAD") {
-    return errorResponse(c, 405, "method_not_allowed", "only GET is served", { allow: "GET" });
+  if (methods === "checked" && (post ? method !== "POST" : method !== "GET" && method !== "HEAD")) {
+    return methodNotAllowed(c, post ? ["POST"] : ["GET"]);
   }
   if (c.req.url.length > (limits.maxUrlBytes ?? 4096)) {
     return errorResponse(c, 414, "uri_too_long", "the request line is too long");
@@ -122,4 +123,12 @@ export function checkLimits(
     return errorResponse(c, 413, "body_too_large", "the request body is too large");
   }
   return undefined;
+}
+
+/** 405 with the methods the path answers in `Allow`. */
+export function methodNotAllowed(c: Context, allowed: readonly string[]): Response {
+  const list = allowed.join(", ");
+  return errorResponse(c, 405, "method_not_allowed", `only ${list} is served here`, {
+    allow: list,
+  });
 }

@@ -19,7 +19,7 @@ import { validatePrefix } from "../core/names.ts";
 import { SecretAccessError } from "../core/errors.ts";
 import { type RequestAudit, RequestAuditor } from "./_audit.ts";
 import { errorResponse, fromManagerError } from "./_errors.ts";
-import { checkLimits, type LimitOptions, requestHeader } from "./_limits.ts";
+import { checkLimits, type LimitOptions, methodNotAllowed, requestHeader } from "./_limits.ts";
 import { Metrics, type RouteStats } from "./_metrics.ts";
 import { checkName, PathNames } from "./_names.ts";
 import {
@@ -261,6 +261,8 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     const own = ownLimits.get(label);
     const routeLimits = own?.limits ?? limits;
     const post = own !== undefined;
+    // The not-found handler answers a wrong method on a known path itself (405 with its Allow).
+    const methods = label === "other" ? "by-caller" : "checked";
     return (c) => {
       inFlight += 1;
       const started = now();
@@ -274,7 +276,7 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
         version: undefined,
         errorCode: undefined,
       };
-      const refused = checkLimits(c, routeLimits, post);
+      const refused = checkLimits(c, routeLimits, post, methods);
       if (refused) return finish(c, stats, audit, started, t0, refused);
       let out: Response | Promise<Response>;
       try {
@@ -298,7 +300,26 @@ export function buildServerApp(options: ServerAppOptions): ServerApp {
     app.get(path, wrap(path === "/v1/secrets/*" ? "/v1/secrets/{name}" : path, handler, action));
   };
   app.onError((_err, c) => errorResponse(c, 500, "internal", "internal error"));
-  app.notFound(wrap("other", (c) => errorResponse(c, 404, "no_route", "no such route")));
+  app.notFound(wrap("other", (c) => {
+    // A path the app serves, with another method: 405 naming the methods it takes
+    // (POST /v1/audit answered PUT with "Allow: GET" before). Other paths: GET only.
+    const allowed = methodsOf(c.req.path);
+    const method = c.req.method === "HEAD" ? "GET" : c.req.method;
+    if (allowed.length > 0 ? !allowed.includes(method) : method !== "GET") {
+      return methodNotAllowed(c, allowed.length > 0 ? allowed : ["GET"]);
+    }
+    return errorResponse(c, 404, "no_route", "no such route");
+  }));
+  /** The methods the app's routes answer on `path` (exact paths and `/*` prefixes). */
+  const methodsOf = (path: string): string[] => {
+    const found = new Set<string>();
+    for (const r of app.routes) {
+      if (r.method === "ALL") continue;
+      const hit = r.path.endsWith("/*") ? path.startsWith(r.path.slice(0, -1)) : r.path === path;
+      if (hit) found.add(r.method);
+    }
+    return [...found].sort();
+  };
 
   const auth = new Authenticator({ tokens, limiter, now });
   const authenticate = (

@@ -236,6 +236,27 @@ Deno.test("limits: long request line 414, large headers 431, a body 413, other m
   }
 });
 
+Deno.test("a wrong method on a path the endpoint serves is 405 naming the methods that path takes", async () => {
+  const s = await setup();
+  const h = auth(s.reader.token);
+  const cases: [string, string, number, string | null][] = [
+    ["PUT", "/v1/audit", 405, "POST"],
+    ["DELETE", "/v1/audit", 405, "POST"],
+    ["GET", "/v1/audit", 405, "POST"],
+    ["PATCH", "/v1/events", 405, "GET, POST"],
+    ["PUT", "/v1/secrets/database/app", 405, "GET"],
+    ["POST", "/healthz", 405, "GET"],
+    ["POST", "/no/such/route", 405, "GET"],
+    ["GET", "/no/such/route", 404, null],
+  ];
+  for (const [method, path, status, allow] of cases) {
+    const res = await s.app.request(path, { method, headers: h });
+    assert.equal(res.status, status, `${method} ${path}`);
+    assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
+    await res.body?.cancel();
+  }
+});
+
 Deno.test("limits: the body headers are found whatever their case; a small one passes, a chunked or doubled one is refused", async () => {
   const s = await setup();
   const h = auth(s.reader.token);
