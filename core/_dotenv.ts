@@ -17,8 +17,10 @@
  * dotenv drops it (editors on Windows write one; without this the first key
  * would start with it and be lost).
  *
- * One deliberate difference from `npm:dotenv`: a line holding only a key is
- * skipped here, where dotenv joins it with a next line starting with `=`.
+ * Two deliberate differences from `npm:dotenv`: a line holding only a key is
+ * skipped here, where dotenv joins it with a next line starting with `=`; and
+ * `KEY:` with nothing after the colon is an empty value here, where dotenv
+ * takes the next line as its value (losing that line's own variable).
  *
  * @module
  */

@@ -38,13 +38,49 @@ const file = fc.tuple(
   fc.constantFrom("\n", "\r\n", "\r"),
 ).map(([bom, lines, eol]) => bom + lines.join(eol));
 
+/**
+ * The two deliberate differences (core/_dotenv.ts): a key alone on its line
+ * with a later line starting with `=` (dotenv's `\s*=` spans line breaks), and
+ * `KEY:` with nothing after the colon (dotenv's `:\s+?` takes the line break
+ * and makes the next line the value). Generated files holding either are left
+ * out of the comparison; the tests below pin both differences.
+ */
+const SPANS_A_LINE = /^[ \t]*(?:export[ \t]+)?[\w.-]+(?:[ \t]*\n\s*=|:\n)/m;
+
 Deno.test("parseDotenv() agrees with npm:dotenv on generated .env files", () => {
   fc.assert(
     fc.property(file, (text) => {
+      fc.pre(!SPANS_A_LINE.test(text.replace(/\r\n?/g, "\n")));
       assert.deepEqual(parseDotenv(text), { ...dotenvParse(text) }, JSON.stringify(text));
     }),
     { numRuns: 2000 },
   );
+});
+
+Deno.test("parseDotenv() agreed with npm:dotenv on this generated file once a KEY: at a line end is left out", () => {
+  // fast-check's seed 1724316382 found it: dotenv reads `a:` and the next line as a = "`".
+  const text = 'A="\\"\nsJ_=`"\na:\n` # a comment';
+  assert.equal(dotenvParse(text).a, "`");
+  assert.equal(parseDotenv(text).a, "");
+  assert.ok(SPANS_A_LINE.test(text), "the property leaves such a file out");
+  const { a: _ours, ...restOurs } = parseDotenv(text);
+  const { a: _theirs, ...restTheirs } = { ...dotenvParse(text) };
+  assert.deepEqual(restOurs, restTheirs, "everything else agrees");
+});
+
+Deno.test("a KEY: with nothing after it is empty; the next line stays a variable of its own", () => {
+  // Deliberate difference: dotenv gives { a: "B=1", C: "2" }, losing B into a's value.
+  assert.deepEqual({ ...dotenvParse("a:\nB=1\nC=2") }, { a: "B=1", C: "2" });
+  assert.deepEqual({ ...parseDotenv("a:\nB=1\nC=2") }, { a: "", B: "1", C: "2" });
+  assert.deepEqual({ ...parseDotenv("a: \nB=1") }, { ...dotenvParse("a: \nB=1") });
+});
+
+Deno.test("a key alone on its line is skipped, also before a line starting with =", () => {
+  // Deliberate difference: dotenv joins them ({ ".": "x" }); found by fast-check as well.
+  const text = ".\n=x\nB=1";
+  assert.deepEqual({ ...dotenvParse(text) }, { ".": "x", B: "1" });
+  assert.deepEqual({ ...parseDotenv(text) }, { B: "1" });
+  assert.ok(SPANS_A_LINE.test(text), "the property leaves such a file out");
 });
 
 Deno.test("parseDotenv() reads the usual shapes of a .env file", () => {
