@@ -16,8 +16,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
-import { KeywardError, type SecretManager, VaultSecretManager, withCache } from "../../mod.ts";
-import { contractSuite, MemorySecretManager } from "../../testing.ts";
+import {
+  InMemoryRotationEvents,
+  KeywardError,
+  type SecretManager,
+  VaultSecretManager,
+  withCache,
+} from "../../mod.ts";
+import {
+  contractSuite,
+  MemorySecretManager,
+  RecordingAuditSink,
+} from "../../testing.ts";
+import {
+  createServerApp,
+  generateToken,
+  hashToken,
+  staticTokens,
+} from "../../server.ts";
+import { listen } from "../../server/serve.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
 import { createSecretManager } from "../../factory.ts";
 
@@ -65,7 +82,9 @@ const vault = {
 test(
   "vault: getSecret() through withCache reads the secret the test server holds, and a write lands",
   {
-    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address
+      ? false
+      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     const backend = new VaultSecretManager({
@@ -95,7 +114,8 @@ test(
       );
       await assert.rejects(
         secrets.getSecret("node/not_there"),
-        (err: unknown) => err instanceof KeywardError && err.code === "not_found",
+        (err: unknown) =>
+          err instanceof KeywardError && err.code === "not_found",
       );
     } finally {
       await secrets.close();
@@ -106,7 +126,9 @@ test(
 test(
   "factory: createSecretManager() reads SECRET_BACKEND=vault and VAULT_* from process.env on Node",
   {
-    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address
+      ? false
+      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     process.env.SECRET_BACKEND = "vault";
@@ -129,3 +151,57 @@ test(
     }
   },
 );
+
+test("endpoint on Node (@hono/node-server): GET /v1/events streams each rotation as it happens", async () => {
+  const token = generateToken();
+  const events = new InMemoryRotationEvents();
+  const server = createServerApp({
+    manager: new MemorySecretManager(),
+    audit: new RecordingAuditSink(),
+    events,
+    eventHeartbeatMs: 60_000,
+    tokens: staticTokens([{
+      id: "tok_00000000n0de",
+      sha256: await hashToken(token),
+      service: "fleet",
+      prefixes: ["db/"],
+      stages: ["current"],
+      roles: ["events"],
+      created: new Date().toISOString(),
+    }]),
+  });
+  const listener = await listen(server.app.fetch, "127.0.0.1", 0);
+  try {
+    const res = await fetch(`http://127.0.0.1:${listener.port}/v1/events`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    const readUntil = async (needle: string) => {
+      while (!text.includes(needle)) {
+        const chunk = await reader.read();
+        assert.ok(!chunk.done, `the stream ended before ${needle}`);
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    };
+    await readUntil("event: ready");
+    // A publication reaches the open stream (not buffered until the stream ends).
+    await events.publish(["db/password"]);
+    await readUntil('data: ["db/password"]');
+    assert.match(text, /id: 1\nevent: rotated\ndata: \["db\/password"\]\n\n/);
+    // Outside the token's prefixes: not relayed.
+    await events.publish(["other/key", "db/replica"]);
+    await readUntil('data: ["db/replica"]');
+    assert.ok(
+      !text.includes("other/key"),
+      "a name outside the token's prefixes",
+    );
+    await reader.cancel();
+  } finally {
+    await server.close();
+    await listener.close();
+  }
+});
