@@ -69,13 +69,13 @@ Deno.test({
       assert.equal(out.code, 0, `node exited with ${out.code}:\n${report}`);
       assert.equal(count("fail"), 0, report);
       assert.equal(count("skipped"), 0, `a Node test was skipped:\n${report}`);
-      // The runtime check, the contract cases on two backends, the Vault and factory tests.
+      // The runtime check, the contract cases on two backends, the Vault, factory and endpoint tests.
       const cases = contractSuite({
         create: () => new MemorySecretManager(),
       }).length;
       assert.equal(
         count("pass"),
-        1 + 2 * cases + 2,
+        1 + 2 * cases + 3,
         `Node tests passed:\n${report}`,
       );
       assert.match(tap, /^ok \d+ - vault: /m, "the Vault test ran and passed");
@@ -84,8 +84,15 @@ Deno.test({
         /^ok \d+ - factory: /m,
         "the factory test ran and passed",
       );
+      assert.match(
+        tap,
+        /^ok \d+ - endpoint on Node /m,
+        "the event stream test ran and passed",
+      );
       assert.ok(
-        server.requests.some((r) => r.method === "GET" && r.path === "secret/data/node/api_key"),
+        server.requests.some((r) =>
+          r.method === "GET" && r.path === "secret/data/node/api_key"
+        ),
         "Node read the secret from the Vault test server",
       );
     } finally {

@@ -23,7 +23,10 @@ export async function resolve(specifier, context, nextResolve) {
     return nextResolve(specifier, { ...context, parentURL: HERE });
   }
   const url = result.url;
-  if (url.startsWith("file:") && url.endsWith(".ts") && !url.includes("/node_modules/")) {
+  if (
+    url.startsWith("file:") && url.endsWith(".ts") &&
+    !url.includes("/node_modules/")
+  ) {
     return { ...result, format: "module" };
   }
   return result;
