@@ -1,6 +1,7 @@
 /**
  * The rotation log as a JSON-lines file (the embedded default): one row a
- * line, appended with `O_APPEND`, read whole.
+ * line, appended with `O_APPEND`, read whole. Through `node:fs/promises`
+ * (loaded on first use), so the console reads it under Node too.
  *
  * @module
  */
@@ -43,17 +44,11 @@ export class FileRotationLog implements RotationLogStore {
   }
 
   async append(entry: RotationLogEntry): Promise<void> {
+    const fs = await import("node:fs/promises");
     const dir = this.#path.replace(/[/\\][^/\\]*$/, "");
-    if (dir !== this.#path && dir !== "") await Deno.mkdir(dir, { recursive: true });
-    const line = `${JSON.stringify(entryToJson(entry))}\n`;
-    const file = await Deno.open(this.#path, { append: true, create: true, mode: 0o600 });
-    try {
-      const bytes = new TextEncoder().encode(line);
-      let off = 0;
-      while (off < bytes.length) off += await file.write(bytes.subarray(off));
-    } finally {
-      file.close();
-    }
+    if (dir !== this.#path && dir !== "") await fs.mkdir(dir, { recursive: true });
+    // One write of the whole line to a file opened with O_APPEND (flag "a").
+    await fs.appendFile(this.#path, `${JSON.stringify(entryToJson(entry))}\n`, { mode: 0o600 });
   }
 
   async entries(
@@ -61,9 +56,9 @@ export class FileRotationLog implements RotationLogStore {
   ): Promise<RotationLogEntry[]> {
     let text: string;
     try {
-      text = await Deno.readTextFile(this.#path);
+      text = await (await import("node:fs/promises")).readFile(this.#path, "utf8");
     } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return [];
+      if ((err as { code?: unknown }).code === "ENOENT") return [];
       throw err;
     }
     const out: RotationLogEntry[] = [];

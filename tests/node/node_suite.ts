@@ -11,7 +11,7 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -35,6 +35,7 @@ import {
   staticTokens,
 } from "../../server.ts";
 import { listen } from "../../server/serve.ts";
+import { FileRotationLog } from "../../rotation/log_file.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
 import { createSecretManager } from "../../factory.ts";
 
@@ -203,5 +204,35 @@ test("endpoint on Node (@hono/node-server): GET /v1/events streams each rotation
   } finally {
     await server.close();
     await listener.close();
+  }
+});
+
+test("rotation log file on Node: rows appended (owner-only file) and read back, a missing file is empty", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "keyward-node-rotlog-"));
+  try {
+    const log = new FileRotationLog(join(dir, "nested", "rotation.jsonl"));
+    assert.deepEqual(await log.entries(), [], "no file yet");
+    const at = new Date("2026-12-07T05:00:00.000Z");
+    const row = (step: "create_pending" | "promote", secretName: string) => ({
+      rotationId: "5f0c1e6e-2b7a-4f7e-9a51-0d6c1b1f9a01",
+      secretName,
+      step,
+      status: "succeeded" as const,
+      at,
+      rotatedBy: "node",
+      rotator: "random",
+    });
+    await log.append(row("create_pending", "db/password"));
+    await log.append(row("promote", "db/password"));
+    await log.append(row("create_pending", "api/key"));
+    const rows = await log.entries({ secretName: "db/password" });
+    assert.deepEqual(rows.map((r) => r.step), ["create_pending", "promote"]);
+    assert.ok(
+      rows[0].at instanceof Date && rows[0].at.getTime() === at.getTime(),
+    );
+    assert.equal((await log.entries()).length, 3);
+    assert.equal((await stat(log.path)).mode & 0o777, 0o600);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -69,13 +69,14 @@ Deno.test({
       assert.equal(out.code, 0, `node exited with ${out.code}:\n${report}`);
       assert.equal(count("fail"), 0, report);
       assert.equal(count("skipped"), 0, `a Node test was skipped:\n${report}`);
-      // The runtime check, the contract cases on two backends, the Vault, factory and endpoint tests.
+      // The runtime check, the contract cases on two backends, the Vault, factory, endpoint and
+      // rotation log tests.
       const cases = contractSuite({
         create: () => new MemorySecretManager(),
       }).length;
       assert.equal(
         count("pass"),
-        1 + 2 * cases + 3,
+        1 + 2 * cases + 4,
         `Node tests passed:\n${report}`,
       );
       assert.match(tap, /^ok \d+ - vault: /m, "the Vault test ran and passed");
