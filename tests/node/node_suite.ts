@@ -23,17 +23,8 @@ import {
   VaultSecretManager,
   withCache,
 } from "../../mod.ts";
-import {
-  contractSuite,
-  MemorySecretManager,
-  RecordingAuditSink,
-} from "../../testing.ts";
-import {
-  createServerApp,
-  generateToken,
-  hashToken,
-  staticTokens,
-} from "../../server.ts";
+import { contractSuite, MemorySecretManager, RecordingAuditSink } from "../../testing.ts";
+import { createServerApp, generateToken, hashToken, staticTokens } from "../../server.ts";
 import { listen } from "../../server/serve.ts";
 import { FileRotationLog } from "../../rotation/log_file.ts";
 import { FileSecretManager, generateFileKey } from "../../backends/file.ts";
@@ -83,9 +74,7 @@ const vault = {
 test(
   "vault: getSecret() through withCache reads the secret the test server holds, and a write lands",
   {
-    skip: vault.address
-      ? false
-      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     const backend = new VaultSecretManager({
@@ -115,8 +104,7 @@ test(
       );
       await assert.rejects(
         secrets.getSecret("node/not_there"),
-        (err: unknown) =>
-          err instanceof KeywardError && err.code === "not_found",
+        (err: unknown) => err instanceof KeywardError && err.code === "not_found",
       );
     } finally {
       await secrets.close();
@@ -127,9 +115,7 @@ test(
 test(
   "factory: createSecretManager() reads SECRET_BACKEND=vault and VAULT_* from process.env on Node",
   {
-    skip: vault.address
-      ? false
-      : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
+    skip: vault.address ? false : "KEYWARD_NODE_VAULT_ADDR is not set (run via node_test.ts)",
   },
   async () => {
     process.env.SECRET_BACKEND = "vault";

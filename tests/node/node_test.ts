@@ -91,9 +91,7 @@ Deno.test({
         "the event stream test ran and passed",
       );
       assert.ok(
-        server.requests.some((r) =>
-          r.method === "GET" && r.path === "secret/data/node/api_key"
-        ),
+        server.requests.some((r) => r.method === "GET" && r.path === "secret/data/node/api_key"),
         "Node read the secret from the Vault test server",
       );
     } finally {
