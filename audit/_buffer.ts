@@ -139,6 +139,23 @@ export class Settlement {
     );
   }
 
+  /**
+   * A sink's `flush()`: resolves once `target` accesses are settled; `kick`
+   * (wake the writer now) runs only when some are still pending.
+   */
+  flush(target: number, kick: () => void): Promise<void> {
+    if (this.#settled >= target) return Promise.resolve();
+    kick();
+    return this.until(target, false);
+  }
+
+  /** A sink's `confirm()`: as {@linkcode Settlement.flush}, rejected at the first failed write. */
+  confirm(target: number, kick: () => void): Promise<void> {
+    const done = this.until(target, true);
+    if (this.#settled < target) kick();
+    return done;
+  }
+
   /** `accesses` more are settled: resolves the waiters whose count is reached. */
   add(accesses: number): void {
     this.#settled += accesses;

@@ -354,13 +354,7 @@ export class PostgresAuditSink implements AuditSink {
   confirm(): Promise<void> {
     const target = this.#stats.recorded;
     const dropped = this.#stats.dropped;
-    const done = this.#settlement.until(target, true);
-    if (this.#settlement.settled < target) {
-      this.#urgent = true;
-      this.#wake();
-      this.#loop ??= this.#run();
-    }
-    return done.then(() => {
+    return this.#settlement.confirm(target, this.#kick).then(() => {
       if (this.#stats.dropped > dropped) throw new AuditWriteFailedError("lost");
     });
   }
@@ -381,13 +375,15 @@ export class PostgresAuditSink implements AuditSink {
 
   /** Resolves once every event recorded before the call is written or dropped. */
   flush(): Promise<void> {
-    const target = this.#stats.recorded;
-    if (this.#settlement.settled >= target) return Promise.resolve();
+    return this.#settlement.flush(this.#stats.recorded, this.#kick);
+  }
+
+  /** Wakes the writer for a waiting flush() or confirm(): at once, not after the back-off. */
+  readonly #kick = (): void => {
     this.#urgent = true;
     this.#wake();
     this.#loop ??= this.#run();
-    return this.#settlement.until(target, false);
-  }
+  };
 
   /** The head of the events written so far, as a checkpoint. */
   checkpoint(): AuditCheckpoint {

@@ -48,3 +48,21 @@ Deno.test("releaseAll resolves every waiter, whatever its count (the sink closed
   assert.equal(await state(a), "resolved");
   assert.equal(await state(b), "resolved");
 });
+
+Deno.test("flush() and confirm() wake the writer only while accesses are pending", async () => {
+  const s = new Settlement();
+  let kicks = 0;
+  const kick = () => void kicks++;
+  s.add(2);
+  assert.equal(await state(s.flush(2, kick)), "resolved");
+  assert.equal(await state(s.confirm(2, kick)), "resolved");
+  assert.equal(kicks, 0, "nothing pending: the writer is left alone");
+  const flush = s.flush(3, kick);
+  const confirm = s.confirm(3, kick);
+  assert.equal(kicks, 2);
+  s.fail(new Error("write failed"));
+  assert.equal(await state(confirm), "rejected");
+  assert.equal(await state(flush), "pending");
+  s.add(1);
+  assert.equal(await state(flush), "resolved");
+});
